@@ -1,0 +1,212 @@
+"""Writes and checks for organisations, users, sign-in and API tokens."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from monitor.auth.models import (
+    ROLE_NEEDS_ORGANISATION,
+    ApiToken,
+    LoginFailure,
+    Organisation,
+    OrganisationKind,
+    Partnership,
+    Role,
+    User,
+)
+from monitor.auth.passwords import (
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    new_api_token,
+    token_digest,
+    verify_password,
+)
+from monitor.errors import ValidationFailed
+from monitor.model_helpers import utcnow
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class Throttle:
+    max_failures: int = 5
+    window: timedelta = timedelta(minutes=15)
+    lockout: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in: a user, or a refusal that is safe to show."""
+
+    user: User | None
+    refusal: str = ""
+
+
+def create_organisation(
+    session: Session,
+    *,
+    name: str,
+    kind: str,
+    gss_code: str | None = None,
+    ods_code: str | None = None,
+    charity_number: str | None = None,
+    company_number: str | None = None,
+) -> Organisation:
+    errors: dict[str, str] = {}
+    name = name.strip()
+    if not name:
+        errors["name"] = "Enter the organisation's name"
+    elif session.scalar(select(Organisation.id).where(func.lower(Organisation.name) == name.lower())):
+        errors["name"] = f"An organisation called {name} already exists"
+    if kind not in OrganisationKind.__members__.values():
+        errors["kind"] = "Choose commissioner, provider or funder"
+    if gss_code and not re.fullmatch(r"[EW]\d{8}", gss_code.strip()):
+        errors["gss_code"] = "Enter a GSS code as a letter E or W and 8 digits, like E09000002"
+    if charity_number and not re.fullmatch(r"\d{6,8}(-\d+)?", charity_number.strip()):
+        errors["charity_number"] = "Enter a charity number as 6 to 8 digits, like 1015536"
+    if errors:
+        raise ValidationFailed(errors)
+    organisation = Organisation(
+        name=name,
+        kind=kind,
+        gss_code=(gss_code or "").strip() or None,
+        ods_code=(ods_code or "").strip() or None,
+        charity_number=(charity_number or "").strip() or None,
+        company_number=(company_number or "").strip() or None,
+    )
+    session.add(organisation)
+    session.flush()
+    return organisation
+
+
+def find_organisation(session: Session, name_or_id: str) -> Organisation | None:
+    if name_or_id.isdigit():
+        return session.get(Organisation, int(name_or_id))
+    return session.scalar(select(Organisation).where(func.lower(Organisation.name) == name_or_id.lower()))
+
+
+def find_partnership(session: Session, name_or_id: str) -> Partnership | None:
+    if name_or_id.isdigit():
+        return session.get(Partnership, int(name_or_id))
+    return session.scalar(select(Partnership).where(func.lower(Partnership.name) == name_or_id.lower()))
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    organisation: Organisation | None = None,
+    partnership: Partnership | None = None,
+) -> User:
+    errors: dict[str, str] = {}
+    email = email.strip().lower()
+    if not EMAIL_PATTERN.match(email):
+        errors["email"] = "Enter an email address in the correct format, like name@example.org"
+    elif session.scalar(select(User.id).where(User.email == email)):
+        errors["email"] = f"A user with the email {email} already exists"
+    if not name.strip():
+        errors["name"] = "Enter the user's full name"
+    if role not in Role.__members__.values():
+        errors["role"] = "Choose admin, commissioner, provider or board"
+    else:
+        needed_kind = ROLE_NEEDS_ORGANISATION.get(Role(role))
+        if needed_kind is not None and (organisation is None or organisation.kind != needed_kind):
+            errors["organisation"] = f"A {role} user must belong to a {needed_kind.value} organisation"
+        if role == Role.BOARD and partnership is None:
+            errors["partnership"] = "A board user must belong to a partnership (a board or forum)"
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = f"Enter a password of at least {MIN_PASSWORD_LENGTH} characters"
+    if errors:
+        raise ValidationFailed(errors)
+    keeps_organisation = role in (Role.COMMISSIONER, Role.PROVIDER)
+    user = User(
+        email=email,
+        name=name.strip(),
+        role=role,
+        organisation=organisation if keeps_organisation else None,
+        partnership=partnership if role == Role.BOARD else None,
+        password_hash=hash_password(password),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def issue_api_token(session: Session, user: User) -> str:
+    token, digest = new_api_token()
+    session.add(ApiToken(user_id=user.id, token_hash=digest))
+    session.flush()
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    api_token = session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == token_digest(token), ApiToken.revoked.is_(False))
+    )
+    if api_token is None or not api_token.user.active:
+        return None
+    api_token.last_used_at = utcnow()
+    return api_token.user
+
+
+def authenticate(
+    session: Session, email: str, password: str, client_address: str, throttle: Throttle
+) -> SignIn:
+    """Check a sign-in, counting failures by account and by client address.
+
+    Failures are written to the session too, so the caller commits them
+    whatever the outcome.
+    """
+    now = utcnow()
+    email = email.strip().lower()
+    recent_failures = session.scalar(
+        select(func.count(LoginFailure.id)).where(
+            LoginFailure.client_address == client_address, LoginFailure.at > now - throttle.window
+        )
+    )
+    if (recent_failures or 0) >= throttle.max_failures * 4:
+        return SignIn(None, "Too many failed sign-in attempts from this network. Try again later.")
+    user = session.scalar(select(User).where(User.email == email))
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        return SignIn(None, _locked_message(user.locked_until, now))
+    if not verify_password(user.password_hash if user else None, password) or user is None or not user.active:
+        _record_failure(session, user, email, client_address, throttle, now)
+        if user is not None and user.locked_until is not None and user.locked_until > now:
+            return SignIn(None, _locked_message(user.locked_until, now))
+        return SignIn(None, "Enter a correct email address and password")
+    user.failed_logins = 0
+    user.locked_until = None
+    session.execute(delete(LoginFailure).where(LoginFailure.at < now - throttle.window))
+    return SignIn(user)
+
+
+def _record_failure(
+    session: Session,
+    user: User | None,
+    email: str,
+    client_address: str,
+    throttle: Throttle,
+    now: datetime,
+) -> None:
+    session.add(LoginFailure(client_address=client_address, email=email[:254], at=now))
+    if user is not None:
+        user.failed_logins += 1
+        if user.failed_logins >= throttle.max_failures:
+            user.locked_until = now + throttle.lockout
+            user.failed_logins = 0
+
+
+def _locked_message(until: datetime, now: datetime) -> str:
+    minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+    return (
+        "This account is locked after too many failed sign-in attempts. "
+        f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+    )

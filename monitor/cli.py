@@ -1,0 +1,69 @@
+"""Operator commands: `flask db ...` and `flask seed demo`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from monitor.audit import Actor, acting_as
+from monitor.db import db
+
+db_cli = AppGroup("db", help="Database migrations.")
+seed_cli = AppGroup("seed", help="Load data.")
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = db.engine
+    return config
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def upgrade(revision: str) -> None:
+    """Bring the database schema up to date."""
+    command.upgrade(alembic_config(), revision)
+    click.echo(f"database: upgraded to {revision} ({_safe_url()})")
+
+
+@db_cli.command("current")
+def current() -> None:
+    """Show the schema revision the database is at."""
+    command.current(alembic_config())
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+@click.option("--autogenerate", is_flag=True)
+def revision(message: str, autogenerate: bool) -> None:
+    """Write a new migration (for developers)."""
+    command.revision(alembic_config(), message=message, autogenerate=autogenerate)
+
+
+def _safe_url() -> str:
+    return db.engine.url.render_as_string(hide_password=True)
+
+
+@seed_cli.command("demo")
+def seed_demo() -> None:
+    """Load the demo data from the source documents (safe to run again)."""
+    from monitor.demo import load_demo
+
+    with acting_as(Actor(None, "flask seed demo")):
+        summary = load_demo(db, progress=lambda step: click.echo(f"seed: {step}"))
+    click.echo(f"seed: done ({summary}); log in at http://127.0.0.1:5000 as:")
+    for email, role, password in current_app.extensions.get("demo_logins", []):
+        click.echo(f"  {role:<13} {email:<40} {password}")
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(db_cli)
+    app.cli.add_command(seed_cli)

@@ -1,0 +1,120 @@
+"""Settings from environment variables, one class per environment.
+
+Nothing here reads the environment at import time: `load_config()` builds the
+settings when the app is created, so tests can set variables first.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+INSECURE_DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - refused in production
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or unsafe; the message names it."""
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as error:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from error
+
+
+def _default_sqlite_url(instance_path: Path) -> str:
+    return f"sqlite:///{instance_path / 'monitor.sqlite3'}"
+
+
+@dataclass
+class BaseConfig:
+    """Settings shared by every environment."""
+
+    ENV_NAME: str = "development"
+    SECRET_KEY: str = INSECURE_DEV_SECRET
+    DATABASE_URL: str = ""
+    # Largest request body we accept (forms, JSON and later uploads).
+    MAX_CONTENT_LENGTH: int = 5 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY: bool = True
+    SESSION_COOKIE_SAMESITE: str = "Lax"
+    SESSION_COOKIE_SECURE: bool = False
+    REMEMBER_COOKIE_SECURE: bool = False
+    PERMANENT_SESSION_LIFETIME: int = 8 * 60 * 60
+    WTF_CSRF_ENABLED: bool = True
+    WTF_CSRF_TIME_LIMIT: int | None = None
+    # Sign-in throttling: this many failures within the window locks the
+    # account (and the client address) for the lockout period.
+    LOGIN_MAX_FAILURES: int = 5
+    LOGIN_FAILURE_WINDOW_MINUTES: int = 15
+    LOGIN_LOCKOUT_MINUTES: int = 15
+    # Renewal lead times in calendar months; authorities differ.
+    DECISION_LEAD_MONTHS: int = 2
+    PROCUREMENT_LEAD_MONTHS: int = 9
+    REGISTER_PAGE_SIZE: int = 25
+    # Demo installations run "as at" a fixed date so 2013 contracts read as live.
+    TODAY: str = ""
+    DEMO_BANNER: bool = False
+    TESTING: bool = False
+
+    def validate(self) -> None:
+        """Raise ConfigError when a setting is unsafe for this environment."""
+
+
+@dataclass
+class DevelopmentConfig(BaseConfig):
+    ENV_NAME: str = "development"
+
+
+@dataclass
+class TestConfig(BaseConfig):
+    ENV_NAME: str = "test"
+    TESTING: bool = True
+
+
+@dataclass
+class ProductionConfig(BaseConfig):
+    ENV_NAME: str = "production"
+    SESSION_COOKIE_SECURE: bool = True
+    REMEMBER_COOKIE_SECURE: bool = True
+
+    def validate(self) -> None:
+        if not self.SECRET_KEY or self.SECRET_KEY == INSECURE_DEV_SECRET or len(self.SECRET_KEY) < 32:
+            raise ConfigError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production "
+                '(for example: python -c "import secrets; print(secrets.token_hex(32))")'
+            )
+        if not self.DATABASE_URL:
+            raise ConfigError("DATABASE_URL must be set in production (a PostgreSQL URL)")
+
+
+CONFIG_CLASSES: dict[str, type[BaseConfig]] = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(instance_path: Path, env_name: str | None = None) -> BaseConfig:
+    """Build the settings for MONITOR_ENV (development, test or production)."""
+    name = env_name or os.environ.get("MONITOR_ENV", "development")
+    if name not in CONFIG_CLASSES:
+        raise ConfigError(f"MONITOR_ENV must be one of {', '.join(CONFIG_CLASSES)}, got {name!r}")
+    config = CONFIG_CLASSES[name]()
+    config.SECRET_KEY = os.environ.get("SECRET_KEY", config.SECRET_KEY)
+    config.DATABASE_URL = os.environ.get("DATABASE_URL", "") or (
+        "" if name == "production" else _default_sqlite_url(instance_path)
+    )
+    config.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", config.MAX_CONTENT_LENGTH)
+    config.LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", config.LOGIN_MAX_FAILURES)
+    config.LOGIN_LOCKOUT_MINUTES = _int("LOGIN_LOCKOUT_MINUTES", config.LOGIN_LOCKOUT_MINUTES)
+    config.DECISION_LEAD_MONTHS = _int("DECISION_LEAD_MONTHS", config.DECISION_LEAD_MONTHS)
+    config.PROCUREMENT_LEAD_MONTHS = _int("PROCUREMENT_LEAD_MONTHS", config.PROCUREMENT_LEAD_MONTHS)
+    config.TODAY = os.environ.get("MONITOR_TODAY", config.TODAY)
+    config.DEMO_BANNER = os.environ.get("MONITOR_DEMO", "") == "1" or config.DEMO_BANNER
+    config.validate()
+    return config

@@ -1,0 +1,81 @@
+"""Bridges stored contracts to the pure renewal rules, in Python and in SQL."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import ColumnElement, and_, case, func, select
+
+from monitor.contracts.models import ENDING_KINDS, Amendment, Contract
+from monitor.contracts.renewal import Ending, Leads, Renewal, Status, Terms, assess
+
+
+def terms_of(contract: Contract) -> Terms:
+    ending = contract.ending
+    return Terms(
+        start_date=contract.start_date,
+        end_date=contract.end_date,
+        original_end_date=contract.original_end_date,
+        notice_months=contract.notice_period_months,
+        remaining_option_months=contract.remaining_option_months,
+        award_date=contract.award_date,
+        ending=Ending(kind=ending.kind, effective_date=ending.effective_date)  # type: ignore[arg-type]
+        if ending is not None
+        else None,
+    )
+
+
+def leads() -> Leads:
+    return Leads(
+        decision_lead_months=current_app.config["DECISION_LEAD_MONTHS"],
+        procurement_lead_months=current_app.config["PROCUREMENT_LEAD_MONTHS"],
+    )
+
+
+def renewal_of(contract: Contract, today: date) -> Renewal:
+    return assess(terms_of(contract), today, leads())
+
+
+def status_expression(today: date) -> ColumnElement[str]:
+    """The same status as `renewal.derive_status`, as SQL, so the register can
+    filter, sort and paginate on it in the database. A test keeps them equal."""
+    ending_date = (
+        select(func.max(Amendment.effective_date))
+        .where(
+            Amendment.contract_id == Contract.id,
+            Amendment.kind.in_([k.value for k in ENDING_KINDS]),
+        )
+        .scalar_subquery()
+    )
+    ending_kind = (
+        select(func.max(Amendment.kind))
+        .where(
+            Amendment.contract_id == Contract.id,
+            Amendment.kind.in_([k.value for k in ENDING_KINDS]),
+        )
+        .scalar_subquery()
+    )
+    return case(
+        (
+            and_(ending_date.is_not(None), ending_date <= today),
+            case(
+                (ending_kind == "termination", Status.TERMINATED.value),
+                else_=Status.DECOMMISSIONED.value,
+            ),
+        ),
+        (ending_date.is_not(None), Status.IN_NOTICE.value),
+        (
+            Contract.start_date > today,
+            case(
+                (
+                    and_(Contract.award_date.is_not(None), Contract.award_date <= today),
+                    Status.MOBILISING.value,
+                ),
+                else_=Status.PIPELINE.value,
+            ),
+        ),
+        (Contract.end_date < today, Status.EXPIRED.value),
+        (Contract.end_date > Contract.original_end_date, Status.EXTENDED.value),
+        else_=Status.LIVE.value,
+    )

@@ -1,0 +1,303 @@
+"""Pages that change the register. Each parses its form, calls one service in
+one transaction, and shows every message beside its field on failure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import login_required
+
+from monitor.auth.models import OrganisationKind
+from monitor.auth.permissions import can_create_contracts
+from monitor.contracts import services
+from monitor.contracts.access import contract_for, organisation_choices, signed_in_user
+from monitor.contracts.blueprint import blueprint
+from monitor.contracts.forms import (
+    AmendmentForm,
+    ConfirmForm,
+    ContractForm,
+    ExtensionForm,
+    FundingForm,
+    MilestoneForm,
+)
+from monitor.contracts.models import Contract, FundingLine, OptionState
+from monitor.contracts.renewal import extend_end
+from monitor.db import db
+from monitor.errors import ValidationFailed
+from monitor.forms import apply_service_errors
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _contract_form(contract: Contract | None = None) -> ContractForm:
+    session = db.session()
+    form = ContractForm(obj=contract)
+    form.provider_id.choices = organisation_choices(
+        session, OrganisationKind.PROVIDER, blank="Choose a provider"
+    )
+    commissioners = organisation_choices(session, OrganisationKind.COMMISSIONER)
+    form.lead_commissioner_id.choices = [("", "Choose the lead commissioner"), *commissioners]
+    form.partner_commissioner_ids.choices = commissioners
+    if contract is not None and not form.is_submitted():
+        form.provider_id.data = str(contract.provider_id)
+        form.lead_commissioner_id.data = str(contract.lead_commissioner_id)
+        form.partner_commissioner_ids.data = [str(o.id) for o in contract.partner_commissioners]
+        form.cohorts.data = contract.cohorts
+        form.end_date.data = contract.original_end_date
+        form.option_months.data = [o.length_months for o in contract.options]
+    elif contract is None and not form.is_submitted():
+        user = signed_in_user()
+        form.lead_commissioner_id.data = str(user.organisation_id or "")
+        form.notice_period_months.data = 6
+    return form
+
+
+def _contract_fields(form: ContractForm, option_months: list[int]) -> services.ContractFields:
+    return services.ContractFields(
+        reference=form.reference.data or "",
+        title=form.title.data or "",
+        description=form.description.data or "",
+        service_type=form.service_type.data or "",
+        category=form.category.data or "",
+        agreement_type=form.agreement_type.data or "",
+        provider_id=_int_or_none(form.provider_id.data),
+        lead_commissioner_id=_int_or_none(form.lead_commissioner_id.data),
+        partner_commissioner_ids=[int(v) for v in form.partner_commissioner_ids.data or [] if v.isdigit()],
+        cohorts=list(form.cohorts.data or []),
+        award_date=form.award_date.data,
+        start_date=form.start_date.data,
+        end_date=form.end_date.data,
+        notice_period_months=form.notice_period_months.data,
+        annual_value=form.annual_value.data,
+        total_value=form.total_value.data,
+        contract_manager=form.contract_manager.data or "",
+        option_months=option_months,
+    )
+
+
+@blueprint.route("/contracts/new", methods=["GET", "POST"])
+@login_required
+def new_contract() -> Any:
+    user = signed_in_user()
+    if not can_create_contracts(user):
+        abort(403)
+    form = _contract_form()
+    if form.validate_on_submit():
+        try:
+            with db.transaction() as session:
+                contract = services.create_contract(
+                    session, user, _contract_fields(form, list(form.option_months.data or []))
+                )
+        except ValidationFailed as failed:
+            apply_service_errors(form, failed.errors)
+        else:
+            flash(f"Contract {contract.reference} added", "success")
+            return redirect(url_for("contracts.contract", contract_id=contract.id))
+    return render_template(
+        "contracts/contract_form.html", title="Add a contract", form=form, contract=None
+    ), (400 if form.errors else 200)
+
+
+@blueprint.route("/contracts/<int:contract_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_contract(contract_id: int) -> Any:
+    user = signed_in_user()
+    contract = contract_for(db.session(), user, contract_id, change=True)
+    form = _contract_form(contract)
+    del form.option_months  # options change through extensions and amendments
+    if form.validate_on_submit():
+        try:
+            with db.transaction() as session:
+                existing_options = [o.length_months for o in contract.options]
+                services.update_contract(session, user, contract, _contract_fields(form, existing_options))
+        except ValidationFailed as failed:
+            apply_service_errors(form, failed.errors)
+        else:
+            flash("Contract details saved", "success")
+            return redirect(url_for("contracts.contract", contract_id=contract.id))
+    return render_template(
+        "contracts/contract_form.html",
+        title=f"Change {contract.reference}",
+        form=form,
+        contract=contract,
+    ), (400 if form.errors else 200)
+
+
+@blueprint.route("/contracts/<int:contract_id>/extend", methods=["GET", "POST"])
+@login_required
+def exercise_extension(contract_id: int) -> Any:
+    user = signed_in_user()
+    contract = contract_for(db.session(), user, contract_id, change=True)
+    form = ExtensionForm()
+    available = [o for o in contract.options if o.state == OptionState.AVAILABLE]
+    form.option_id.choices = [
+        (str(o.id), f"{o.label}: ends {extend_end(contract.end_date, o.length_months):%-d %B %Y}")
+        for o in available[:1]
+    ]
+    if available and not form.is_submitted():
+        form.option_id.data = str(available[0].id)
+    if form.validate_on_submit():
+        fields = services.AmendmentFields(
+            kind="extension",
+            effective_date=form.effective_date.data,
+            rationale=form.rationale.data or "",
+            approved_by=form.approved_by.data or "",
+            board_minute_reference=form.board_minute_reference.data or "",
+        )
+        try:
+            with db.transaction() as session:
+                amendment = services.exercise_extension(
+                    session, user, contract, _int_or_none(form.option_id.data), fields
+                )
+        except ValidationFailed as failed:
+            apply_service_errors(form, failed.errors)
+        else:
+            flash(
+                f"Extension exercised: the contract now ends on {amendment.new_end_date:%-d %B %Y}",
+                "success",
+            )
+            return redirect(url_for("contracts.contract", contract_id=contract.id))
+    return render_template(
+        "contracts/extension_form.html",
+        title=f"Exercise an extension: {contract.reference}",
+        form=form,
+        contract=contract,
+        available=available,
+    ), (400 if form.errors else 200)
+
+
+@blueprint.route("/contracts/<int:contract_id>/amendments/new", methods=["GET", "POST"])
+@login_required
+def record_amendment(contract_id: int) -> Any:
+    user = signed_in_user()
+    contract = contract_for(db.session(), user, contract_id, change=True)
+    form = AmendmentForm()
+    if form.validate_on_submit():
+        fields = services.AmendmentFields(
+            kind=form.kind.data or "",
+            effective_date=form.effective_date.data,
+            rationale=form.rationale.data or "",
+            approved_by=form.approved_by.data or "",
+            board_minute_reference=form.board_minute_reference.data or "",
+            new_value=form.new_value.data,
+        )
+        try:
+            with db.transaction() as session:
+                services.record_amendment(session, user, contract, fields)
+        except ValidationFailed as failed:
+            apply_service_errors(form, failed.errors)
+        else:
+            flash("Amendment recorded", "success")
+            return redirect(url_for("contracts.contract", contract_id=contract.id))
+    return render_template(
+        "contracts/amendment_form.html",
+        title=f"Record an amendment: {contract.reference}",
+        form=form,
+        contract=contract,
+    ), (400 if form.errors else 200)
+
+
+@blueprint.route("/contracts/<int:contract_id>/options/<int:option_id>/decline", methods=["POST"])
+@login_required
+def decline_option(contract_id: int, option_id: int) -> Any:
+    user = signed_in_user()
+    contract = contract_for(db.session(), user, contract_id, change=True)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        with db.transaction() as session:
+            option = services.decline_option(session, user, contract, option_id)
+    except ValidationFailed as failed:
+        flash(next(iter(failed.errors.values())), "info")
+    else:
+        flash(f"Option {option.sequence} declined", "success")
+    return redirect(url_for("contracts.contract", contract_id=contract.id))
+
+
+def _funding_form(line: FundingLine | None = None) -> FundingForm:
+    form = FundingForm(obj=line)
+    form.funder_id.choices = organisation_choices(
+        db.session(),
+        OrganisationKind.FUNDER,
+        OrganisationKind.COMMISSIONER,
+        blank="Choose a funder",
+    )
+    if line is not None and not form.is_submitted():
+        form.funder_id.data = str(line.funder_id)
+    return form
+
+
+def _funding_fields(form: FundingForm) -> services.FundingFields:
+    return services.FundingFields(
+        funder_id=_int_or_none(form.funder_id.data),
+        funding_stream=form.funding_stream.data or "",
+        financial_year=form.financial_year.data or "",
+        amount=form.amount.data,
+    )
+
+
+@blueprint.route("/contracts/<int:contract_id>/funding/new", methods=["GET", "POST"])
+@blueprint.route("/contracts/<int:contract_id>/funding/<int:line_id>/edit", methods=["GET", "POST"])
+@login_required
+def funding_line(contract_id: int, line_id: int | None = None) -> Any:
+    user = signed_in_user()
+    contract = contract_for(db.session(), user, contract_id, change=True)
+    line = next((x for x in contract.funding_lines if x.id == line_id), None)
+    if line_id is not None and line is None:
+        abort(404)
+    form = _funding_form(line)
+    if form.validate_on_submit():
+        try:
+            with db.transaction() as session:
+                if line is None:
+                    services.add_funding_line(session, user, contract, _funding_fields(form))
+                else:
+                    services.update_funding_line(session, user, contract, line, _funding_fields(form))
+        except ValidationFailed as failed:
+            apply_service_errors(form, failed.errors)
+        else:
+            flash("Funding line saved", "success")
+            return redirect(url_for("contracts.contract", contract_id=contract.id, _anchor="funding"))
+    title = "Add a funding line" if line is None else "Change a funding line"
+    return render_template(
+        "contracts/funding_form.html", title=title, form=form, contract=contract, line=line
+    ), (400 if form.errors else 200)
+
+
+@blueprint.route("/contracts/<int:contract_id>/funding/<int:line_id>/delete", methods=["POST"])
+@login_required
+def delete_funding_line(contract_id: int, line_id: int) -> Any:
+    user = signed_in_user()
+    contract = contract_for(db.session(), user, contract_id, change=True)
+    line = next((x for x in contract.funding_lines if x.id == line_id), None)
+    if line is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    with db.transaction() as session:
+        services.delete_funding_line(session, user, contract, line)
+    flash("Funding line removed", "success")
+    return redirect(url_for("contracts.contract", contract_id=contract.id, _anchor="funding"))
+
+
+@blueprint.route("/contracts/<int:contract_id>/milestones/new", methods=["GET", "POST"])
+@login_required
+def new_milestone(contract_id: int) -> Any:
+    user = signed_in_user()
+    contract = contract_for(db.session(), user, contract_id, change=True)
+    form = MilestoneForm()
+    if form.validate_on_submit():
+        try:
+            with db.transaction() as session:
+                services.add_milestone(session, user, contract, form.title.data or "", form.due_date.data)
+        except ValidationFailed as failed:
+            apply_service_errors(form, failed.errors)
+        else:
+            flash("Milestone added", "success")
+            return redirect(url_for("contracts.contract", contract_id=contract.id, _anchor="milestones"))
+    return render_template(
+        "contracts/milestone_form.html", title="Add a milestone", form=form, contract=contract
+    ), (400 if form.errors else 200)

@@ -1,0 +1,334 @@
+"""Contract renewal dates and status, computed in calendar months.
+
+Pure functions only (no Flask, database or clock access) so the rules can be tested
+exhaustively and reused by views, exports and the ETL alike. Callers pass ``today``.
+
+Date conventions
+----------------
+A term is inclusive of its first and last days, so a term of N months starting on S
+ends the day before the N-month anniversary: ``S + N months - 1 day``. Extending or
+counting back from an end date works on the day after the end (the first day outside
+the term) and then steps back a day, which keeps month ends on month ends:
+31 Mar 2014 + 6 months -> 30 Sep 2014, and 30 Sep 2014 + 6 months -> 31 Mar 2015.
+
+Where the anniversary day does not exist (31 Jan + 1 month), it falls on the 1st of
+the following month, so the term still runs to the last day of the shorter month
+(31 Jan 2015 for one month ends 28 Feb 2015) rather than losing a day to clamping.
+Counting back (notice and lead times) keeps ``relativedelta``'s clamping to the
+shorter month's last day, because an earlier deadline is the safe side to err on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Literal
+
+from dateutil.relativedelta import relativedelta
+
+__all__ = [
+    "DUE_SOON_DAYS",
+    "UPCOMING_DAYS",
+    "Ending",
+    "KeyDate",
+    "Leads",
+    "Renewal",
+    "Status",
+    "Terms",
+    "Urgency",
+    "assess",
+    "derive_status",
+    "extend_end",
+    "last_notice_date",
+    "maximum_extent_date",
+    "subtract_months",
+    "term_end",
+    "urgency",
+]
+
+_ONE_DAY = timedelta(days=1)
+
+# "Within a month" / "within three months", as whole days so thresholds don't wobble
+# with the length of the current month.
+DUE_SOON_DAYS = 31
+UPCOMING_DAYS = 92
+
+
+class Status(StrEnum):
+    PIPELINE = "pipeline"
+    MOBILISING = "mobilising"
+    LIVE = "live"
+    IN_NOTICE = "in notice"
+    EXTENDED = "extended"
+    EXPIRED = "expired"
+    TERMINATED = "terminated"
+    DECOMMISSIONED = "decommissioned"
+
+
+class Urgency(StrEnum):
+    OVERDUE = "overdue"
+    DUE_SOON = "due soon"
+    UPCOMING = "upcoming"
+    LATER = "later"
+    PASSED = "passed"
+
+
+# Statuses where the contract is running and nobody has yet decided what happens at
+# the current end date, so a missed decision deadline is a real problem.
+_AWAITING_DECISION = frozenset({Status.LIVE, Status.EXTENDED})
+# Statuses where the contract is over: its dates are history, not actions.
+_FINISHED = frozenset({Status.EXPIRED, Status.TERMINATED, Status.DECOMMISSIONED})
+
+
+def _check_months(months: int, what: str = "Months") -> None:
+    if months < 0:
+        raise ValueError(f"{what} cannot be negative (got {months}).")
+
+
+def _anniversary(start: date, months: int) -> date:
+    """``start`` moved on ``months`` months; a missing day rolls to the next 1st.
+
+    Clamping (31 Jan -> 28 Feb) would make the term end a day early (27 Feb).
+    """
+    shifted = start + relativedelta(months=months)
+    if shifted.day != start.day:  # relativedelta clamped to a shorter month
+        return shifted + _ONE_DAY
+    return shifted
+
+
+def term_end(start: date, months: int) -> date:
+    """Last day of a term of ``months`` calendar months starting on ``start``."""
+    if months < 1:
+        # A zero-month term would end the day before it starts.
+        raise ValueError(f"A contract term must be at least one month (got {months}).")
+    return _anniversary(start, months) - _ONE_DAY
+
+
+def extend_end(end: date, months: int) -> date:
+    """New end date after extending a term that ends on ``end`` by ``months``."""
+    _check_months(months)
+    return _anniversary(end + _ONE_DAY, months) - _ONE_DAY
+
+
+def subtract_months(end: date, months: int) -> date:
+    """The date ``months`` calendar months before ``end``, by the end-date convention.
+
+    The mirror of :func:`extend_end`: used for notice, decision and re-procurement
+    lead times so that a month-end date counts back to a month-end date. Unlike
+    :func:`extend_end` it clamps to the shorter month's last day, which can only make
+    a deadline earlier, never later.
+    """
+    _check_months(months)
+    return (end + _ONE_DAY) - relativedelta(months=months) - _ONE_DAY
+
+
+def last_notice_date(end: date, notice_months: int) -> date:
+    """Last day notice can be served for it to run out by ``end``."""
+    _check_months(notice_months, "Notice period")
+    return subtract_months(end, notice_months)
+
+
+def maximum_extent_date(end: date, remaining_option_months: Sequence[int]) -> date:
+    """End date if every remaining extension option is taken up (OCDS maxExtentDate)."""
+    # Applied one option at a time, in order, because that is how they would be
+    # exercised; short months mean this can differ from adding the months in one go.
+    for months in remaining_option_months:
+        _check_months(months, "Extension options")
+    result = end
+    for months in remaining_option_months:
+        result = extend_end(result, months)
+    return result
+
+
+@dataclass(frozen=True)
+class Ending:
+    """Notice of termination or decommissioning that has been served."""
+
+    kind: Literal["termination", "decommissioning"]
+    effective_date: date
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("termination", "decommissioning"):
+            raise ValueError(f"An ending must be a termination or a decommissioning (got {self.kind!r}).")
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The contract facts renewal dates are derived from.
+
+    ``end_date`` is the current end, after any extensions already exercised;
+    ``original_end_date`` is the end of the initial term; ``remaining_option_months``
+    lists the extension options still available, in the order they would be used.
+    """
+
+    start_date: date
+    end_date: date
+    original_end_date: date
+    notice_months: int
+    remaining_option_months: tuple[int, ...]
+    award_date: date | None = None
+    ending: Ending | None = None
+
+    def __post_init__(self) -> None:
+        # Accept any sequence from callers but store a tuple so Terms stays hashable.
+        object.__setattr__(self, "remaining_option_months", tuple(self.remaining_option_months))
+        _check_months(self.notice_months, "Notice period")
+        for months in self.remaining_option_months:
+            _check_months(months, "Extension options")
+        if self.end_date < self.start_date:
+            raise ValueError(
+                f"The end date ({self.end_date:%d %B %Y}) is before the start date "
+                f"({self.start_date:%d %B %Y})."
+            )
+        if self.original_end_date < self.start_date:
+            raise ValueError(
+                f"The original end date ({self.original_end_date:%d %B %Y}) is before the "
+                f"start date ({self.start_date:%d %B %Y})."
+            )
+
+
+@dataclass(frozen=True)
+class Leads:
+    """How far ahead of the notice deadline / end date work has to begin."""
+
+    decision_lead_months: int = 2
+    procurement_lead_months: int = 9
+
+    def __post_init__(self) -> None:
+        _check_months(self.decision_lead_months, "Decision lead time")
+        _check_months(self.procurement_lead_months, "Re-procurement lead time")
+
+
+@dataclass(frozen=True)
+class KeyDate:
+    name: str
+    key: str
+    on: date
+    urgency: Urgency
+
+
+@dataclass(frozen=True)
+class Renewal:
+    """Derived renewal position of a contract on a given day.
+
+    ``end_date`` is the day the contract actually stops: the current end date, or an
+    earlier termination/decommissioning date once notice has been served. Notice,
+    decision and re-procurement dates are always worked back from the contractual end.
+    """
+
+    status: Status
+    end_date: date
+    maximum_extent_date: date
+    last_notice_date: date
+    decision_by: date
+    reprocurement_start: date
+    key_dates: tuple[KeyDate, ...]
+    next_key_date: KeyDate | None
+    decision_overdue: bool
+    days_to_end: int
+
+
+def derive_status(terms: Terms, today: date) -> Status:
+    # A served ending overrides everything else: it is the most recent decision.
+    if terms.ending is not None:
+        if terms.ending.effective_date <= today:
+            if terms.ending.kind == "termination":
+                return Status.TERMINATED
+            return Status.DECOMMISSIONED
+        return Status.IN_NOTICE
+    if today < terms.start_date:
+        if terms.award_date is not None and terms.award_date <= today:
+            return Status.MOBILISING
+        return Status.PIPELINE
+    if today > terms.end_date:
+        return Status.EXPIRED
+    if terms.end_date > terms.original_end_date:
+        return Status.EXTENDED
+    return Status.LIVE
+
+
+def urgency(on: date, today: date, *, is_decision: bool = False) -> Urgency:
+    """How pressing a date is. ``is_decision`` marks an outstanding decision deadline,
+    which becomes overdue (rather than simply passed) once missed."""
+    days = (on - today).days
+    if days < 0:
+        return Urgency.OVERDUE if is_decision else Urgency.PASSED
+    if days <= DUE_SOON_DAYS:
+        return Urgency.DUE_SOON
+    if days <= UPCOMING_DAYS:
+        return Urgency.UPCOMING
+    return Urgency.LATER
+
+
+# Listed in the order they normally fall, which also breaks ties on the same day.
+_KEY_ORDER: tuple[tuple[str, str], ...] = (
+    ("reprocurement_start", "Re-procurement starts"),
+    ("decision_by", "Decision needed by"),
+    ("last_notice", "Last date to serve notice"),
+    ("end", "Contract ends"),
+    ("maximum_extent", "Maximum extent"),
+)
+_DECISION_KEYS = frozenset({"decision_by", "last_notice"})
+
+
+def assess(terms: Terms, today: date, leads: Leads = Leads()) -> Renewal:
+    status = derive_status(terms, today)
+    contractual_end = terms.end_date
+    notice_by = last_notice_date(contractual_end, terms.notice_months)
+    decision_by = subtract_months(notice_by, leads.decision_lead_months)
+    reprocurement_start = subtract_months(contractual_end, leads.procurement_lead_months)
+    max_extent = maximum_extent_date(contractual_end, terms.remaining_option_months)
+
+    stops_on = contractual_end
+    if terms.ending is not None:
+        stops_on = min(contractual_end, terms.ending.effective_date)
+
+    # Extending moves end_date (and so decision_by) forward, and serving notice changes
+    # the status, so either action clears an overdue decision without extra bookkeeping.
+    awaiting_decision = status in _AWAITING_DECISION
+    decision_overdue = awaiting_decision and today > decision_by
+
+    dates = {
+        "reprocurement_start": reprocurement_start,
+        "decision_by": decision_by,
+        "last_notice": notice_by,
+        "end": stops_on,
+        "maximum_extent": max_extent,
+    }
+    finished = status in _FINISHED
+    unsorted = [
+        KeyDate(
+            name=name,
+            key=key,
+            on=dates[key],
+            urgency=(
+                Urgency.PASSED
+                if finished
+                else urgency(dates[key], today, is_decision=awaiting_decision and key in _DECISION_KEYS)
+            ),
+        )
+        for key, name in _KEY_ORDER
+    ]
+    order = {key: i for i, (key, _) in enumerate(_KEY_ORDER)}
+    key_dates = tuple(sorted(unsorted, key=lambda k: (k.on, order[k.key])))
+
+    next_key_date: KeyDate | None = None
+    if decision_overdue:
+        next_key_date = next(k for k in key_dates if k.key == "decision_by")
+    elif not finished:
+        next_key_date = next((k for k in key_dates if k.on >= today), None)
+
+    return Renewal(
+        status=status,
+        end_date=stops_on,
+        maximum_extent_date=max_extent,
+        last_notice_date=notice_by,
+        decision_by=decision_by,
+        reprocurement_start=reprocurement_start,
+        key_dates=key_dates,
+        next_key_date=next_key_date,
+        decision_overdue=decision_overdue,
+        days_to_end=(stops_on - today).days,
+    )
