@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -51,9 +51,13 @@ def acting_as(actor: Actor) -> Iterator[None]:
         _actor.reset(token)
 
 
-def set_actor(actor: Actor) -> None:
-    """Set the actor for the rest of this context (a request)."""
-    _actor.set(actor)
+def bind_actor(actor: Actor) -> Token[Actor]:
+    """Set the actor for one request; `unbind_actor` undoes it at teardown."""
+    return _actor.set(actor)
+
+
+def unbind_actor(token: Token[Actor]) -> None:
+    _actor.reset(token)
 
 
 class AuditEvent(Base):

@@ -11,6 +11,7 @@ from flask import (
     Flask,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -24,7 +25,7 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired
 
-from monitor.audit import Actor, set_actor
+from monitor.audit import Actor, bind_actor, unbind_actor
 from monitor.auth.models import User
 from monitor.auth.services import Throttle, authenticate
 from monitor.db import db
@@ -60,9 +61,15 @@ def install_login(app: Flask, login_manager: LoginManager) -> None:
         return user if user is not None and user.active else None
 
     @app.before_request
-    def bind_actor() -> None:
+    def bind_request_actor() -> None:
         if current_user.is_authenticated:
-            set_actor(Actor(current_user.id, current_user.email))
+            g.audit_actor = bind_actor(Actor(current_user.id, current_user.email))
+
+    @app.teardown_request
+    def unbind_request_actor(_exc: BaseException | None) -> None:
+        token = g.pop("audit_actor", None)
+        if token is not None:
+            unbind_actor(token)
 
 
 def _throttle() -> Throttle:

@@ -1,0 +1,155 @@
+"""Fixtures: every database test runs on SQLite and on PostgreSQL.
+
+Set TEST_DATABASES=sqlite to run only SQLite while developing; `make test`
+always runs both. PostgreSQL is reached at TEST_POSTGRES_URL (default the
+local server, trust auth) and each test run gets its own database.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic import command
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from monitor import create_app
+from monitor.cli import alembic_config
+from monitor.config import TestConfig
+from monitor.db import Base, db
+from monitor.demo import DEMO_PASSWORD, DEMO_TODAY, load_demo
+
+POSTGRES_SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+BACKENDS = [b.strip() for b in os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",") if b.strip()]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    name = f"monitor_test_{uuid.uuid4().hex[:10]}"
+    server = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_SERVER.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+_migrated: set[str] = set()
+
+
+def make_app(database_url: str, **overrides: Any) -> Flask:
+    config = TestConfig()
+    config.DATABASE_URL = database_url
+    config.SECRET_KEY = "test-secret-" + "x" * 32
+    config.TODAY = DEMO_TODAY
+    config.WTF_CSRF_ENABLED = False
+    app = create_app(config)
+    app.config.update(overrides)
+    return app
+
+
+def _empty_tables() -> None:
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                connection.execute(table.delete())
+            connection.execute(text("DELETE FROM sqlite_sequence")) if connection.execute(
+                text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")
+            ).first() else None
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    """A fresh app on an empty, fully migrated database."""
+    app = make_app(database_url)
+    with app.app_context():
+        if database_url not in _migrated:
+            command.upgrade(alembic_config(), "head")
+            _migrated.add(database_url)
+        _empty_tables()
+        yield app
+        db.dispose()
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    return "postgresql" if database_url.startswith("postgresql") else "sqlite"
+
+
+@pytest.fixture
+def demo(app: Flask) -> Flask:
+    """The demo data loaded (as `flask seed demo` does)."""
+    load_demo(db)
+    return app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class Auth:
+    """Signs a test client in and out, like a person at the sign-in page."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def sign_in(self, email: str, password: str = DEMO_PASSWORD) -> Any:
+        return self.client.post("/sign-in", data={"email": email, "password": password})
+
+    def sign_out(self) -> Any:
+        return self.client.post("/sign-out")
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> Auth:
+    return Auth(client)
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Where tests keep files for people to look at (screenshots, workbooks)."""
+    path = Path(__file__).resolve().parent.parent / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+DEMO_USERS = {
+    "admin": "admin@demo.example",
+    "lbbd": "commissioner@lbbd.demo.example",
+    "ccg": "commissioner@bdccg.demo.example",
+    "halton": "commissioner@halton.demo.example",
+    "westminster": "commissioner@westminster.demo.example",
+    "refuge": "provider@refuge.demo.example",
+    "halton_provider": "provider@halton-recovery.demo.example",
+    "bd_board": "board@bd-hwb.demo.example",
+    "halton_board": "board@halton-daf.demo.example",
+}
+
+
+@pytest.fixture
+def contract_id() -> Callable[[str], int]:
+    """The id of a demo contract by its reference."""
+    from sqlalchemy import select
+
+    from monitor.contracts.models import Contract
+
+    def lookup(reference: str) -> int:
+        return db.session.execute(select(Contract.id).where(Contract.reference == reference)).scalar_one()
+
+    return lookup
