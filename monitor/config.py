@@ -57,6 +57,9 @@ class BaseConfig:
     PROCUREMENT_LEAD_MONTHS: int = 9
     REGISTER_PAGE_SIZE: int = 25
     # Demo installations run "as at" a fixed date so 2013 contracts read as live.
+    # Argon2id cost; the defaults are argon2-cffi's recommended settings.
+    ARGON2_TIME_COST: int = 3
+    ARGON2_MEMORY_KIB: int = 65536
     TODAY: str = ""
     DEMO_BANNER: bool = False
     TESTING: bool = False
@@ -74,6 +77,9 @@ class DevelopmentConfig(BaseConfig):
 class TestConfig(BaseConfig):
     ENV_NAME: str = "test"
     TESTING: bool = True
+    # Cheap hashing keeps the suite fast; it is still real Argon2id.
+    ARGON2_TIME_COST: int = 1
+    ARGON2_MEMORY_KIB: int = 1024
 
 
 @dataclass

@@ -20,6 +20,8 @@ class GovDateField(DateField):
         super().__init__(label, validators, format="%d %m %Y", **kwargs)
 
     def process_formdata(self, valuelist: list[str]) -> None:
+        # The widget unpacks raw_data into day, month and year boxes.
+        self.raw_data = ([*valuelist, "", "", ""][:3]) if valuelist else None
         if not valuelist or not any(part.strip() for part in valuelist):
             self.data = None
             return

@@ -5,25 +5,37 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-
-_hasher = PasswordHasher()
-
-# Verified against when the email is unknown, so a wrong email costs the same
-# time as a wrong password and does not reveal which accounts exist.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+from flask import current_app, has_app_context
 
 MIN_PASSWORD_LENGTH = 12
 
 
+@cache
+def _hasher(time_cost: int, memory_kib: int) -> tuple[PasswordHasher, str]:
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+    # Verified against when the email is unknown, so a wrong email costs the
+    # same time as a wrong password and does not reveal which accounts exist.
+    return hasher, hasher.hash("not-a-real-password")
+
+
+def _current() -> tuple[PasswordHasher, str]:
+    # Tests use cheaper settings; real installations keep argon2's defaults.
+    config = current_app.config if has_app_context() else {}
+    return _hasher(config.get("ARGON2_TIME_COST", 3), config.get("ARGON2_MEMORY_KIB", 65536))
+
+
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _current()[0].hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    hasher, dummy = _current()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return hasher.verify(password_hash or dummy, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

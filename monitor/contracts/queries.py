@@ -68,7 +68,9 @@ def _whole_number(args: Mapping[str, str], name: str, errors: dict[str, str], me
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    # ASCII digits only ("²".isdigit() is true but int() refuses it), and few
+    # enough of them to fit the database's integers.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         errors[name] = message
         return None
     return int(raw)
@@ -103,7 +105,7 @@ def parse_filters(args: Mapping[str, str]) -> RegisterFilters:
         errors["ends_within"] = "Enter a number of months up to 240"
     else:
         filters.ends_within_months = months
-    filters.search = (args.get("q") or "").strip()[:100]
+    filters.search = (args.get("q") or "").replace("\x00", "").strip()[:100]  # PostgreSQL refuses NUL
     sort = (args.get("sort") or "end_date").strip()
     if sort not in SORTS:
         errors["sort"] = f"Sort by one of: {', '.join(SORTS)}"

@@ -1,0 +1,152 @@
+"""Contracts: the register (with the UI's filters), one contract, and writes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import current_app, jsonify, request, url_for
+
+from monitor.api import serialise
+from monitor.api.access import changeable_contract, readable_contract
+from monitor.api.auth import current_api_user
+from monitor.api.blueprint import blueprint
+from monitor.api.errors import ApiError, field_error
+from monitor.api.parsing import parse_body, read_json_object
+from monitor.api.schemas import CONTRACT_CREATE, CONTRACT_UPDATE
+from monitor.auth.permissions import can_create_contracts
+from monitor.clock import today
+from monitor.contracts import services
+from monitor.contracts.models import Category, Contract, ServiceType
+from monitor.contracts.queries import MAX_PAGE_SIZE, SORTS, RegisterFilters, parse_filters, register_page
+from monitor.contracts.renewal import Status
+from monitor.db import db
+
+LIST_PARAMETERS = (
+    "status",
+    "category",
+    "service_type",
+    "provider",
+    "commissioner",
+    "funder",
+    "ends_within",
+    "q",
+    "sort",
+    "order",
+    "page",
+    "per_page",
+)
+_FILTER_MESSAGES = {
+    "status": f"status must be one of: {', '.join(s.value for s in Status)}",
+    "category": f"category must be one of: {', '.join(c.value for c in Category)}",
+    "service_type": f"service_type must be one of: {', '.join(s.value for s in ServiceType)}",
+    "provider": "provider must be the whole-number id of a provider organisation, like 12",
+    "commissioner": "commissioner must be the whole-number id of a commissioner, like 3",
+    "funder": "funder must be the whole-number id of a funder or commissioner, like 7",
+    "ends_within": "ends_within must be a whole number of months from 0 to 240, like 6",
+    "sort": f"sort must be one of: {', '.join(SORTS)}",
+    "page": "page must be a whole number, like 2",
+}
+_WHOLE_NUMBER = re.compile(r"^[0-9]{1,9}$")
+
+
+def _list_arguments() -> tuple[RegisterFilters, int]:
+    args = request.args
+    errors: dict[str, str] = {}
+    for name in args:
+        if name not in LIST_PARAMETERS:
+            errors[name[:100]] = f"{name[:100]} is not a filter; use {', '.join(LIST_PARAMETERS)}"
+    for name, value in args.items(multi=True):
+        if "\x00" in value:
+            errors[name[:100]] = f"{name[:100]} cannot contain the NUL character"
+    filters = parse_filters(args)
+    for name, message in filters.errors.items():
+        errors.setdefault(name, _FILTER_MESSAGES.get(name, f"{name}: {message}"))
+    if args.get("order", "").strip().lower() not in ("", "asc", "desc"):
+        errors["order"] = "order must be asc or desc"
+    per_page = current_app.config["REGISTER_PAGE_SIZE"]
+    raw = args.get("per_page", "").strip()
+    if raw:
+        if not _WHOLE_NUMBER.match(raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+            errors["per_page"] = f"per_page must be a whole number from 1 to {MAX_PAGE_SIZE}"
+        else:
+            per_page = int(raw)
+    if errors:
+        raise field_error(400, errors)
+    return filters, per_page
+
+
+@blueprint.get("/contracts")
+def contracts() -> Any:
+    filters, per_page = _list_arguments()
+    now = today()
+    page = register_page(db.session(), current_api_user(), filters, now, per_page)
+    return jsonify(
+        {
+            "contracts": [serialise.contract_summary(contract, now) for contract, _status in page.rows],
+            "page": page.page,
+            "per_page": page.page_size,
+            "total": page.total,
+            "pages": page.pages,
+        }
+    )
+
+
+@blueprint.get("/contracts/<int:contract_id>")
+def contract(contract_id: int) -> Any:
+    item = readable_contract(db.session(), current_api_user(), contract_id)
+    return jsonify(serialise.contract_detail(item, today()))
+
+
+def _fields(values: dict[str, Any]) -> services.ContractFields:
+    return services.ContractFields(**values)
+
+
+def _current_values(item: Contract) -> dict[str, Any]:
+    """A contract's editable values, as the service takes them."""
+    return {
+        "reference": item.reference,
+        "title": item.title,
+        "description": item.description,
+        "service_type": item.service_type,
+        "category": item.category,
+        "agreement_type": item.agreement_type,
+        "provider_id": item.provider_id,
+        "lead_commissioner_id": item.lead_commissioner_id,
+        "partner_commissioner_ids": [org.id for org in item.partner_commissioners],
+        "cohorts": item.cohorts,
+        "award_date": item.award_date,
+        "start_date": item.start_date,
+        # The initial term; extensions move end_date, and only amendments do that.
+        "end_date": item.original_end_date,
+        "notice_period_months": item.notice_period_months,
+        "annual_value": item.annual_value,
+        "total_value": item.total_value,
+        "contract_manager": item.contract_manager,
+        "option_months": [option.length_months for option in item.options],
+    }
+
+
+@blueprint.post("/contracts")
+def create_contract() -> Any:
+    user = current_api_user()
+    if not can_create_contracts(user):
+        raise ApiError(403, "Only commissioners can record contracts")
+    with db.transaction() as session:
+        values = parse_body(CONTRACT_CREATE, read_json_object())
+        values.setdefault("lead_commissioner_id", user.organisation_id)
+        values.setdefault("notice_period_months", 6)
+        created = services.create_contract(session, user, _fields(values))
+    response = jsonify(serialise.contract_detail(created, today()))
+    response.headers["Location"] = url_for("api.contract", contract_id=created.id)
+    return response, 201
+
+
+@blueprint.patch("/contracts/<int:contract_id>")
+def update_contract(contract_id: int) -> Any:
+    user = current_api_user()
+    with db.transaction() as session:
+        item = changeable_contract(session, user, contract_id)
+        changes = parse_body(CONTRACT_UPDATE, read_json_object(), partial=True)
+        services.update_contract(session, user, item, _fields({**_current_values(item), **changes}))
+    return jsonify(serialise.contract_detail(item, today()))

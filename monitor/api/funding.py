@@ -1,0 +1,58 @@
+"""Funding totals by funder and by category, with the lines behind them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+
+from monitor.api import serialise
+from monitor.api.auth import current_api_user
+from monitor.api.blueprint import blueprint
+from monitor.api.errors import field_error
+from monitor.contracts import funding as totals
+from monitor.contracts.funding import Matrix
+from monitor.contracts.periods import FINANCIAL_YEAR_HINT, parse_financial_year
+from monitor.db import db
+
+
+def _financial_year() -> str | None:
+    unknown = [name for name in request.args if name != "financial_year"]
+    errors = {name[:100]: f"{name[:100]} is not a parameter; use financial_year" for name in unknown}
+    raw = request.args.get("financial_year", "").strip()
+    year = parse_financial_year(raw) if raw else None
+    if raw and year is None:
+        errors["financial_year"] = f"financial_year: {FINANCIAL_YEAR_HINT}"
+    if errors:
+        raise field_error(400, errors)
+    return year
+
+
+def _rows(matrix: Matrix, label: str) -> list[dict[str, Any]]:
+    return [{label: row, "amount": serialise.money(matrix.row_total(row))} for row in matrix.rows]
+
+
+@blueprint.get("/funding")
+def funding_summary() -> Any:
+    year = _financial_year()
+    user = current_api_user()
+    session = db.session()
+    by_funder = totals.by_funder(session, user, year)
+    by_category = totals.by_category(session, user, year)
+    lines = totals.lines(session, user, year)
+    return jsonify(
+        {
+            "financial_year": year,
+            "by_funder": _rows(by_funder, "funder"),
+            "by_category": _rows(by_category, "category"),
+            "by_year": [
+                {"financial_year": y, "amount": serialise.money(by_funder.year_total(y))}
+                for y in by_funder.years
+            ],
+            "total": serialise.money(by_funder.grand_total),
+            "lines": [
+                {**serialise.funding_line(line), "contract_reference": line.contract.reference}
+                for line in lines
+            ],
+        }
+    )

@@ -1,0 +1,193 @@
+"""Fixtures for end-to-end tests: the demo app served over HTTP, and a real browser.
+
+The app runs in a background thread with CSRF protection ON (unlike the unit
+tests), so every form the browser submits carries a real token. The browser is
+Debian's Chromium (never a downloaded one), started once per test session;
+each test gets its own context (cookies) and page.
+
+    .venv/bin/python -m pytest tests/e2e -q
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, Playwright, Response, sync_playwright
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from monitor.db import db
+from monitor.demo import DEMO_PASSWORD
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+STATIC_FILES = [
+    "monitor/static/css/app.css",
+    "monitor/static/js/init.js",
+    "monitor/static/js/govuk-frontend.min.js",
+]
+AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+TIMEOUT_MS = 10_000
+
+
+@pytest.fixture(scope="session", autouse=True)
+def static_assets() -> None:
+    """The pages are unusable (and unscannable) without the built CSS and JavaScript."""
+    missing = [name for name in STATIC_FILES if not (ROOT / name).is_file()]
+    if missing:
+        pytest.fail(
+            f"Built frontend assets are missing ({', '.join(missing)}). "
+            "Run `bash frontend/build.sh` from the repository root first.",
+            pytrace=False,
+        )
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not CHROMIUM.is_file():
+        # Fail, never skip: CI installs Debian's chromium package, and a silently
+        # skipped browser suite would hide every end-to-end regression.
+        pytest.fail(
+            f"Chromium was not found at {CHROMIUM}. Install it with `apt-get install chromium` "
+            "(or set E2E_CHROMIUM to its path). Do not run `playwright install`.",
+            pytrace=False,
+        )
+    instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield instance
+    instance.close()
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log(self, *args: Any) -> None:
+        """Keep test output readable: no access log."""
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    app: Flask
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+@pytest.fixture
+def live_server(demo: Flask) -> Iterator[LiveServer]:
+    """The demo data served on a free localhost port, with CSRF protection on."""
+    demo.config["WTF_CSRF_ENABLED"] = True
+    # Hand the database back: requests run in server threads, each with its own
+    # app context and (thread-local) session.
+    db.session.remove()
+    server = make_server("127.0.0.1", 0, demo, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", demo)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@dataclass
+class PageProblems:
+    """What went wrong in the browser that a test would not otherwise notice."""
+
+    server_errors: list[str] = field(default_factory=list)
+    script_errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """A fresh browser context and page for one test, closed afterwards.
+
+    The test fails if the server answered 5xx, a script threw, or the
+    Content-Security-Policy blocked something the pages need.
+    """
+    context = browser.new_context(base_url=live_server.base_url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    problems = PageProblems()
+
+    def on_response(response: Response) -> None:
+        if response.status >= 500:
+            problems.server_errors.append(f"{response.status} {response.url}")
+
+    def on_console(message: Any) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            problems.script_errors.append(message.text)
+
+    page = context.new_page()
+    page.on("response", on_response)
+    page.on("pageerror", lambda error: problems.script_errors.append(str(error)))
+    page.on("console", on_console)
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not problems.server_errors, f"server errors: {problems.server_errors}"
+    assert not problems.script_errors, f"browser script errors: {problems.script_errors}"
+
+
+@pytest.fixture
+def sign_in(page: Page) -> Callable[[str], None]:
+    """Sign in through the sign-in form, as a person would."""
+
+    def do_sign_in(email: str, password: str = DEMO_PASSWORD) -> None:
+        page.goto("/sign-in")
+        page.get_by_label("Email address").fill(email)
+        page.get_by_label("Password", exact=True).fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/contracts")
+        assert page.get_by_text("Signed in as").is_visible()
+
+    return do_sign_in
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE_SCRIPT.is_file():
+        pytest.fail(
+            f"{AXE_SCRIPT} is missing: run `npm ci` (axe-core is pinned in package.json).", pytrace=False
+        )
+    return AXE_SCRIPT.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def axe(page: Page, axe_source: str) -> Callable[[], list[dict[str, Any]]]:
+    """Run axe-core on the current page; returns its violations.
+
+    axe is evaluated through the DevTools protocol rather than added as a
+    <script> tag, which the app's Content-Security-Policy rightly refuses.
+    """
+
+    def scan() -> list[dict[str, Any]]:
+        page.wait_for_load_state("load")
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            page.evaluate(axe_source)
+        return page.evaluate(
+            "async () => (await window.axe.run(document, {resultTypes: ['violations']})).violations"
+        )
+
+    return scan

@@ -1,0 +1,156 @@
+"""Every web route, requested as every role, including other organisations' ids.
+
+Expectations come from the table below (who commissions, provides and
+oversees each demo contract), not from the permission code under test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from monitor.audit import AuditEvent
+from monitor.contracts.models import Contract
+from monitor.db import db
+from tests.conftest import DEMO_USERS, Auth
+
+READERS = {
+    "LBBD-DV-002": {"admin", "lbbd", "ccg", "refuge", "bd_board"},
+    "HBC-CYP-DA-01": {"admin", "halton", "halton_provider", "halton_board"},
+    "TRI-VAWG-01": {"admin", "westminster"},
+}
+CHANGERS = {
+    "LBBD-DV-002": {"lbbd", "ccg"},
+    "HBC-CYP-DA-01": {"halton"},
+    "TRI-VAWG-01": {"westminster"},
+}
+
+# (method, url template) for routes about one contract; {c} contract, {line} a funding line, {option} an option.
+CONTRACT_READ_ROUTES = [("GET", "/contracts/{c}")]
+CONTRACT_CHANGE_ROUTES = [
+    ("GET", "/contracts/{c}/edit"),
+    ("POST", "/contracts/{c}/edit"),
+    ("GET", "/contracts/{c}/extend"),
+    ("POST", "/contracts/{c}/extend"),
+    ("GET", "/contracts/{c}/amendments/new"),
+    ("POST", "/contracts/{c}/amendments/new"),
+    ("GET", "/contracts/{c}/funding/new"),
+    ("POST", "/contracts/{c}/funding/new"),
+    ("GET", "/contracts/{c}/funding/{line}/edit"),
+    ("POST", "/contracts/{c}/funding/{line}/edit"),
+    ("POST", "/contracts/{c}/funding/{line}/delete"),
+    ("POST", "/contracts/{c}/options/{option}/decline"),
+    ("GET", "/contracts/{c}/milestones/new"),
+    ("POST", "/contracts/{c}/milestones/new"),
+]
+LIST_ROUTES = ["/", "/contracts", "/renewals", "/funding", "/contracts/export.xlsx", "/funding/export.xlsx"]
+ADMIN_ROUTES = [
+    ("GET", "/admin/organisations"),
+    ("POST", "/admin/organisations"),
+    ("GET", "/admin/users"),
+    ("POST", "/admin/users"),
+]
+OTHER_ROUTES = [("GET", "/contracts/new"), ("POST", "/contracts/new")]
+PUBLIC = {"/sign-in", "/static/<path:filename>"}
+
+
+def _ids(reference: str) -> dict[str, int]:
+    contract = db.session.execute(select(Contract).where(Contract.reference == reference)).scalar_one()
+    line = contract.funding_lines[0].id if contract.funding_lines else 999_999
+    option = contract.options[0].id if contract.options else 999_999
+    return {"c": contract.id, "line": line, "option": option}
+
+
+def _audit_count() -> int:
+    return db.session.scalar(select(func.count(AuditEvent.id))) or 0
+
+
+def test_every_route_is_in_the_matrix(app: Flask) -> None:
+    covered = {url for _, url in CONTRACT_READ_ROUTES + CONTRACT_CHANGE_ROUTES + ADMIN_ROUTES + OTHER_ROUTES}
+    covered |= set(LIST_ROUTES) | PUBLIC | {"/sign-out"}
+    normalised = {
+        url.replace("{c}", "<int:contract_id>")
+        .replace("{line}", "<int:line_id>")
+        .replace("{option}", "<int:option_id>")
+        for url in covered
+    }
+    web_rules = {rule.rule for rule in app.url_map.iter_rules() if not rule.rule.startswith("/api/")}
+    assert web_rules - normalised == set(), "add new routes to the permission matrix"
+
+
+@pytest.mark.parametrize("role", sorted(DEMO_USERS))
+def test_contract_routes_refuse_without_data(demo: Flask, client: FlaskClient, auth: Auth, role: str) -> None:
+    assert auth.sign_in(DEMO_USERS[role]).status_code == 302
+    for reference in READERS:
+        ids = _ids(reference)
+        title = db.session.execute(select(Contract.title).where(Contract.reference == reference)).scalar_one()
+        for method, template in CONTRACT_READ_ROUTES + CONTRACT_CHANGE_ROUTES:
+            url = template.format(**ids)
+            before = _audit_count()
+            response = client.open(url, method=method, data={})
+            body = response.get_data(as_text=True)
+            is_change = (method, template) in CONTRACT_CHANGE_ROUTES
+            allowed = role in (CHANGERS[reference] if is_change else READERS[reference])
+            if allowed:
+                assert response.status_code in (200, 302, 400), (role, method, url, response.status_code)
+                continue
+            expected = 404 if role not in READERS[reference] else 403
+            assert response.status_code == expected, (role, method, url, response.status_code)
+            assert title not in body and reference not in body, (role, url)
+            assert _audit_count() == before, f"{role} changed something through {method} {url}"
+
+
+@pytest.mark.parametrize("role", sorted(DEMO_USERS))
+def test_lists_show_only_visible_contracts(demo: Flask, client: FlaskClient, auth: Auth, role: str) -> None:
+    auth.sign_in(DEMO_USERS[role])
+    for url in ["/contracts", "/renewals"]:
+        body = client.get(url).get_data(as_text=True)
+        for reference, readers in READERS.items():
+            if role not in readers:
+                assert reference not in body, (role, url, reference)
+    funding = client.get("/funding").get_data(as_text=True)
+    if role not in READERS["TRI-VAWG-01"]:
+        assert "Westminster City Council" not in funding
+    if role not in READERS["HBC-CYP-DA-01"]:
+        assert "Children&#39;s specialist budget" not in funding and "Halton Borough Council" not in funding
+
+
+@pytest.mark.parametrize("role", sorted(DEMO_USERS))
+def test_admin_and_create_routes(demo: Flask, client: FlaskClient, auth: Auth, role: str) -> None:
+    auth.sign_in(DEMO_USERS[role])
+    for method, url in ADMIN_ROUTES:
+        before = _audit_count()
+        response = client.open(url, method=method, data={"name": "Sneaky Org", "kind": "provider"})
+        if role == "admin":
+            assert response.status_code in (200, 302, 400)
+        else:
+            assert response.status_code == 403, (role, method, url)
+            assert "Sneaky Org" not in response.get_data(as_text=True)
+            assert _audit_count() == before
+    for method, url in OTHER_ROUTES:
+        response = client.open(url, method=method, data={})
+        commissioner = role in {"lbbd", "ccg", "halton", "westminster"}
+        assert (response.status_code in (200, 400)) if commissioner else response.status_code == 403, (
+            role,
+            url,
+        )
+
+
+def test_signed_out_users_are_sent_to_sign_in(
+    demo: Flask, client: FlaskClient, contract_id: Callable[[str], int]
+) -> None:
+    ids = _ids("LBBD-DV-002")
+    urls = [
+        (m, t.format(**ids))
+        for m, t in CONTRACT_READ_ROUTES + CONTRACT_CHANGE_ROUTES + ADMIN_ROUTES + OTHER_ROUTES
+    ]
+    urls += [("GET", url) for url in LIST_ROUTES]
+    for method, url in urls:
+        response = client.open(url, method=method, data={})
+        assert response.status_code == 302, (method, url)
+        assert response.headers["Location"].startswith("/sign-in"), url
+        assert "Refuge" not in response.get_data(as_text=True)
