@@ -168,7 +168,8 @@ def _record(session: Session, _context: Any) -> None:
                 }
             )
     if rows:
-        session.connection().execute(insert(AuditEvent.__table__), rows)
+        table = AuditEvent.__table__
+        session.connection().execute(insert(table), rows)  # type: ignore[arg-type]
 
 
 def install(session_class: type[Session] = Session) -> None:

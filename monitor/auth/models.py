@@ -104,7 +104,7 @@ class User(UserMixin, Base):
     partnership: Mapped[Partnership | None] = relationship()
 
     @property
-    def is_active(self) -> bool:  # type: ignore[override]
+    def is_active(self) -> bool:
         return self.active
 
     @property

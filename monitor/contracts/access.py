@@ -13,7 +13,7 @@ from monitor.contracts.models import Contract
 
 
 def signed_in_user() -> User:
-    user: User = current_user._get_current_object()  # type: ignore[attr-defined]
+    user: User = current_user._get_current_object()
     return user
 
 

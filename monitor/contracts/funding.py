@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -39,7 +40,7 @@ class Matrix:
         return sum(1 for row in self.rows if self.cell(row, year) > 0)
 
 
-def _matrix(session: Session, user: User, row_column: object, financial_year: str | None) -> Matrix:
+def _matrix(session: Session, user: User, row_column: Any, financial_year: str | None) -> Matrix:
     query = (
         select(row_column, FundingLine.financial_year, func.sum(FundingLine.amount))
         .join(Contract, FundingLine.contract_id == Contract.id)

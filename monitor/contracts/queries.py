@@ -117,7 +117,7 @@ def parse_filters(args: Mapping[str, str]) -> RegisterFilters:
     return filters
 
 
-def register_select(user: User, filters: RegisterFilters, today: date) -> Select[Any]:
+def register_select(user: User, filters: RegisterFilters, today: date) -> Select[Contract, str]:
     status = status_expression(today).label("status")
     provider = aliased(Organisation)
     query = (

@@ -62,9 +62,8 @@ def _snapshot() -> tuple[int, int, int]:
 
 def _expect_refusal(action: Callable[[], object], field: str, words: str) -> None:
     before = _snapshot()
-    with pytest.raises(ValidationFailed) as failed:
-        with db.transaction():
-            action()
+    with pytest.raises(ValidationFailed) as failed, db.transaction():
+        action()
     assert field in failed.value.errors, failed.value.errors
     assert words.lower() in failed.value.errors[field].lower()
     db.session.remove()
