@@ -1,0 +1,1 @@
+"""Warehouse ETL (not built yet: issue 4)."""

@@ -1,0 +1,488 @@
+"""The OpenAPI 3.1 description of the API, served at /api/v1/openapi.json.
+
+Written by hand, except that request bodies are built from the same field
+lists the parsers check (monitor.api.schemas), so they always agree. A test
+checks every route registered on the blueprint appears here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask import jsonify
+
+from monitor.api.blueprint import blueprint
+from monitor.api.contracts import LIST_PARAMETERS
+from monitor.api.parsing import MAX_ID, Field, Kind
+from monitor.api.schemas import AMENDMENT, CONTRACT_CREATE, CONTRACT_UPDATE, FUNDING_LINE
+from monitor.contracts.models import AmendmentKind, Category, Cohort, OptionState, ServiceType
+from monitor.contracts.queries import MAX_PAGE_SIZE, SORTS
+from monitor.contracts.renewal import Status, Urgency
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _response(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/responses/{name}"}
+
+
+STRING = {"type": "string"}
+DATE = {"type": "string", "format": "date", "examples": ["2013-11-04"]}
+NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
+MONEY = {"type": "string", "pattern": r"^\d+\.\d{2}$", "description": "Pounds, two decimal places"}
+NULLABLE_MONEY = {"type": ["string", "null"], "pattern": r"^\d+\.\d{2}$"}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+MONEY_INPUT = {
+    "description": "Pounds with at most two decimal places, as a JSON number or a string of digits",
+    "oneOf": [
+        {"type": "number", "minimum": 0, "multipleOf": 0.01},
+        {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"},
+    ],
+}
+
+
+def _field_schema(field: Field) -> dict[str, Any]:
+    schema: dict[str, Any]
+    match field.kind:
+        case Kind.TEXT:
+            schema = {"type": "string"}
+            if field.max_length is not None:
+                schema["maxLength"] = field.max_length
+        case Kind.DATE:
+            schema = {"type": "string", "format": "date"}
+        case Kind.MONEY:
+            schema = dict(MONEY_INPUT)
+        case Kind.INTEGER:
+            schema = {"type": "integer"}
+        case Kind.ID:
+            schema = dict(ID)
+        case Kind.INTEGERS:
+            schema = {"type": "array", "items": {"type": "integer"}}
+        case Kind.IDS:
+            schema = {"type": "array", "items": dict(ID)}
+        case Kind.CHOICE:
+            schema = {"type": "string", "enum": list(field.choices)}
+        case Kind.CHOICES:
+            schema = {"type": "array", "items": {"type": "string", "enum": list(field.choices)}}
+    if field.nullable:
+        schema = {"anyOf": [schema, {"type": "null"}]}
+    schema["description"] = field.description
+    if field.example is not None:
+        schema["examples"] = [field.example]
+    return schema
+
+
+def request_schema(fields: Sequence[Field], *, partial: bool = False) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {f.name: _field_schema(f) for f in fields},
+    }
+    required = [f.name for f in fields if f.required and not partial]
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _object(properties: dict[str, Any], description: str = "") -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "required": list(properties), "properties": properties}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def _enum(values: Any) -> dict[str, Any]:
+    return {"type": "string", "enum": [v.value for v in values]}
+
+
+_KEY_DATE = _object(
+    {
+        "key": _enum_keys := {
+            "type": "string",
+            "enum": ["reprocurement_start", "decision_by", "last_notice", "end", "maximum_extent"],
+        },
+        "name": STRING,
+        "on": DATE,
+        "urgency": _enum(Urgency),
+    }
+)
+del _enum_keys
+
+_CONTRACT_SUMMARY = _object(
+    {
+        "id": ID,
+        "reference": STRING,
+        "title": STRING,
+        "description": STRING,
+        "service_type": _enum(ServiceType),
+        "category": _enum(Category),
+        "agreement_type": STRING,
+        "cohorts": {"type": "array", "items": _enum(Cohort)},
+        "provider": _ref("Organisation"),
+        "lead_commissioner": _ref("Organisation"),
+        "partner_commissioners": {"type": "array", "items": _ref("Organisation")},
+        "start_date": DATE,
+        "original_end_date": {**DATE, "description": "Last day of the initial term"},
+        "end_date": {**DATE, "description": "Current contractual end, after any extensions"},
+        "award_date": NULLABLE_DATE,
+        "notice_period_months": {"type": "integer", "minimum": 0, "maximum": 60},
+        "annual_value": MONEY,
+        "total_value": MONEY,
+        "contract_manager": STRING,
+        "status": _enum(Status),
+        "key_dates": _ref("KeyDates"),
+    },
+    "A contract with its status and renewal dates as at today",
+)
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["message"],
+        "properties": {
+            "message": {"type": "string", "description": "What went wrong, naming the field(s)"},
+            "errors": {
+                "type": "array",
+                "items": _object({"field": STRING, "message": STRING}),
+                "description": "One entry per field at fault (for 400 and 422 answers)",
+            },
+        },
+    },
+    "Organisation": _object({"id": ID, "name": STRING}),
+    "KeyDate": _KEY_DATE,
+    "KeyDates": _object(
+        {
+            "end_date": {**DATE, "description": "The day the contract actually stops"},
+            "maximum_extent_date": {**DATE, "description": "End if every remaining option is taken"},
+            "last_notice_date": DATE,
+            "decision_by": DATE,
+            "reprocurement_start": DATE,
+            "next_key_date": {"anyOf": [_ref("KeyDate"), {"type": "null"}]},
+            "decision_overdue": {"type": "boolean"},
+            "days_to_end": {"type": "integer"},
+        }
+    ),
+    "Contract": _CONTRACT_SUMMARY,
+    "ContractDetail": {
+        "allOf": [
+            _ref("Contract"),
+            _object(
+                {
+                    "funding_lines": {"type": "array", "items": _ref("FundingLine")},
+                    "extension_options": {"type": "array", "items": _ref("ExtensionOption")},
+                    "amendments": {"type": "array", "items": _ref("Amendment")},
+                    "milestones": {"type": "array", "items": _ref("Milestone")},
+                }
+            ),
+        ]
+    },
+    "ContractPage": _object(
+        {
+            "contracts": {"type": "array", "items": _ref("Contract")},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+            "total": {"type": "integer", "minimum": 0},
+            "pages": {"type": "integer", "minimum": 1},
+        }
+    ),
+    "FundingLine": _object(
+        {
+            "id": ID,
+            "contract_id": ID,
+            "funder": _ref("Organisation"),
+            "funding_stream": STRING,
+            "financial_year": {"type": "string", "pattern": r"^\d{4}/\d{2}$", "examples": ["2013/14"]},
+            "amount": MONEY,
+        }
+    ),
+    "ExtensionOption": _object(
+        {
+            "id": ID,
+            "sequence": {"type": "integer", "minimum": 1},
+            "length_months": {"type": "integer", "minimum": 1, "maximum": 120},
+            "state": _enum(OptionState),
+        }
+    ),
+    "Amendment": _object(
+        {
+            "id": ID,
+            "contract_id": ID,
+            "kind": _enum(AmendmentKind),
+            "effective_date": DATE,
+            "rationale": STRING,
+            "approved_by": STRING,
+            "board_minute_reference": STRING,
+            "old_end_date": NULLABLE_DATE,
+            "new_end_date": NULLABLE_DATE,
+            "old_value": NULLABLE_MONEY,
+            "new_value": NULLABLE_MONEY,
+            "extension_option_id": {"type": ["integer", "null"]},
+            "recorded_at": {"type": "string", "format": "date-time"},
+        }
+    ),
+    "Milestone": _object({"id": ID, "title": STRING, "due_date": DATE, "met_on": NULLABLE_DATE}),
+    "FundingSummary": _object(
+        {
+            "financial_year": {"type": ["string", "null"], "examples": ["2013/14"]},
+            "by_funder": {"type": "array", "items": _object({"funder": STRING, "amount": MONEY})},
+            "by_category": {
+                "type": "array",
+                "items": _object({"category": _enum(Category), "amount": MONEY}),
+            },
+            "by_year": {
+                "type": "array",
+                "items": _object({"financial_year": STRING, "amount": MONEY}),
+            },
+            "total": MONEY,
+            "lines": {
+                "type": "array",
+                "items": {
+                    "allOf": [_ref("FundingLine"), _object({"contract_reference": STRING})],
+                },
+            },
+        }
+    ),
+    "ContractCreate": request_schema(CONTRACT_CREATE),
+    "ContractUpdate": request_schema(CONTRACT_UPDATE, partial=True),
+    "FundingLineCreate": request_schema(FUNDING_LINE),
+    "FundingLineUpdate": request_schema(FUNDING_LINE, partial=True),
+    "AmendmentCreate": request_schema(AMENDMENT),
+}
+
+
+def _error(description: str, **extra: Any) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}, **extra}
+
+
+RESPONSES: dict[str, Any] = {
+    "BadRequest": _error(
+        "A query parameter or the body is malformed (not JSON, not an object); `errors` names each one"
+    ),
+    "Unauthorised": _error(
+        "No bearer token, or a token that is not valid or has been revoked",
+        headers={"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer challenge"}},
+    ),
+    "Forbidden": _error("Your account may see this but not change it"),
+    "NotFound": _error("No such record, or one your account cannot see (the two look the same)"),
+    "MethodNotAllowed": _error("This address does not accept that method"),
+    "Conflict": _error("Another change made at the same time clashed with this one; nothing changed"),
+    "TooLarge": _error("The request body is larger than the service accepts"),
+    "UnsupportedMediaType": _error("The body was not sent as application/json"),
+    "Unprocessable": _error("A field is unknown, missing or breaks the rules; `errors` names each one"),
+    "ServerError": _error("Something went wrong on the server; nothing was changed"),
+}
+
+_ALWAYS = {"401": _response("Unauthorised"), "405": _response("MethodNotAllowed"), "500": _response("ServerError")}
+_WRITE = {
+    "400": _response("BadRequest"),
+    "403": _response("Forbidden"),
+    "409": _response("Conflict"),
+    "413": _response("TooLarge"),
+    "415": _response("UnsupportedMediaType"),
+    "422": _response("Unprocessable"),
+}
+
+
+def _path_parameter(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": ID}
+
+
+CONTRACT_ID = _path_parameter("contract_id", "The contract's id")
+LINE_ID = _path_parameter("line_id", "The funding line's id")
+AMENDMENT_ID = _path_parameter("amendment_id", "The amendment's id")
+
+
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+_WHOLE = {"type": "string", "pattern": r"^[0-9]{1,9}$"}
+LIST_QUERY = [
+    _query("status", "Only contracts with this status today", _enum(Status)),
+    _query("category", "Only this category", _enum(Category)),
+    _query("service_type", "Only this type of service", _enum(ServiceType)),
+    _query("provider", "Only contracts with this provider (organisation id)", _WHOLE),
+    _query("commissioner", "Only contracts this organisation leads or partners (id)", _WHOLE),
+    _query("funder", "Only contracts with a funding line from this organisation (id)", _WHOLE),
+    _query("ends_within", "Only contracts ending within this many months from today (0 to 240)", _WHOLE),
+    _query("q", "Words in the reference or title", {"type": "string", "maxLength": 100}),
+    _query("sort", "Sort by", {"type": "string", "enum": list(SORTS), "default": "end_date"}),
+    _query("order", "Sort order", {"type": "string", "enum": ["asc", "desc"], "default": "asc"}),
+    _query("page", "Page number (past the last page gives the last page)", _WHOLE),
+    _query(
+        "per_page",
+        f"Contracts per page, 1 to {MAX_PAGE_SIZE} (default 25)",
+        {"type": "string", "pattern": r"^[0-9]{1,3}$"},
+    ),
+]
+assert [p["name"] for p in LIST_QUERY] == list(LIST_PARAMETERS)
+
+
+def _json(schema_name: str, description: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": _ref(schema_name)}},
+        **extra,
+    }
+
+
+def _body(schema_name: str, description: str) -> dict[str, Any]:
+    return {"required": True, "description": description, **_json(schema_name, description)}
+
+
+_LOCATION = {"Location": {"schema": {"type": "string"}, "description": "Address of the new record"}}
+
+
+def _operation(
+    operation_id: str, summary: str, responses: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
+    return {"operationId": operation_id, "summary": summary, "responses": {**responses, **_ALWAYS}, **extra}
+
+
+PATHS: dict[str, Any] = {
+    "/contracts": {
+        "get": _operation(
+            "listContracts",
+            "The register: contracts you can see, filtered, sorted and paged as in the web register",
+            {"200": _json("ContractPage", "A page of contracts"), "400": _response("BadRequest")},
+            parameters=LIST_QUERY,
+        ),
+        "post": _operation(
+            "createContract",
+            "Record a contract (commissioners only; your organisation must lead or partner it)",
+            {"201": _json("ContractDetail", "The new contract", headers=_LOCATION), **_WRITE},
+            requestBody=_body("ContractCreate", "The contract"),
+        ),
+    },
+    "/contracts/{contract_id}": {
+        "parameters": [CONTRACT_ID],
+        "get": _operation(
+            "getContract",
+            "One contract with its funding lines, extension options, amendments and milestones",
+            {"200": _json("ContractDetail", "The contract"), "404": _response("NotFound")},
+        ),
+        "patch": _operation(
+            "updateContract",
+            "Change some of a contract's details; fields left out keep their values",
+            {"200": _json("ContractDetail", "The changed contract"), "404": _response("NotFound"), **_WRITE},
+            requestBody=_body("ContractUpdate", "The fields to change"),
+        ),
+    },
+    "/contracts/{contract_id}/funding-lines": {
+        "parameters": [CONTRACT_ID],
+        "post": _operation(
+            "addFundingLine",
+            "Add a funding line to a contract",
+            {
+                "201": _json("FundingLine", "The new funding line", headers=_LOCATION),
+                "404": _response("NotFound"),
+                **_WRITE,
+            },
+            requestBody=_body("FundingLineCreate", "The funding line"),
+        ),
+    },
+    "/contracts/{contract_id}/funding-lines/{line_id}": {
+        "parameters": [CONTRACT_ID, LINE_ID],
+        "get": _operation(
+            "getFundingLine",
+            "One funding line",
+            {"200": _json("FundingLine", "The funding line"), "404": _response("NotFound")},
+        ),
+        "patch": _operation(
+            "updateFundingLine",
+            "Change a funding line; fields left out keep their values",
+            {"200": _json("FundingLine", "The changed line"), "404": _response("NotFound"), **_WRITE},
+            requestBody=_body("FundingLineUpdate", "The fields to change"),
+        ),
+        "delete": _operation(
+            "deleteFundingLine",
+            "Remove a funding line",
+            {
+                "204": {"description": "Removed"},
+                "403": _response("Forbidden"),
+                "404": _response("NotFound"),
+                "409": _response("Conflict"),
+            },
+        ),
+    },
+    "/contracts/{contract_id}/amendments": {
+        "parameters": [CONTRACT_ID],
+        "post": _operation(
+            "recordAmendment",
+            "Exercise an extension option (kind 'extension', optional option_id) or record a variation, "
+            "value change (with new_value), termination or decommissioning",
+            {
+                "201": _json("Amendment", "The recorded amendment", headers=_LOCATION),
+                "404": _response("NotFound"),
+                **_WRITE,
+            },
+            requestBody=_body("AmendmentCreate", "The amendment"),
+        ),
+    },
+    "/contracts/{contract_id}/amendments/{amendment_id}": {
+        "parameters": [CONTRACT_ID, AMENDMENT_ID],
+        "get": _operation(
+            "getAmendment",
+            "One amendment",
+            {"200": _json("Amendment", "The amendment"), "404": _response("NotFound")},
+        ),
+    },
+    "/funding": {
+        "get": _operation(
+            "fundingSummary",
+            "Funding by funder and by category, with the lines behind them, for contracts you can see",
+            {"200": _json("FundingSummary", "Funding totals"), "400": _response("BadRequest")},
+            parameters=[
+                _query(
+                    "financial_year",
+                    "UK financial year, like 2013/14 (all years when left out)",
+                    {"type": "string", "pattern": r"^\d{4}/\d{2}$"},
+                )
+            ],
+        ),
+    },
+    "/openapi.json": {
+        "get": {
+            "operationId": "openapi",
+            "summary": "This document (no token needed)",
+            "security": [],
+            "responses": {
+                "200": {
+                    "description": "The OpenAPI document",
+                    "content": {"application/json": {"schema": {"type": "object"}}},
+                }
+            },
+        }
+    },
+}
+
+DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Commissioning monitor API",
+        "version": "1.0.0",
+        "description": (
+            "The contract register for commissioners of domestic abuse services. Send an API token as "
+            "'Authorization: Bearer <token>' (an administrator issues tokens with "
+            "`flask users token`); you see and change exactly what you can in the web service. Money is a "
+            "string with two decimal places, dates are written like 2013-11-04, and every error is JSON "
+            "with a message naming the field at fault."
+        ),
+    },
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearerAuth": []}],
+    "paths": PATHS,
+    "components": {
+        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+        "schemas": SCHEMAS,
+        "responses": RESPONSES,
+    },
+}
+
+
+@blueprint.get("/openapi.json")
+def openapi() -> Any:
+    return jsonify(DOCUMENT)

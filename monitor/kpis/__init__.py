@@ -1,0 +1,1 @@
+"""Performance framework and quarterly KPI returns (not built yet: issue 3)."""
