@@ -51,6 +51,7 @@ LIST_ROUTES = ["/", "/contracts", "/renewals", "/funding", "/contracts/export.xl
 ADMIN_ROUTES = [
     ("GET", "/admin/organisations"),
     ("POST", "/admin/organisations"),
+    ("POST", "/admin/partnerships"),
     ("GET", "/admin/users"),
     ("POST", "/admin/users"),
 ]

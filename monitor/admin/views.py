@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
     GovPasswordInput,
     GovRadioInput,
     GovSelect,
@@ -17,7 +18,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from sqlalchemy import select
-from wtforms import PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms import PasswordField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import InputRequired
 
 from monitor.auth import services
@@ -54,6 +55,16 @@ class OrganisationForm(FlaskForm):
     charity_number = StringField("Charity number (optional)", widget=GovTextInput())
     company_number = StringField("Company number (optional)", widget=GovTextInput())
     submit = SubmitField("Add organisation", widget=GovSubmitInput())
+
+
+class PartnershipForm(FlaskForm):
+    name = StringField(
+        "Board or forum", widget=GovTextInput(), validators=[InputRequired("Enter the board or forum's name")]
+    )
+    member_ids = SelectMultipleField(
+        "Commissioners it oversees", widget=GovCheckboxesInput(), coerce=str, validate_choice=False
+    )
+    submit = SubmitField("Add partnership", widget=GovSubmitInput())
 
 
 class UserForm(FlaskForm):
@@ -97,15 +108,50 @@ def organisations() -> Any:
         else:
             flash(f"{org.name} added", "success")
             return redirect(url_for("admin.organisations"))
+    return _organisations_page(form, _partnership_form())
+
+
+def _partnership_form() -> PartnershipForm:
+    form = PartnershipForm(prefix="partnership")
+    commissioners = select(Organisation).where(Organisation.kind == OrganisationKind.COMMISSIONER)
+    form.member_ids.choices = [
+        (str(o.id), o.name) for o in db.session.scalars(commissioners.order_by(Organisation.name))
+    ]
+    return form
+
+
+def _organisations_page(form: OrganisationForm, partnership_form: PartnershipForm) -> Any:
     orgs = db.session.scalars(select(Organisation).order_by(Organisation.kind, Organisation.name)).all()
     partnerships = db.session.scalars(select(Partnership).order_by(Partnership.name)).all()
+    failed = bool(form.errors or partnership_form.errors)
     return render_template(
         "admin/organisations.html",
         title="Organisations",
         form=form,
+        partnership_form=partnership_form,
         organisations=orgs,
         partnerships=partnerships,
-    ), (400 if form.errors else 200)
+    ), (400 if failed else 200)
+
+
+@blueprint.route("/partnerships", methods=["POST"])
+@admin_only
+def partnerships() -> Any:
+    form = _partnership_form()
+    if form.validate_on_submit():
+        try:
+            with db.transaction() as session:
+                partnership = services.create_partnership(
+                    session,
+                    name=form.name.data or "",
+                    member_ids=[int(v) for v in form.member_ids.data or [] if v.isdigit()],
+                )
+        except ValidationFailed as failed:
+            apply_service_errors(form, failed.errors)
+        else:
+            flash(f"{partnership.name} added", "success")
+            return redirect(url_for("admin.organisations"))
+    return _organisations_page(OrganisationForm(formdata=None), form)
 
 
 @blueprint.route("/users", methods=["GET", "POST"])

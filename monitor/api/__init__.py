@@ -1,5 +1,13 @@
-"""The JSON API under /api/v1/ (bearer tokens)."""
+"""The JSON API under /api/v1/ (bearer tokens). The OpenAPI document is at
+/api/v1/openapi.json; routes live in one module per resource."""
 
+from monitor.api import auth, errors
 from monitor.api.blueprint import blueprint
 
-__all__ = ["blueprint"]
+errors.install(blueprint)
+auth.install(blueprint)
+
+# Routes register on import.
+from monitor.api import amendments, contracts, funding, funding_lines, openapi  # noqa: E402
+
+__all__ = ["amendments", "blueprint", "contracts", "funding", "funding_lines", "openapi"]

@@ -100,7 +100,7 @@ def _enum(values: Any) -> dict[str, Any]:
 
 _KEY_DATE = _object(
     {
-        "key": _enum_keys := {
+        "key": {
             "type": "string",
             "enum": ["reprocurement_start", "decision_by", "last_notice", "end", "maximum_extent"],
         },
@@ -109,7 +109,6 @@ _KEY_DATE = _object(
         "urgency": _enum(Urgency),
     }
 )
-del _enum_keys
 
 _CONTRACT_SUMMARY = _object(
     {
@@ -275,7 +274,11 @@ RESPONSES: dict[str, Any] = {
     "ServerError": _error("Something went wrong on the server; nothing was changed"),
 }
 
-_ALWAYS = {"401": _response("Unauthorised"), "405": _response("MethodNotAllowed"), "500": _response("ServerError")}
+_ALWAYS = {
+    "401": _response("Unauthorised"),
+    "405": _response("MethodNotAllowed"),
+    "500": _response("ServerError"),
+}
 _WRITE = {
     "400": _response("BadRequest"),
     "403": _response("Forbidden"),
@@ -336,9 +339,7 @@ def _body(schema_name: str, description: str) -> dict[str, Any]:
 _LOCATION = {"Location": {"schema": {"type": "string"}, "description": "Address of the new record"}}
 
 
-def _operation(
-    operation_id: str, summary: str, responses: dict[str, Any], **extra: Any
-) -> dict[str, Any]:
+def _operation(operation_id: str, summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"operationId": operation_id, "summary": summary, "responses": {**responses, **_ALWAYS}, **extra}
 
 

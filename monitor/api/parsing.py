@@ -95,8 +95,15 @@ def _first_line(error: BaseException) -> str:
     return "nested too deeply" if isinstance(error, RecursionError) else text
 
 
+class NotANumber:
+    """NaN or Infinity in a body: kept so the field's own check can name it."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
 def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed; send numbers as digits")
+    return NotANumber(name)
 
 
 def parse_body(fields: Sequence[Field], body: Mapping[str, Any], *, partial: bool = False) -> dict[str, Any]:
@@ -215,6 +222,8 @@ def _integer(spec: Field, value: Any, *, minimum: int) -> int:
 
 
 def _money(spec: Field, value: Any) -> Decimal:
+    if isinstance(value, NotANumber):
+        raise _Invalid(f"{spec.name} must be a finite amount in pounds, not {value.text}")
     if isinstance(value, bool):
         raise _Invalid(_expectation(spec))
     if isinstance(value, int | Decimal):

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,8 +17,13 @@ def money(value: Decimal | int | None) -> str | None:
     return None if value is None else f"{Decimal(value):.2f}"
 
 
-def day(value: date | datetime | None) -> str | None:
+def day(value: date | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def moment(value: datetime | None) -> str | None:
+    """A stored (naive UTC) timestamp, with its UTC offset made explicit."""
+    return None if value is None else value.replace(tzinfo=UTC).isoformat(timespec="seconds")
 
 
 def organisation(org: Organisation) -> dict[str, Any]:
@@ -120,7 +125,7 @@ def amendment(item: Amendment) -> dict[str, Any]:
         "old_value": money(item.old_value),
         "new_value": money(item.new_value),
         "extension_option_id": item.extension_option_id,
-        "recorded_at": day(item.recorded_at),
+        "recorded_at": moment(item.recorded_at),
     }
 
 

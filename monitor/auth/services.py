@@ -84,6 +84,26 @@ def create_organisation(
     return organisation
 
 
+def create_partnership(session: Session, *, name: str, member_ids: list[int]) -> Partnership:
+    errors: dict[str, str] = {}
+    name = name.strip()
+    if not name:
+        errors["name"] = "Enter the board or forum's name, like Halton Health and Wellbeing Board"
+    elif session.scalar(select(Partnership.id).where(func.lower(Partnership.name) == name.lower())):
+        errors["name"] = f"A partnership called {name} already exists"
+    members = [session.get(Organisation, member_id) for member_id in dict.fromkeys(member_ids)]
+    if not members:
+        errors["member_ids"] = "Choose at least one commissioner the partnership oversees"
+    elif any(m is None or m.kind != OrganisationKind.COMMISSIONER for m in members):
+        errors["member_ids"] = "Choose members from the list of commissioners"
+    if errors:
+        raise ValidationFailed(errors)
+    partnership = Partnership(name=name, members=members)
+    session.add(partnership)
+    session.flush()
+    return partnership
+
+
 def find_organisation(session: Session, name_or_id: str) -> Organisation | None:
     if name_or_id.isdigit():
         return session.get(Organisation, int(name_or_id))

@@ -123,3 +123,23 @@ def test_development_defaults_to_sqlite_under_instance(
     monkeypatch.delenv("DATABASE_URL", raising=False)
     config = load_config(tmp_path, "development")
     assert config.DATABASE_URL == f"sqlite:///{tmp_path / 'monitor.sqlite3'}"
+
+
+def test_admin_adds_a_partnership(demo: Flask, client: FlaskClient, auth: Auth) -> None:
+    from monitor.auth.models import Organisation, Partnership
+
+    auth.sign_in(DEMO_USERS["admin"])
+    halton = db.session.execute(
+        select(Organisation.id).where(Organisation.name == "Halton Borough Council")
+    ).scalar_one()
+    empty = client.post("/admin/partnerships", data={"partnership-name": "Halton Children's Trust"})
+    assert empty.status_code == 400 and "Choose at least one commissioner" in empty.get_data(as_text=True)
+    made = client.post(
+        "/admin/partnerships",
+        data={"partnership-name": "Halton Children's Trust", "partnership-member_ids": [str(halton)]},
+    )
+    assert made.status_code == 302
+    trust = db.session.execute(
+        select(Partnership).where(Partnership.name == "Halton Children's Trust")
+    ).scalar_one()
+    assert [m.name for m in trust.members] == ["Halton Borough Council"]

@@ -73,8 +73,10 @@ def test_commissioner_filters_register_and_exercises_extension(
     # Exercise the option through the form.
     page.get_by_role("link", name="Exercise an extension").click()
     expect(page.locator("h1")).to_have_text("Exercise an extension")
-    expect(page.get_by_label("Option 1", exact=False)).to_be_checked()
-    expect(page.locator(".govuk-radios")).to_contain_text("ends 31 March 2015")
+    option = page.get_by_role("group", name="Option to exercise").get_by_role("radio")
+    expect(option).to_have_count(1)
+    expect(option).to_be_checked()
+    expect(option).to_have_accessible_name("Option 1: 12 months: ends 31 March 2015")
     decision_date = page.get_by_role("group", name="Date of the decision")
     decision_date.get_by_label("Day").fill("3")
     decision_date.get_by_label("Month").fill("12")
