@@ -129,6 +129,7 @@ def _organisations_page(form: OrganisationForm, partnership_form: PartnershipFor
         title="Organisations",
         form=form,
         partnership_form=partnership_form,
+        error_form=partnership_form if partnership_form.errors else form,
         organisations=orgs,
         partnerships=partnerships,
     ), (400 if failed else 200)

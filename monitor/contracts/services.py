@@ -227,12 +227,17 @@ def update_contract(session: Session, user: User, contract: Contract, fields: Co
 
 def _check_amendment_basics(fields: AmendmentFields) -> dict[str, str]:
     errors: dict[str, str] = {}
+    what = "extension" if fields.kind == AmendmentKind.EXTENSION else "amendment"
     if fields.effective_date is None:
-        errors["effective_date"] = "Enter the date the amendment takes effect, like 26 9 2013"
+        errors["effective_date"] = (
+            "Enter the date of the decision, like 26 9 2013"
+            if what == "extension"
+            else "Enter the date the amendment takes effect, like 31 3 2014"
+        )
     if not fields.rationale.strip():
-        errors["rationale"] = "Enter the reason for the amendment, as it will appear in the board papers"
+        errors["rationale"] = f"Enter the reason for the {what}, as it will appear in the board papers"
     if not fields.approved_by.strip():
-        errors["approved_by"] = "Enter who approved the amendment, like Health and Wellbeing Board"
+        errors["approved_by"] = f"Enter who approved the {what}, like Health and Wellbeing Board"
     return errors
 
 

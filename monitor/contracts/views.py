@@ -11,7 +11,6 @@ from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from monitor.audit import AuditEvent
 from monitor.auth.models import OrganisationKind
 from monitor.auth.permissions import (
     can_change,
@@ -25,6 +24,7 @@ from monitor.contracts.access import contract_for, organisation_choices, signed_
 from monitor.contracts.blueprint import blueprint
 from monitor.contracts.dates import renewal_of, status_expression
 from monitor.contracts.forms import ConfirmForm
+from monitor.contracts.history import contract_history
 from monitor.contracts.models import Category, Contract, ServiceType
 from monitor.contracts.periods import parse_financial_year
 from monitor.contracts.queries import SORTS, parse_filters, register_page
@@ -96,17 +96,7 @@ def contract(contract_id: int) -> Any:
     user = signed_in_user()
     session = db.session()
     item = contract_for(session, user, contract_id)
-    history: list[AuditEvent] = []
-    if can_see_audit(user, item):
-        history = list(
-            session.scalars(
-                select(AuditEvent)
-                .where(AuditEvent.contract_id == item.id)
-                .options(selectinload(AuditEvent.actor))
-                .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-                .limit(200)
-            )
-        )
+    history = contract_history(session, item.id) if can_see_audit(user, item) else []
     return render_template(
         "contracts/contract.html",
         title=f"{item.reference}: {item.title}",
