@@ -10,7 +10,6 @@ from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from monitor.audit import Actor, acting_as
 from monitor.db import db
 
 db_cli = AppGroup("db", help="Database migrations.")
@@ -57,8 +56,7 @@ def seed_demo() -> None:
     """Load the demo data from the source documents (safe to run again)."""
     from monitor.demo import load_demo
 
-    with acting_as(Actor(None, "flask seed demo")):
-        summary = load_demo(db, progress=lambda step: click.echo(f"seed: {step}"))
+    summary = load_demo(db, progress=lambda step: click.echo(f"seed: {step}"))
     click.echo(f"seed: done ({summary}); log in at http://127.0.0.1:5000 as:")
     for email, role, password in current_app.extensions.get("demo_logins", []):
         click.echo(f"  {role:<13} {email:<40} {password}")

@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor.audit import Actor, acting_as
 from monitor.auth import services as auth_services
 from monitor.auth.models import Organisation, Partnership, User
 from monitor.contracts import services
@@ -539,7 +540,7 @@ def _load_contract(session: Session, spec: dict[str, Any]) -> bool:
 
 def load_demo(database: Database, progress: Callable[[str], None] = lambda _step: None) -> str:
     """Load everything in one transaction; running it again adds nothing."""
-    with database.transaction() as session:
+    with acting_as(Actor(None, "demo data")), database.transaction() as session:
         progress("organisations and partnerships")
         organisations = _load_organisations(session)
         progress("users")
