@@ -26,11 +26,12 @@ from typing import Any
 
 from alembic import command
 from flask import Flask
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, insert, select, text
 
 from monitor import create_app
 from monitor.audit import Actor, acting_as
 from monitor.auth import services as auth_services
+from monitor.auth.models import User
 from monitor.cli import alembic_config
 from monitor.config import TestConfig
 from monitor.contracts.models import Category, Contract, ExtensionOption, FundingLine, ServiceType
@@ -55,12 +56,24 @@ def _populate(size: int, seed: int = 2013) -> None:
     rng = random.Random(seed)
     with acting_as(Actor(None, "bench")), db.transaction() as session:
         commissioners = [
-            auth_services.create_organisation(session, name=f"Council {n:03d}", kind="commissioner") for n in range(40)
+            auth_services.create_organisation(session, name=f"Council {n:03d}", kind="commissioner")
+            for n in range(40)
         ]
-        providers = [auth_services.create_organisation(session, name=f"Charity {n:03d}", kind="provider") for n in range(80)]
-        funders = [auth_services.create_organisation(session, name=f"Funder {n:02d}", kind="funder") for n in range(10)]
+        providers = [
+            auth_services.create_organisation(session, name=f"Charity {n:03d}", kind="provider")
+            for n in range(80)
+        ]
+        funders = [
+            auth_services.create_organisation(session, name=f"Funder {n:02d}", kind="funder")
+            for n in range(10)
+        ]
         auth_services.create_user(
-            session, email="bench@example.org", name="Bench", role="commissioner", password=PASSWORD, organisation=commissioners[0]
+            session,
+            email="bench@example.org",
+            name="Bench",
+            role="commissioner",
+            password=PASSWORD,
+            organisation=commissioners[0],
         )
     contracts, options, lines = [], [], []
     for number in range(1, size + 1):
@@ -130,12 +143,9 @@ def _time(call: Callable[[], Any], requests: int) -> dict[str, float]:
 
 
 def _measure(app: Flask, requests: int) -> dict[str, dict[str, float]]:
-    with app.app_context():
-        with db.transaction() as session:
-            from monitor.auth.models import User
-
-            user = session.query(User).filter_by(email="bench@example.org").one()
-            token = auth_services.issue_api_token(session, user)
+    with app.app_context(), db.transaction() as session:
+        user = session.execute(select(User).where(User.email == "bench@example.org")).scalar_one()
+        token = auth_services.issue_api_token(session, user)
     client = app.test_client()
     client.post("/sign-in", data={"email": "bench@example.org", "password": PASSWORD})
     api = app.test_client()
@@ -179,7 +189,11 @@ def run(backends: list[str], requests: int) -> dict[str, Any]:
                     with app.app_context():
                         command.upgrade(alembic_config(), "head")
                         _populate(size)
-                    print(f"bench: {backend}, {size:,} contracts: {requests} requests per route", file=sys.stderr, flush=True)
+                    print(
+                        f"bench: {backend}, {size:,} contracts: {requests} requests per route",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     results[backend][size] = _measure(app, requests)
                     with app.app_context():
                         db.dispose()

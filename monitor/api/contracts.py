@@ -61,7 +61,7 @@ def _list_arguments() -> tuple[RegisterFilters, int]:
             errors[name[:100]] = f"{name[:100]} cannot contain the NUL character"
     filters = parse_filters(args)
     for name, message in filters.errors.items():
-        errors.setdefault(name, _FILTER_MESSAGES.get(name, f"{name}: {message}"))
+        errors.setdefault(name, _FILTER_MESSAGES.get(name, message))
     if args.get("order", "").strip().lower() not in ("", "asc", "desc"):
         errors["order"] = "order must be asc or desc"
     per_page = current_app.config["REGISTER_PAGE_SIZE"]

@@ -41,7 +41,11 @@ def field_error(status: int, errors: Mapping[str, str]) -> ApiError:
 
 
 def summary(errors: Mapping[str, str]) -> str:
-    return "; ".join(f"{name}: {message}" for name, message in errors.items())
+    """Every message in one line, each led by its field's name."""
+    return "; ".join(
+        message if message.startswith(f"{name} ") else f"{name}: {message}"
+        for name, message in errors.items()
+    )
 
 
 def error_response(

@@ -22,7 +22,7 @@ def _financial_year() -> str | None:
     raw = request.args.get("financial_year", "").strip()
     year = parse_financial_year(raw) if raw else None
     if raw and year is None:
-        errors["financial_year"] = f"financial_year: {FINANCIAL_YEAR_HINT}"
+        errors["financial_year"] = FINANCIAL_YEAR_HINT
     if errors:
         raise field_error(400, errors)
     return year

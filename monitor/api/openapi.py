@@ -14,7 +14,7 @@ from flask import jsonify
 
 from monitor.api.blueprint import blueprint
 from monitor.api.contracts import LIST_PARAMETERS
-from monitor.api.parsing import MAX_ID, Field, Kind
+from monitor.api.parsing import MAX_ID, MAX_ITEMS, Field, Kind
 from monitor.api.schemas import AMENDMENT, CONTRACT_CREATE, CONTRACT_UPDATE, FUNDING_LINE
 from monitor.contracts.models import AmendmentKind, Category, Cohort, OptionState, ServiceType
 from monitor.contracts.queries import MAX_PAGE_SIZE, SORTS
@@ -60,13 +60,17 @@ def _field_schema(field: Field) -> dict[str, Any]:
         case Kind.ID:
             schema = dict(ID)
         case Kind.INTEGERS:
-            schema = {"type": "array", "items": {"type": "integer"}}
+            schema = {"type": "array", "items": {"type": "integer"}, "maxItems": MAX_ITEMS}
         case Kind.IDS:
-            schema = {"type": "array", "items": dict(ID)}
+            schema = {"type": "array", "items": dict(ID), "maxItems": MAX_ITEMS}
         case Kind.CHOICE:
             schema = {"type": "string", "enum": list(field.choices)}
         case Kind.CHOICES:
-            schema = {"type": "array", "items": {"type": "string", "enum": list(field.choices)}}
+            schema = {
+                "type": "array",
+                "items": {"type": "string", "enum": list(field.choices)},
+                "maxItems": MAX_ITEMS,
+            }
     if field.nullable:
         schema = {"anyOf": [schema, {"type": "null"}]}
     schema["description"] = field.description

@@ -23,6 +23,7 @@ from monitor.api.errors import ApiError, field_error
 
 BODY = "body"
 MAX_ID = 2**31 - 1
+MAX_ITEMS = 50  # in any list field
 # Far above any real amount; the services give the precise limit.
 MAX_MONEY_MAGNITUDE = Decimal("1e15")
 PENCE = Decimal("0.01")
@@ -180,6 +181,7 @@ def _convert(spec: Field, value: Any) -> Any:
         case Kind.INTEGERS | Kind.IDS:
             if not isinstance(value, list):
                 raise _Invalid(_expectation(spec))
+            _check_items(spec, value)
             minimum = 1 if spec.kind == Kind.IDS else -MAX_ID
             return [_integer(spec, item, minimum=minimum) for item in value]
         case Kind.CHOICE:
@@ -191,8 +193,14 @@ def _convert(spec: Field, value: Any) -> Any:
                 isinstance(item, str) and item in spec.choices for item in value
             ):
                 raise _Invalid(_expectation(spec))
+            _check_items(spec, value)
             return list(value)
     raise AssertionError(spec.kind)  # pragma: no cover
+
+
+def _check_items(spec: Field, value: list[Any]) -> None:
+    if len(value) > MAX_ITEMS:
+        raise _Invalid(f"{spec.name} can have at most {MAX_ITEMS} items")
 
 
 def _text(spec: Field, value: Any) -> str:

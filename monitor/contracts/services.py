@@ -402,6 +402,8 @@ def update_funding_line(
 
 def delete_funding_line(session: Session, user: User, contract: Contract, line: FundingLine) -> None:
     require_change(user, contract)
+    # Out of the loaded collection too, so the rest of the request sees it gone.
+    contract.funding_lines.remove(line)
     session.delete(line)
     session.flush()
 

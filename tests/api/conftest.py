@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from monitor.auth.models import Organisation, User
@@ -56,6 +55,37 @@ def org_id(demo: object) -> Callable[[str], int]:
     return lookup
 
 
+@pytest.fixture
+def contract_body(org_id: Callable[[str], int]) -> Callable[..., dict[str, Any]]:
+    """A valid new-contract body for LBBD; keyword arguments replace fields."""
+
+    def make(**changes: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "reference": "LBBD-DV-100",
+            "title": "Community outreach for older women",
+            "description": "Outreach in GP surgeries",
+            "service_type": "community outreach",
+            "category": "supporting",
+            "agreement_type": "grant",
+            "provider_id": org_id("Refuge"),
+            "lead_commissioner_id": org_id("London Borough of Barking and Dagenham"),
+            "partner_commissioner_ids": [org_id("NHS Barking and Dagenham CCG")],
+            "cohorts": ["older people", "adults"],
+            "award_date": "2013-11-15",
+            "start_date": "2014-04-01",
+            "end_date": "2015-03-31",
+            "notice_period_months": 3,
+            "annual_value": 45000,
+            "total_value": "45000.50",
+            "contract_manager": "Community safety commissioning manager, LBBD",
+            "option_months": [12, 6],
+        }
+        body.update(changes)
+        return {k: v for k, v in body.items() if v is not ...}
+
+    return make
+
+
 def snapshot() -> dict[str, list[tuple[Any, ...]]]:
     """Every row of every table (but token bookkeeping), in key order."""
     rows: dict[str, list[tuple[Any, ...]]] = {}
@@ -73,9 +103,3 @@ def error_fields(response: Any) -> dict[str, str]:
     body = response.get_json()
     assert body is not None, response.data
     return {item["field"]: item["message"] for item in body.get("errors", [])}
-
-
-def send(
-    client: FlaskClient, method: str, url: str, auth: dict[str, str], body: Any = None, **kwargs: Any
-) -> Any:
-    return client.open(url, method=method, headers=auth, json=body, **kwargs)
