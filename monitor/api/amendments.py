@@ -13,7 +13,7 @@ from monitor.api.auth import current_api_user
 from monitor.api.blueprint import blueprint
 from monitor.api.errors import field_error
 from monitor.api.parsing import parse_body, read_json_object
-from monitor.api.schemas import AMENDMENT
+from monitor.api.schemas import AMENDMENT, AMENDMENT_CORRECTION
 from monitor.contracts import services
 from monitor.contracts.models import AmendmentKind
 from monitor.db import db
@@ -37,6 +37,18 @@ def _check_kind_fields(values: dict[str, Any]) -> None:
 def amendment(contract_id: int, amendment_id: int) -> Any:
     item = readable_contract(db.session(), current_api_user(), contract_id)
     return jsonify(serialise.amendment(amendment_of(item, amendment_id)))
+
+
+@blueprint.patch("/contracts/<int:contract_id>/amendments/<int:amendment_id>")
+def correct_amendment(contract_id: int, amendment_id: int) -> Any:
+    user = current_api_user()
+    with db.transaction() as session:
+        item = changeable_contract(session, user, contract_id)
+        values = parse_body(AMENDMENT_CORRECTION, read_json_object(), partial=True)
+        corrected = services.correct_amendment(
+            session, user, item, amendment_of(item, amendment_id), **values
+        )
+    return jsonify(serialise.amendment(corrected))
 
 
 @blueprint.post("/contracts/<int:contract_id>/amendments")

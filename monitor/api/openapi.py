@@ -15,7 +15,13 @@ from flask import jsonify
 from monitor.api.blueprint import blueprint
 from monitor.api.contracts import LIST_PARAMETERS
 from monitor.api.parsing import MAX_ID, MAX_ITEMS, Field, Kind
-from monitor.api.schemas import AMENDMENT, CONTRACT_CREATE, CONTRACT_UPDATE, FUNDING_LINE
+from monitor.api.schemas import (
+    AMENDMENT,
+    AMENDMENT_CORRECTION,
+    CONTRACT_CREATE,
+    CONTRACT_UPDATE,
+    FUNDING_LINE,
+)
 from monitor.contracts.models import AmendmentKind, Category, Cohort, OptionState, ServiceType
 from monitor.contracts.queries import MAX_PAGE_SIZE, SORTS
 from monitor.contracts.renewal import Status, Urgency
@@ -253,6 +259,7 @@ SCHEMAS: dict[str, Any] = {
     "FundingLineCreate": request_schema(FUNDING_LINE),
     "FundingLineUpdate": request_schema(FUNDING_LINE, partial=True),
     "AmendmentCreate": request_schema(AMENDMENT),
+    "AmendmentCorrection": request_schema(AMENDMENT_CORRECTION, partial=True),
 }
 
 
@@ -433,6 +440,13 @@ PATHS: dict[str, Any] = {
             "getAmendment",
             "One amendment",
             {"200": _json("Amendment", "The amendment"), "404": _response("NotFound")},
+        ),
+        "patch": _operation(
+            "correctAmendment",
+            "Correct the record of a decision (reason, approver, minute reference); dates and values "
+            "cannot change: record a new amendment instead",
+            {"200": _json("Amendment", "The corrected amendment"), "404": _response("NotFound"), **_WRITE},
+            requestBody=_body("AmendmentCorrection", "The fields to correct"),
         ),
     },
     "/funding": {

@@ -82,3 +82,8 @@ AMENDMENT: tuple[Field, ...] = (
         "Extensions only: the option to exercise (default: the next available option)",
     ),
 )
+# Dates and values have already moved the contract on; only the record of the
+# decision can be corrected. A changed decision is a new amendment.
+AMENDMENT_CORRECTION: tuple[Field, ...] = tuple(
+    field for field in AMENDMENT if field.name in {"rationale", "approved_by", "board_minute_reference"}
+)

@@ -339,6 +339,35 @@ def record_amendment(session: Session, user: User, contract: Contract, fields: A
     return amendment
 
 
+def correct_amendment(
+    session: Session,
+    user: User,
+    contract: Contract,
+    amendment: Amendment,
+    *,
+    rationale: str | None = None,
+    approved_by: str | None = None,
+    board_minute_reference: str | None = None,
+) -> Amendment:
+    """Correct the record of a decision; what it changed stays as it was."""
+    require_change(user, contract)
+    errors: dict[str, str] = {}
+    if rationale is not None and not rationale.strip():
+        errors["rationale"] = "Enter the reason, as it will appear in the board papers"
+    if approved_by is not None and not approved_by.strip():
+        errors["approved_by"] = "Enter who approved it, like Health and Wellbeing Board"
+    if errors:
+        raise ValidationFailed(errors)
+    if rationale is not None:
+        amendment.rationale = rationale.strip()
+    if approved_by is not None:
+        amendment.approved_by = approved_by.strip()
+    if board_minute_reference is not None:
+        amendment.board_minute_reference = board_minute_reference.strip()
+    session.flush()
+    return amendment
+
+
 def _check_funding(session: Session, contract: Contract, fields: FundingFields, line_id: int | None) -> str:
     errors: dict[str, str] = {}
     funder = session.get(Organisation, fields.funder_id) if fields.funder_id is not None else None

@@ -266,3 +266,28 @@ def test_value_change_and_termination(
     recorded = [e for e in audit_events(cid) if e.entity_type == "amendment"]
     assert len(recorded) == 2
     assert {e.actor_id for e in recorded} == {user_id("lbbd")}
+
+
+def test_correct_the_record_of_an_amendment(client: FlaskClient, headers: Headers, contract_id: IdOf) -> None:
+    cid = contract_id("LBBD-DV-002")
+    detail = client.get(f"/api/v1/contracts/{cid}", headers=headers("lbbd")).get_json()
+    extension = detail["amendments"][0]
+    url = f"/api/v1/contracts/{cid}/amendments/{extension['id']}"
+    corrected = client.patch(
+        url, json={"board_minute_reference": "HWB 2013/09 item 8"}, headers=headers("lbbd")
+    )
+    assert corrected.status_code == 200, corrected.get_json()
+    body = corrected.get_json()
+    assert body["board_minute_reference"] == "HWB 2013/09 item 8"
+    assert (body["new_end_date"], body["rationale"]) == (extension["new_end_date"], extension["rationale"])
+    changes = [e.changes for e in audit_events(cid) if e.entity_type == "amendment" and e.action == "update"]
+    assert changes == [{"board_minute_reference": ["HWB 2013/09 item 7", "HWB 2013/09 item 8"]}]
+
+    before = snapshot()
+    moved = client.patch(url, json={"new_end_date": "2015-03-31"}, headers=headers("lbbd"))
+    assert moved.status_code == 422 and "new_end_date" in error_fields(moved)
+    blank = client.patch(url, json={"approved_by": "  "}, headers=headers("lbbd"))
+    assert blank.status_code == 422 and set(error_fields(blank)) == {"approved_by"}
+    provider = client.patch(url, json={"rationale": "x"}, headers=headers("refuge"))
+    assert provider.status_code == 403
+    assert snapshot() == before
