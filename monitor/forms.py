@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
+from flask import render_template
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovDateInput, GovTextInput
+from sqlalchemy.orm import Session
 from wtforms import DateField, Field, StringField
+
+from monitor.db import db
+from monitor.errors import ValidationFailed
+
+T = TypeVar("T")
 
 
 class GovDateField(DateField):
@@ -88,5 +96,17 @@ def apply_service_errors(
         field.errors = [*list(field.errors), message]
 
 
-def to_date(value: Any) -> date | None:
-    return value if isinstance(value, date) else None
+def save(form: FlaskForm, write: Callable[[Session], T]) -> T | None:
+    """Run one write in one transaction. If the service refuses, nothing is
+    kept and each message goes beside its field; the caller re-shows the form."""
+    try:
+        with db.transaction() as session:
+            return write(session)
+    except ValidationFailed as failed:
+        apply_service_errors(form, failed.errors)
+        return None
+
+
+def form_page(template: str, form: FlaskForm, **context: Any) -> tuple[str, int]:
+    """A form page; 400 when it carries errors, so tools and tests can tell."""
+    return render_template(template, form=form, **context), (400 if form.errors else 200)

@@ -24,8 +24,7 @@ from wtforms.validators import InputRequired
 from monitor.auth import services
 from monitor.auth.models import Organisation, OrganisationKind, Partnership, Role, User
 from monitor.db import db
-from monitor.errors import ValidationFailed
-from monitor.forms import apply_service_errors
+from monitor.forms import form_page, save
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -93,19 +92,18 @@ class UserForm(FlaskForm):
 def organisations() -> Any:
     form = OrganisationForm()
     if form.validate_on_submit():
-        try:
-            with db.transaction() as session:
-                org = services.create_organisation(
-                    session,
-                    name=form.name.data or "",
-                    kind=form.kind.data or "",
-                    gss_code=form.gss_code.data,
-                    charity_number=form.charity_number.data,
-                    company_number=form.company_number.data,
-                )
-        except ValidationFailed as failed:
-            apply_service_errors(form, failed.errors)
-        else:
+        org = save(
+            form,
+            lambda session: services.create_organisation(
+                session,
+                name=form.name.data or "",
+                kind=form.kind.data or "",
+                gss_code=form.gss_code.data,
+                charity_number=form.charity_number.data,
+                company_number=form.company_number.data,
+            ),
+        )
+        if org is not None:
             flash(f"{org.name} added", "success")
             return redirect(url_for("admin.organisations"))
     return _organisations_page(form, _partnership_form())
@@ -140,16 +138,14 @@ def _organisations_page(form: OrganisationForm, partnership_form: PartnershipFor
 def partnerships() -> Any:
     form = _partnership_form()
     if form.validate_on_submit():
-        try:
-            with db.transaction() as session:
-                partnership = services.create_partnership(
-                    session,
-                    name=form.name.data or "",
-                    member_ids=[int(v) for v in form.member_ids.data or [] if v.isdigit()],
-                )
-        except ValidationFailed as failed:
-            apply_service_errors(form, failed.errors)
-        else:
+        member_ids = [int(v) for v in form.member_ids.data or [] if v.isdigit()]
+        partnership = save(
+            form,
+            lambda session: services.create_partnership(
+                session, name=form.name.data or "", member_ids=member_ids
+            ),
+        )
+        if partnership is not None:
             flash(f"{partnership.name} added", "success")
             return redirect(url_for("admin.organisations"))
     return _organisations_page(OrganisationForm(formdata=None), form)
@@ -168,25 +164,28 @@ def users() -> Any:
         (str(p.id), p.name) for p in session.scalars(select(Partnership).order_by(Partnership.name))
     ]
     if form.validate_on_submit():
-        try:
-            with db.transaction() as dbs:
-                org = dbs.get(Organisation, int(form.organisation.data)) if form.organisation.data else None
-                board = dbs.get(Partnership, int(form.partnership.data)) if form.partnership.data else None
-                user = services.create_user(
-                    dbs,
-                    email=form.email.data or "",
-                    name=form.name.data or "",
-                    role=form.role.data or "",
-                    password=form.password.data or "",
-                    organisation=org,
-                    partnership=board,
-                )
-        except ValidationFailed as failed:
-            apply_service_errors(form, failed.errors)
-        else:
+        org = (
+            session.get(Organisation, int(form.organisation.data))
+            if form.organisation.data.isdigit()
+            else None
+        )
+        board = (
+            session.get(Partnership, int(form.partnership.data)) if form.partnership.data.isdigit() else None
+        )
+        user = save(
+            form,
+            lambda dbs: services.create_user(
+                dbs,
+                email=form.email.data or "",
+                name=form.name.data or "",
+                role=form.role.data or "",
+                password=form.password.data or "",
+                organisation=org,
+                partnership=board,
+            ),
+        )
+        if user is not None:
             flash(f"{user.email} added", "success")
             return redirect(url_for("admin.users"))
     accounts = session.scalars(select(User).order_by(User.role, User.email)).all()
-    return render_template("admin/users.html", title="Users", form=form, users=accounts), (
-        400 if form.errors else 200
-    )
+    return form_page("admin/users.html", form, title="Users", users=accounts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, url_for
 from flask_login import login_required
 
 from monitor.auth.models import OrganisationKind
@@ -25,7 +25,7 @@ from monitor.contracts.models import Contract, FundingLine, OptionState
 from monitor.contracts.renewal import extend_end
 from monitor.db import db
 from monitor.errors import ValidationFailed
-from monitor.forms import apply_service_errors
+from monitor.forms import form_page, save
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -86,19 +86,12 @@ def new_contract() -> Any:
         abort(403)
     form = _contract_form()
     if form.validate_on_submit():
-        try:
-            with db.transaction() as session:
-                contract = services.create_contract(
-                    session, user, _contract_fields(form, list(form.option_months.data or []))
-                )
-        except ValidationFailed as failed:
-            apply_service_errors(form, failed.errors)
-        else:
+        fields = _contract_fields(form, list(form.option_months.data or []))
+        contract = save(form, lambda session: services.create_contract(session, user, fields))
+        if contract is not None:
             flash(f"Contract {contract.reference} added", "success")
             return redirect(url_for("contracts.contract", contract_id=contract.id))
-    return render_template(
-        "contracts/contract_form.html", title="Add a contract", form=form, contract=None
-    ), (400 if form.errors else 200)
+    return form_page("contracts/contract_form.html", form, title="Add a contract", contract=None)
 
 
 @blueprint.route("/contracts/<int:contract_id>/edit", methods=["GET", "POST"])
@@ -109,21 +102,13 @@ def edit_contract(contract_id: int) -> Any:
     form = _contract_form(contract)
     del form.option_months  # options change through extensions and amendments
     if form.validate_on_submit():
-        try:
-            with db.transaction() as session:
-                existing_options = [o.length_months for o in contract.options]
-                services.update_contract(session, user, contract, _contract_fields(form, existing_options))
-        except ValidationFailed as failed:
-            apply_service_errors(form, failed.errors)
-        else:
+        fields = _contract_fields(form, [o.length_months for o in contract.options])
+        if save(form, lambda session: services.update_contract(session, user, contract, fields)):
             flash("Contract details saved", "success")
             return redirect(url_for("contracts.contract", contract_id=contract.id))
-    return render_template(
-        "contracts/contract_form.html",
-        title=f"Change {contract.reference}",
-        form=form,
-        contract=contract,
-    ), (400 if form.errors else 200)
+    return form_page(
+        "contracts/contract_form.html", form, title=f"Change {contract.reference}", contract=contract
+    )
 
 
 @blueprint.route("/contracts/<int:contract_id>/extend", methods=["GET", "POST"])
@@ -147,26 +132,23 @@ def exercise_extension(contract_id: int) -> Any:
             approved_by=form.approved_by.data or "",
             board_minute_reference=form.board_minute_reference.data or "",
         )
-        try:
-            with db.transaction() as session:
-                amendment = services.exercise_extension(
-                    session, user, contract, _int_or_none(form.option_id.data), fields
-                )
-        except ValidationFailed as failed:
-            apply_service_errors(form, failed.errors)
-        else:
+        option_id = _int_or_none(form.option_id.data)
+        amendment = save(
+            form, lambda session: services.exercise_extension(session, user, contract, option_id, fields)
+        )
+        if amendment is not None:
             flash(
                 f"Extension exercised: the contract now ends on {amendment.new_end_date:%-d %B %Y}",
                 "success",
             )
             return redirect(url_for("contracts.contract", contract_id=contract.id))
-    return render_template(
+    return form_page(
         "contracts/extension_form.html",
+        form,
         title=f"Exercise an extension: {contract.reference}",
-        form=form,
         contract=contract,
         available=available,
-    ), (400 if form.errors else 200)
+    )
 
 
 @blueprint.route("/contracts/<int:contract_id>/amendments/new", methods=["GET", "POST"])
@@ -184,20 +166,15 @@ def record_amendment(contract_id: int) -> Any:
             board_minute_reference=form.board_minute_reference.data or "",
             new_value=form.new_value.data,
         )
-        try:
-            with db.transaction() as session:
-                services.record_amendment(session, user, contract, fields)
-        except ValidationFailed as failed:
-            apply_service_errors(form, failed.errors)
-        else:
+        if save(form, lambda session: services.record_amendment(session, user, contract, fields)):
             flash("Amendment recorded", "success")
             return redirect(url_for("contracts.contract", contract_id=contract.id))
-    return render_template(
+    return form_page(
         "contracts/amendment_form.html",
+        form,
         title=f"Record an amendment: {contract.reference}",
-        form=form,
         contract=contract,
-    ), (400 if form.errors else 200)
+    )
 
 
 @blueprint.route("/contracts/<int:contract_id>/options/<int:option_id>/decline", methods=["POST"])
@@ -250,21 +227,20 @@ def funding_line(contract_id: int, line_id: int | None = None) -> Any:
         abort(404)
     form = _funding_form(line)
     if form.validate_on_submit():
-        try:
-            with db.transaction() as session:
-                if line is None:
-                    services.add_funding_line(session, user, contract, _funding_fields(form))
-                else:
-                    services.update_funding_line(session, user, contract, line, _funding_fields(form))
-        except ValidationFailed as failed:
-            apply_service_errors(form, failed.errors)
-        else:
+        fields = _funding_fields(form)
+        saved = save(
+            form,
+            lambda session: (
+                services.add_funding_line(session, user, contract, fields)
+                if line is None
+                else services.update_funding_line(session, user, contract, line, fields)
+            ),
+        )
+        if saved is not None:
             flash("Funding line saved", "success")
             return redirect(url_for("contracts.contract", contract_id=contract.id, _anchor="funding"))
     title = "Add a funding line" if line is None else "Change a funding line"
-    return render_template(
-        "contracts/funding_form.html", title=title, form=form, contract=contract, line=line
-    ), (400 if form.errors else 200)
+    return form_page("contracts/funding_form.html", form, title=title, contract=contract, line=line)
 
 
 @blueprint.route("/contracts/<int:contract_id>/funding/<int:line_id>/delete", methods=["POST"])
@@ -290,14 +266,8 @@ def new_milestone(contract_id: int) -> Any:
     contract = contract_for(db.session(), user, contract_id, change=True)
     form = MilestoneForm()
     if form.validate_on_submit():
-        try:
-            with db.transaction() as session:
-                services.add_milestone(session, user, contract, form.title.data or "", form.due_date.data)
-        except ValidationFailed as failed:
-            apply_service_errors(form, failed.errors)
-        else:
+        title, due = form.title.data or "", form.due_date.data
+        if save(form, lambda session: services.add_milestone(session, user, contract, title, due)):
             flash("Milestone added", "success")
             return redirect(url_for("contracts.contract", contract_id=contract.id, _anchor="milestones"))
-    return render_template(
-        "contracts/milestone_form.html", title="Add a milestone", form=form, contract=contract
-    ), (400 if form.errors else 200)
+    return form_page("contracts/milestone_form.html", form, title="Add a milestone", contract=contract)

@@ -143,3 +143,20 @@ def test_admin_adds_a_partnership(demo: Flask, client: FlaskClient, auth: Auth) 
         select(Partnership).where(Partnership.name == "Halton Children's Trust")
     ).scalar_one()
     assert [m.name for m in trust.members] == ["Halton Borough Council"]
+
+
+def test_admin_user_form_refuses_a_forged_organisation(demo: Flask, client: FlaskClient, auth: Auth) -> None:
+    auth.sign_in(DEMO_USERS["admin"])
+    response = client.post(
+        "/admin/users",
+        data={
+            "name": "Ann",
+            "email": "ann@example.org",
+            "role": "provider",
+            "organisation": "1 OR 1=1",
+            "password": "x" * 20,
+        },
+    )
+    assert response.status_code == 400
+    assert "govuk-error-summary" in response.get_data(as_text=True)
+    assert db.session.scalar(select(User.id).where(User.email == "ann@example.org")) is None
