@@ -6,7 +6,8 @@ from alembic import context
 
 import monitor.audit
 import monitor.auth.models
-import monitor.contracts.models  # noqa: F401 - registers the tables
+import monitor.contracts.models
+import monitor.kpis.models  # noqa: F401 - registers the tables
 from monitor.db import Base
 
 config = context.config

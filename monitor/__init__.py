@@ -61,6 +61,7 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     from monitor.cli import register_commands
     from monitor.contracts import edit_views, views  # noqa: F401 - routes register on import
     from monitor.contracts.blueprint import blueprint as contracts_blueprint
+    from monitor.kpis import models as kpi_models  # noqa: F401 - registers the tables
 
     install_login(app, login_manager)
     filters.install(app)

@@ -56,6 +56,27 @@ class BaseConfig:
     DECISION_LEAD_MONTHS: int = 2
     PROCUREMENT_LEAD_MONTHS: int = 9
     REGISTER_PAGE_SIZE: int = 25
+    # Returns are due this many working days after the quarter ends.
+    RETURN_DUE_WORKING_DAYS: int = 15
+    # Largest return workbook accepted, and the most it may unpack to
+    # (a zip bomb is a small file that unpacks to gigabytes).
+    MAX_UPLOAD_BYTES: int = 4 * 1024 * 1024
+    MAX_UNPACKED_BYTES: int = 60 * 1024 * 1024
+    # A change on last quarter bigger than this (per cent) needs a comment.
+    PERIOD_CHANGE_WARNING_PCT: int = 50
+    # Outcome measures (authorities and tools differ, so these are settings).
+    OUTCOME_SMALL_SAMPLE: int = 30
+    SDQ_RELIABLE_CHANGE: int = 5
+    WEMWBS_MEANINGFUL_CHANGE: int = 3
+    SWEMWBS_MEANINGFUL_CHANGE: int = 1
+    # Mail: in development and tests reminders are written to OUTBOX_DIR.
+    MAIL_FROM: str = "returns@commissioning-monitor.invalid"
+    SMTP_HOST: str = ""
+    SMTP_PORT: int = 587
+    SMTP_USERNAME: str = ""
+    SMTP_PASSWORD: str = ""
+    SMTP_STARTTLS: bool = True
+    OUTBOX_DIR: str = ""
     # Demo installations run "as at" a fixed date so 2013 contracts read as live.
     # Argon2id cost; the defaults are argon2-cffi's recommended settings.
     ARGON2_TIME_COST: int = 3
@@ -121,6 +142,14 @@ def load_config(instance_path: Path, env_name: str | None = None) -> BaseConfig:
     config.DECISION_LEAD_MONTHS = _int("DECISION_LEAD_MONTHS", config.DECISION_LEAD_MONTHS)
     config.PROCUREMENT_LEAD_MONTHS = _int("PROCUREMENT_LEAD_MONTHS", config.PROCUREMENT_LEAD_MONTHS)
     config.TODAY = os.environ.get("MONITOR_TODAY", config.TODAY)
+    config.RETURN_DUE_WORKING_DAYS = _int("RETURN_DUE_WORKING_DAYS", config.RETURN_DUE_WORKING_DAYS)
+    config.MAX_UPLOAD_BYTES = _int("MAX_UPLOAD_BYTES", config.MAX_UPLOAD_BYTES)
+    config.SMTP_HOST = os.environ.get("SMTP_HOST", config.SMTP_HOST)
+    config.SMTP_PORT = _int("SMTP_PORT", config.SMTP_PORT)
+    config.SMTP_USERNAME = os.environ.get("SMTP_USERNAME", config.SMTP_USERNAME)
+    config.SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", config.SMTP_PASSWORD)
+    config.MAIL_FROM = os.environ.get("MAIL_FROM", config.MAIL_FROM)
+    config.OUTBOX_DIR = os.environ.get("OUTBOX_DIR", "") or str(instance_path / "outbox")
     config.DEMO_BANNER = os.environ.get("MONITOR_DEMO", "") == "1" or config.DEMO_BANNER
     config.validate()
     return config
