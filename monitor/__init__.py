@@ -61,7 +61,8 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     from monitor.cli import register_commands
     from monitor.contracts import edit_views, views  # noqa: F401 - routes register on import
     from monitor.contracts.blueprint import blueprint as contracts_blueprint
-    from monitor.kpis import models as kpi_models  # noqa: F401 - registers the tables
+    from monitor.kpis import cli as kpi_cli
+    from monitor.kpis.routes import blueprint as kpis_blueprint
 
     install_login(app, login_manager)
     filters.install(app)
@@ -69,9 +70,11 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(auth_blueprint)
     app.register_blueprint(contracts_blueprint)
     app.register_blueprint(admin_blueprint)
+    app.register_blueprint(kpis_blueprint)
     app.register_blueprint(api_blueprint)
     csrf.exempt(api_blueprint)  # the API takes bearer tokens, never cookies
     auth_cli.register(app)
     register_commands(app)
+    kpi_cli.register(app)
     logging.getLogger(__name__).debug("app created", extra={"env": app.config["ENV_NAME"]})
     return app

@@ -8,6 +8,15 @@ errors.install(blueprint)
 auth.install(blueprint)
 
 # Routes register on import.
-from monitor.api import amendments, contracts, funding, funding_lines, openapi  # noqa: E402
+from monitor.api import amendments, contracts, framework, funding, funding_lines, openapi, returns  # noqa: E402
 
-__all__ = ["amendments", "blueprint", "contracts", "funding", "funding_lines", "openapi"]
+__all__ = [
+    "amendments",
+    "blueprint",
+    "contracts",
+    "framework",
+    "funding",
+    "funding_lines",
+    "openapi",
+    "returns",
+]

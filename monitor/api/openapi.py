@@ -502,6 +502,15 @@ DOCUMENT: dict[str, Any] = {
 }
 
 
+def extend(paths: dict[str, Any], schemas: dict[str, Any] | None = None) -> None:
+    """Add the paths and schemas of another resource module (returns, framework)."""
+    overlap = set(paths) & set(PATHS)
+    if overlap:
+        raise ValueError(f"OpenAPI paths described twice: {sorted(overlap)}")
+    PATHS.update(paths)
+    SCHEMAS.update(schemas or {})
+
+
 @blueprint.get("/openapi.json")
 def openapi() -> Any:
     return jsonify(DOCUMENT)

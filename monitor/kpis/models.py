@@ -137,7 +137,10 @@ class FrameworkItem(Base):
     __tablename__ = "framework_items"
     __table_args__ = (
         one_of("target_basis", TargetBasis),
-        CheckConstraint("direction IS NULL OR direction IN ('higher is better', 'lower is better')", name="direction_allowed"),
+        CheckConstraint(
+            "direction IS NULL OR direction IN ('higher is better', 'lower is better')",
+            name="direction_allowed",
+        ),
         CheckConstraint("amber_tolerance_pct >= 0 AND amber_tolerance_pct <= 100", name="tolerance_range"),
         CheckConstraint(f"effective_from {PERIOD_CHECK}", name="effective_from_format"),
         CheckConstraint(f"effective_to IS NULL OR effective_to {PERIOD_CHECK}", name="effective_to_format"),
@@ -208,7 +211,10 @@ class Return(Base):
 @audited("return version")
 class ReturnVersion(Base):
     __tablename__ = "return_versions"
-    __table_args__ = (UniqueConstraint("return_id", "number"), CheckConstraint("size_bytes > 0", name="size_positive"))
+    __table_args__ = (
+        UniqueConstraint("return_id", "number"),
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     return_id: Mapped[int] = mapped_column(ForeignKey("returns.id", ondelete="CASCADE"), index=True)
@@ -271,7 +277,9 @@ class OutcomeScore(Base):
     __tablename__ = "outcome_scores"
     __table_args__ = (
         one_of("measure", OutcomeMeasure),
-        CheckConstraint("informant IS NULL OR informant IN ('parent', 'teacher', 'self')", name="informant_allowed"),
+        CheckConstraint(
+            "informant IS NULL OR informant IN ('parent', 'teacher', 'self')", name="informant_allowed"
+        ),
         CheckConstraint("pre_score >= 0 AND post_score >= 0", name="scores_not_negative"),
     )
 

@@ -1,0 +1,1 @@
+"""Returns API routes (filled in by the returns work); describe them with openapi.extend()."""

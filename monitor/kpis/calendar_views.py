@@ -1,0 +1,1 @@
+"""(filled in by the calendar_views work)."""

@@ -1,0 +1,1 @@
+"""`flask returns remind` (filled in by the reminders work)."""

@@ -1,0 +1,1 @@
+"""(filled in by the framework_views work)."""

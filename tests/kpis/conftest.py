@@ -1,0 +1,67 @@
+"""Fixtures for the framework and returns: the standard KPI library and a
+framework on two demo contracts, built directly so every part can be tested
+on its own."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from monitor.audit import Actor, acting_as
+from monitor.contracts.models import Contract
+from monitor.db import db
+from monitor.kpis.library import load_library
+from monitor.kpis.models import FrameworkItem, Kpi
+
+# code -> (target, basis); None = monitored without a target.
+HALTON_FRAMEWORK = {
+    "REF-RECEIVED": (Decimal(30), "quarter"),
+    "REF-ACCEPTED": (Decimal(25), "quarter"),
+    "CONTACT-2WD": (Decimal(90), "quarter"),
+    "CASES-CLOSED": (Decimal(15), "quarter"),
+    "SAFETY-PLAN": (Decimal(95), "quarter"),
+    "CP-CIN-SUPPORTED": (None, "quarter"),
+    "SDQ-IMPROVED": (Decimal(60), "quarter"),
+    "WEMWBS-IMPROVED": (Decimal(50), "quarter"),
+}
+REFUGE_FRAMEWORK = {
+    "REF-RECEIVED": (Decimal(40), "quarter"),
+    "CASELOAD": (Decimal(20), "quarter"),
+    "FEEL-SAFER": (Decimal(85), "quarter"),
+    "ABUSE-STOPPED": (Decimal(70), "quarter"),
+    "MARAC-REPEAT": (Decimal(5), "quarter"),
+}
+
+
+def add_framework(reference: str, items: dict[str, tuple[Decimal | None, str]], effective_from: str) -> None:
+    with acting_as(Actor(None, "test framework")), db.transaction() as session:
+        contract = session.execute(select(Contract).where(Contract.reference == reference)).scalar_one()
+        kpis = {k.code: k for k in session.scalars(select(Kpi))}
+        for code, (target, basis) in items.items():
+            session.add(
+                FrameworkItem(
+                    contract_id=contract.id,
+                    kpi_id=kpis[code].id,
+                    target=target,
+                    target_basis=basis,
+                    effective_from=effective_from,
+                )
+            )
+
+
+@pytest.fixture
+def library(demo: Flask) -> Flask:
+    with db.transaction() as session:
+        load_library(session)
+    return demo
+
+
+@pytest.fixture
+def frameworks(library: Flask) -> Flask:
+    """Halton's children's service from Q3 2013/14 and the B&D refuge from Q1."""
+    add_framework("HBC-CYP-DA-01", HALTON_FRAMEWORK, "2013-14-Q3")
+    add_framework("LBBD-DV-002", REFUGE_FRAMEWORK, "2013-14-Q1")
+    return library
