@@ -7,7 +7,7 @@ settings when the app is created, so tests can set variables first.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 INSECURE_DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - refused in production
@@ -69,6 +69,13 @@ class BaseConfig:
     SDQ_RELIABLE_CHANGE: int = 5
     WEMWBS_MEANINGFUL_CHANGE: int = 3
     SWEMWBS_MEANINGFUL_CHANGE: int = 1
+    # SDQ total difficulties: the top score of "close to average", "slightly
+    # raised" and "high" for each informant (the four-band categories).
+    SDQ_BAND_CUTOFFS: dict[str, list[int]] = field(
+        default_factory=lambda: {"teacher": [11, 15, 18], "parent": [13, 16, 19], "self": [14, 17, 19]}
+    )
+    WEMWBS_LOW_WELLBEING_MAX: float = 40
+    SWEMWBS_LOW_WELLBEING_MAX: float = 19.5
     # Mail: in development and tests reminders are written to OUTBOX_DIR.
     MAIL_FROM: str = "returns@commissioning-monitor.invalid"
     SMTP_HOST: str = ""
