@@ -29,6 +29,8 @@ NOT_AUDITED = {
     "locked_until",
     "updated_at",
     "created_at",
+    "content",  # an uploaded workbook: kept whole on its version; the audit keeps its hash
+    "revision",  # optimistic-locking counter
 }
 
 

@@ -64,6 +64,8 @@ class BaseConfig:
     MAX_UNPACKED_BYTES: int = 60 * 1024 * 1024
     # A change on last quarter bigger than this (per cent) needs a comment.
     PERIOD_CHANGE_WARNING_PCT: int = 50
+    # Board-facing counts from 1 to this are shown as [c] (GSS disclosure control).
+    DISCLOSURE_THRESHOLD: int = 4
     # Outcome measures (authorities and tools differ, so these are settings).
     OUTCOME_SMALL_SAMPLE: int = 30
     SDQ_RELIABLE_CHANGE: int = 5

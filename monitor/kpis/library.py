@@ -7,12 +7,15 @@ partners record them). Councils can add their own through the admin pages.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor.kpis.models import Kpi, KpiBreakdown
+from monitor.auth.models import Role, User
+from monitor.errors import Forbidden, ValidationFailed
+from monitor.kpis.models import Direction, Kpi, KpiBreakdown, KpiCategory, Rollup, Unit
 
 REFERRAL_SOURCES = (
     "Police",
@@ -197,3 +200,133 @@ def load_library(session: Session) -> int:
         added += 1
     session.flush()
     return added
+
+
+# Codes go into workbook tags and file names, so keep them plain.
+_CODE = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]+)*$")
+MAX_BREAKDOWNS = 30
+
+
+@dataclass(frozen=True)
+class KpiFields:
+    code: str
+    name: str
+    definition: str
+    unit: str
+    direction: str
+    category: str
+    rollup: str
+    breakdowns: tuple[str, ...] = ()
+    numerator_label: str = ""
+    denominator_label: str = ""
+    active: bool = True
+
+
+def breakdown_lines(text: str) -> tuple[str, ...]:
+    """Breakdown labels typed one per line; blank lines are ignored."""
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _check_text(
+    errors: dict[str, str], field_name: str, value: str, missing: str, limit: int, what: str
+) -> None:
+    if not value.strip():
+        errors[field_name] = missing
+    elif len(value.strip()) > limit:
+        errors[field_name] = f"{what} must be {limit} characters or fewer"
+
+
+def _check_kpi(session: Session, fields: KpiFields, existing: Kpi | None) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    code = fields.code.strip().upper()
+    if not code:
+        errors["code"] = "Enter a code for the KPI, like REF-RECEIVED"
+    elif len(code) > 30 or not _CODE.match(code):
+        errors["code"] = (
+            "The code can only use letters, numbers and single hyphens, up to 30 characters, like REF-RECEIVED"
+        )
+    else:
+        clash = select(Kpi.id).where(func.upper(Kpi.code) == code)
+        if existing is not None:
+            clash = clash.where(Kpi.id != existing.id)
+        if session.scalar(clash) is not None:
+            errors["code"] = f"A KPI with the code {code} already exists; enter a different code"
+    _check_text(errors, "name", fields.name, "Enter the KPI's name", 200, "The name")
+    _check_text(
+        errors,
+        "definition",
+        fields.definition,
+        "Enter a plain-English definition of what to count",
+        4000,
+        "The definition",
+    )
+    for field_name, enum, message in (
+        ("unit", Unit, "Choose the unit: count, percentage, currency, score or days"),
+        ("direction", Direction, "Choose whether higher or lower is better"),
+        ("category", KpiCategory, "Choose output, outcome, quality or finance"),
+        ("rollup", Rollup, "Choose how quarters add up to a year: sum, mean or latest"),
+    ):
+        if getattr(fields, field_name) not in {member.value for member in enum}:
+            errors[field_name] = message
+    labels = fields.breakdowns
+    if len(labels) > MAX_BREAKDOWNS:
+        errors["breakdowns"] = f"Enter at most {MAX_BREAKDOWNS} breakdowns"
+    elif any(len(label) > 100 for label in labels):
+        errors["breakdowns"] = "Each breakdown must be 100 characters or fewer"
+    elif len({label.lower() for label in labels}) != len(labels):
+        errors["breakdowns"] = "Enter each breakdown once"
+    numerator, denominator = fields.numerator_label.strip(), fields.denominator_label.strip()
+    if bool(numerator) != bool(denominator):
+        missing = "denominator_label" if numerator else "numerator_label"
+        errors[missing] = "Enter both the numerator and the denominator, or neither"
+    elif numerator and fields.unit != Unit.PERCENTAGE:
+        errors["numerator_label"] = "Only a percentage KPI can have a numerator and denominator"
+    for field_name, value in (("numerator_label", numerator), ("denominator_label", denominator)):
+        if len(value) > 200 and field_name not in errors:
+            errors[field_name] = "The label must be 200 characters or fewer"
+    return errors
+
+
+def _require_admin(user: User) -> None:
+    if user.role != Role.ADMIN:
+        raise Forbidden("Only an administrator can change the KPI library")
+
+
+def _write(session: Session, kpi: Kpi, fields: KpiFields) -> None:
+    kpi.code = fields.code.strip().upper()
+    kpi.name = fields.name.strip()
+    kpi.definition = fields.definition.strip()
+    kpi.unit, kpi.direction = fields.unit, fields.direction
+    kpi.category, kpi.rollup = fields.category, fields.rollup
+    kpi.numerator_label = fields.numerator_label.strip() or None
+    kpi.denominator_label = fields.denominator_label.strip() or None
+    kpi.active = fields.active
+    if [b.label for b in kpi.breakdowns] != list(fields.breakdowns):
+        # Positions and labels are unique per KPI and the unit of work inserts
+        # before it deletes, so the old rows must be gone before the new go in.
+        kpi.breakdowns.clear()
+        session.flush()
+        kpi.breakdowns.extend(
+            KpiBreakdown(position=n, label=label) for n, label in enumerate(fields.breakdowns, 1)
+        )
+    session.flush()
+
+
+def create_kpi(session: Session, user: User, fields: KpiFields) -> Kpi:
+    _require_admin(user)
+    errors = _check_kpi(session, fields, None)
+    if errors:
+        raise ValidationFailed(errors)
+    kpi = Kpi()
+    session.add(kpi)
+    _write(session, kpi, fields)
+    return kpi
+
+
+def update_kpi(session: Session, user: User, kpi: Kpi, fields: KpiFields) -> Kpi:
+    _require_admin(user)
+    errors = _check_kpi(session, fields, kpi)
+    if errors:
+        raise ValidationFailed(errors)
+    _write(session, kpi, fields)
+    return kpi

@@ -4,11 +4,12 @@ on its own."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from monitor.audit import Actor, acting_as
 from monitor.contracts.models import Contract
@@ -65,3 +66,68 @@ def frameworks(library: Flask) -> Flask:
     add_framework("HBC-CYP-DA-01", HALTON_FRAMEWORK, "2013-14-Q3")
     add_framework("LBBD-DV-002", REFUGE_FRAMEWORK, "2013-14-Q1")
     return library
+
+
+@pytest.fixture
+def add_return(library: Flask) -> Callable[..., int]:
+    """`add_return("LBBD-DV-002", "2013-14-Q1", {"REF-RECEIVED": 38}, state="accepted")`:
+    a return with one more version holding those KPI totals, built directly
+    (no workbook), so performance can be tested apart from the upload pages.
+    Returns the version's id."""
+    from datetime import timedelta
+
+    from monitor.kpis.models import Return, ReturnValue, ReturnVersion
+    from monitor.kpis.periods import Quarter
+
+    def make(
+        reference: str,
+        period: str,
+        totals: dict[str, int | str | Decimal],
+        state: str = "accepted",
+        submitted: bool = True,
+    ) -> int:
+        with acting_as(Actor(None, "test returns")), db.transaction() as session:
+            contract = session.execute(select(Contract).where(Contract.reference == reference)).scalar_one()
+            kpis = {k.code: k.id for k in session.scalars(select(Kpi))}
+            found = session.scalar(
+                select(Return).where(Return.contract_id == contract.id, Return.period == period)
+            )
+            quarter = Quarter.parse(period)
+            assert quarter is not None, period
+            row = found or Return(
+                contract_id=contract.id, period=period, due_date=quarter.end + timedelta(days=21)
+            )
+            row.state = state
+            session.add(row)
+            session.flush()
+            # Core inserts: these stand in for an upload, and keep the
+            # workbook bytes out of the audit trail's JSON.
+            version_id = session.execute(
+                insert(ReturnVersion).returning(ReturnVersion.id),
+                {
+                    "return_id": row.id,
+                    "number": len(row.versions) + 1,
+                    "filename": f"{reference}-{period}.xlsx",
+                    "content": b"test",
+                    "sha256": "0" * 64,
+                    "size_bytes": 4,
+                    "template_version": "test",
+                    "submitted": submitted,
+                },
+            ).scalar_one()
+            session.execute(
+                insert(ReturnValue),
+                [
+                    {
+                        "version_id": version_id,
+                        "kpi_id": kpis[code],
+                        "breakdown": "",
+                        "value": Decimal(str(value)),
+                    }
+                    for code, value in totals.items()
+                ],
+            )
+            session.expire(row, ["versions"])
+            return int(version_id)
+
+    return make
