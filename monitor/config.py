@@ -153,6 +153,7 @@ def load_config(instance_path: Path, env_name: str | None = None) -> BaseConfig:
     config.TODAY = os.environ.get("MONITOR_TODAY", config.TODAY)
     config.RETURN_DUE_WORKING_DAYS = _int("RETURN_DUE_WORKING_DAYS", config.RETURN_DUE_WORKING_DAYS)
     config.MAX_UPLOAD_BYTES = _int("MAX_UPLOAD_BYTES", config.MAX_UPLOAD_BYTES)
+    config.MAX_UNPACKED_BYTES = _int("MAX_UNPACKED_BYTES", config.MAX_UNPACKED_BYTES)
     config.SMTP_HOST = os.environ.get("SMTP_HOST", config.SMTP_HOST)
     config.SMTP_PORT = _int("SMTP_PORT", config.SMTP_PORT)
     config.SMTP_USERNAME = os.environ.get("SMTP_USERNAME", config.SMTP_USERNAME)

@@ -18,7 +18,7 @@ from monitor.kpis.library import load_library
 from monitor.kpis.models import FrameworkItem, Kpi
 
 # code -> (target, basis); None = monitored without a target.
-HALTON_FRAMEWORK = {
+HALTON_FRAMEWORK: dict[str, tuple[Decimal | None, str]] = {
     "REF-RECEIVED": (Decimal(30), "quarter"),
     "REF-ACCEPTED": (Decimal(25), "quarter"),
     "CONTACT-2WD": (Decimal(90), "quarter"),
@@ -28,7 +28,7 @@ HALTON_FRAMEWORK = {
     "SDQ-IMPROVED": (Decimal(60), "quarter"),
     "WEMWBS-IMPROVED": (Decimal(50), "quarter"),
 }
-REFUGE_FRAMEWORK = {
+REFUGE_FRAMEWORK: dict[str, tuple[Decimal | None, str]] = {
     "REF-RECEIVED": (Decimal(40), "quarter"),
     "CASELOAD": (Decimal(20), "quarter"),
     "FEEL-SAFER": (Decimal(85), "quarter"),

@@ -1,0 +1,219 @@
+"""How long checking a return workbook takes, against simply reading it with pandas.
+
+    .venv/bin/python -m bench.returns            (20 runs each)
+    .venv/bin/python -m bench.returns --runs 50
+
+Builds a framework of 60 KPIs in a throwaway SQLite database (the standard
+library plus made-up ones: some by category, some as two counts), generates
+the template, fills every input and 300 outcome rows, then times
+`check_workbook` (every stage, database look-ups included) and a plain
+`pandas.read_excel(path, sheet_name=None, engine="openpyxl")` of the same file,
+alternating, and prints the medians and their ratio. The aim is a ratio below
+1: all the checks for less than pandas takes just to read the sheets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import io
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+from alembic import command
+from sqlalchemy import select
+
+from monitor import create_app
+from monitor.audit import Actor, acting_as
+from monitor.cli import alembic_config
+from monitor.config import TestConfig
+from monitor.contracts.models import Contract
+from monitor.db import db
+from monitor.demo import load_demo
+from monitor.kpis.framework import items_in_force
+from monitor.kpis.ingest import check_workbook
+from monitor.kpis.library import load_library
+from monitor.kpis.models import FrameworkItem, Kpi, KpiBreakdown
+from monitor.kpis.periods import Quarter
+from monitor.kpis.template import build_template
+
+KPI_COUNT = 60
+OUTCOME_ROWS = 300
+REFERENCE = "HBC-CYP-DA-01"
+QUARTER = Quarter(2013, 3)
+
+
+def _require_pandas() -> Any:
+    if importlib.util.find_spec("pandas") is None:
+        raise SystemExit(
+            "bench.returns needs pandas to compare against: install it in the venv "
+            "(.venv/bin/pip install pandas) and run again"
+        )
+    return importlib.import_module("pandas")
+
+
+def _framework() -> None:
+    """The standard library plus made-up KPIs up to 60, all on the Halton contract."""
+    with acting_as(Actor(None, "bench")), db.transaction() as session:
+        load_library(session)
+        existing = list(session.scalars(select(Kpi)))
+        for number in range(KPI_COUNT - len(existing)):
+            kind = number % 4
+            kpi = Kpi(
+                code=f"BENCH-{number:02d}",
+                name=f"Bench measure {number}",
+                definition="A made-up KPI to make the framework the size of a large one.",
+                unit="percentage" if kind == 2 else "count",
+                direction="higher is better",
+                category="output",
+                rollup="mean" if kind == 2 else "sum",
+                numerator_label="Part" if kind == 2 else None,
+                denominator_label="Whole" if kind == 2 else None,
+                breakdowns=[KpiBreakdown(position=n, label=f"Group {n}") for n in range(1, 5)]
+                if kind == 1
+                else [],
+            )
+            session.add(kpi)
+            existing.append(kpi)
+        session.flush()
+        contract = session.execute(select(Contract).where(Contract.reference == REFERENCE)).scalar_one()
+        for kpi in existing:
+            session.add(
+                FrameworkItem(
+                    contract_id=contract.id,
+                    kpi_id=kpi.id,
+                    target=Decimal(1) if kpi.direction == "higher is better" else Decimal(1000),
+                    target_basis="quarter",
+                    effective_from=str(QUARTER),
+                )
+            )
+
+
+def _fill(content: bytes) -> bytes:
+    """Every input cell filled, as a provider would: found by the tags, figures that pass."""
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    for sheet_name, tag in (("KPIs", "KPIS"), ("Outcomes", "OUTCOMES")):
+        sheet = book[sheet_name]
+        columns: dict[str, int] = {}
+        inside = False
+        outcome_rows = parts = 0
+        for row in sheet.iter_rows():
+            marker = row[0].value
+            if marker == f"START:{tag}":
+                columns = {cell.value: cell.column for cell in row[1:] if cell.value}
+                inside = True
+                continue
+            if marker == f"END:{tag}" or not inside:
+                inside = inside and marker != f"END:{tag}"
+                continue
+            number = row[0].row
+            if tag == "KPIS":
+                line = sheet.cell(number, columns["line"]).value
+                value = {"breakdown": 5, "numerator": 8, "denominator": 10, "value": 12}.get(line)
+                if line == "total":
+                    value, parts = parts, 0
+                if value is not None:
+                    sheet.cell(number, columns["value"]).value = value
+                    parts += value if line == "breakdown" else 0
+            elif outcome_rows < OUTCOME_ROWS:
+                measure = ("SDQ", "WEMWBS", "SWEMWBS")[outcome_rows % 3]
+                informant = "parent" if measure == "SDQ" else None
+                scores = {"SDQ": (22, 15), "WEMWBS": (40, 48), "SWEMWBS": (20, 25)}[measure]
+                sheet.cell(number, columns["measure"]).value = measure
+                sheet.cell(number, columns["informant"]).value = informant
+                sheet.cell(number, columns["pre_score"]).value = scores[0]
+                sheet.cell(number, columns["post_score"]).value = scores[1]
+                outcome_rows += 1
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _median_ms(samples: list[float]) -> float:
+    return round(statistics.median(samples) * 1000, 2)
+
+
+def run(runs: int) -> dict[str, Any]:
+    pandas = _require_pandas()
+    with tempfile.TemporaryDirectory() as tmp:
+        config = TestConfig()
+        config.DATABASE_URL = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
+        config.SECRET_KEY = "bench-" + "x" * 40
+        config.TODAY = "2013-12-02"
+        app = create_app(config)
+        with app.app_context():
+            command.upgrade(alembic_config(), "head")
+            load_demo(db)
+            _framework()
+            session = db.session()
+            contract = session.execute(select(Contract).where(Contract.reference == REFERENCE)).scalar_one()
+            kpis = len(items_in_force(session, contract.id, QUARTER))
+            path = Path(tmp) / "return.xlsx"
+            path.write_bytes(
+                _fill(build_template(session, contract, QUARTER, generated_at=datetime(2013, 12, 2)))
+            )
+
+            def ours() -> None:
+                result = check_workbook(
+                    db.session(),
+                    path.read_bytes(),
+                    path.name,
+                    contract=contract,
+                    quarter=QUARTER,
+                    user=None,
+                    settings=app.config,
+                )
+                if not result.ok:
+                    raise SystemExit(f"bench: the filled workbook failed its checks: {result.errors[:3]}")
+
+            def plain() -> None:
+                pandas.read_excel(path, sheet_name=None, engine="openpyxl")
+
+            timings: dict[str, list[float]] = {"check_workbook": [], "pandas.read_excel": []}
+            calls: dict[str, Callable[[], None]] = {"check_workbook": ours, "pandas.read_excel": plain}
+            for call in calls.values():  # warm imports and caches
+                call()
+            for _ in range(runs):
+                for name, call in calls.items():
+                    started = time.perf_counter()
+                    call()
+                    timings[name].append(time.perf_counter() - started)
+            db.dispose()
+    medians = {name: _median_ms(samples) for name, samples in timings.items()}
+    return {
+        "kpis": kpis,
+        "outcome_rows": OUTCOME_ROWS,
+        "bytes": path.stat().st_size if path.exists() else None,
+        "runs": runs,
+        "median_ms": medians,
+        "ratio": round(medians["check_workbook"] / medians["pandas.read_excel"], 2),
+        "pandas": pandas.__version__,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args()
+    results = run(args.runs)
+    print(
+        f"bench: {results['kpis']} KPIs, {results['outcome_rows']} outcome rows, "
+        f"median of {results['runs']} runs each (pandas {results['pandas']})"
+    )
+    for name, value in results["median_ms"].items():
+        print(f"  {name:<18} {value:>8.2f} ms")
+    print(f"  ratio check_workbook / pandas.read_excel: {results['ratio']:.2f}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,437 @@
+"""Checking a filled-in return: one test per check, each naming the sheet, cell and KPI."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from monitor.auth.models import User
+from monitor.db import db
+from monitor.kpis.ingest import check_workbook
+from monitor.kpis.ingest.result import CheckedReturn, FigureIn, Message, OutcomeIn, Severity
+from monitor.kpis.periods import Quarter
+from tests.conftest import DEMO_USERS
+from tests.kpis.fixtures.workbooks import (
+    HALTON_GOOD,
+    HALTON_OUTCOMES,
+    Q3,
+    Q4,
+    SETTINGS,
+    add_item,
+    add_kpi,
+    add_return,
+    contract,
+    fill,
+    template,
+)
+
+HALTON = "HBC-CYP-DA-01"
+
+
+def check(
+    content: bytes,
+    reference: str = HALTON,
+    quarter: Quarter = Q3,
+    user: str | None = "halton_provider",
+    filename: str = "return.xlsx",
+    **settings: Any,
+) -> CheckedReturn:
+    person = None
+    if user is not None:
+        person = db.session.execute(select(User).where(User.email == DEMO_USERS[user])).scalar_one()
+    return check_workbook(
+        db.session(),
+        content,
+        filename,
+        contract=contract(reference),
+        quarter=quarter,
+        user=person,
+        settings={**SETTINGS, **settings},
+    )
+
+
+def where(result: CheckedReturn) -> list[tuple[str, str, str, str]]:
+    return [(m.severity.value, m.sheet, m.cell, m.kpi) for m in result.messages]
+
+
+def only(result: CheckedReturn) -> Message:
+    assert len(result.messages) == 1, [m.as_dict() for m in result.messages]
+    return result.messages[0]
+
+
+def with_figures(**changes: Any) -> dict[tuple[str, str, str], Any]:
+    """The good Halton figures with some changed: key 'CODE/breakdown/line' -> value."""
+    figures = dict(HALTON_GOOD)
+    for key, value in changes.items():
+        figures[tuple(key.split("/"))] = value  # type: ignore[index]
+    return figures
+
+
+# -- a good return ---------------------------------------------------------
+
+
+def test_good_return_passes_and_yields_figures_outcomes(frameworks: Flask) -> None:
+    result = check(fill(template()))
+    assert result.messages == []
+    assert result.ok and result.contract_id == contract(HALTON).id and result.period == "2013-14-Q3"
+    assert result.template_version == "2026.1"
+    figures = {(f.kpi_code, f.breakdown): f for f in result.figures}
+    assert figures[("REF-RECEIVED", "")] == FigureIn("REF-RECEIVED", "", Decimal(32))
+    assert figures[("REF-RECEIVED", "Police")].value == 12
+    assert len([f for f in result.figures if f.kpi_code == "REF-RECEIVED"]) == 8
+    assert figures[("CONTACT-2WD", "")] == FigureIn(
+        "CONTACT-2WD", "", Decimal("92.86"), numerator=Decimal(26), denominator=Decimal(28)
+    )
+    assert figures[("SAFETY-PLAN", "")].value == Decimal("100.00")
+    assert figures[("CP-CIN-SUPPORTED", "")].value == 15
+    assert ("SDQ-IMPROVED", "") not in figures  # worked out from the outcomes, not typed in
+    assert result.outcomes == [
+        OutcomeIn("SDQ", "parent", Decimal(22), Decimal(15)),
+        OutcomeIn("SDQ", "teacher", Decimal(18), Decimal(17)),
+        OutcomeIn("WEMWBS", None, Decimal(40), Decimal(48)),
+        OutcomeIn("SWEMWBS", None, Decimal(20), Decimal(25)),
+    ]
+    assert result.commentary == {}
+
+
+def test_commissioner_may_upload_for_the_provider(frameworks: Flask) -> None:
+    assert check(fill(template()), user="halton").ok
+
+
+def test_commentary_is_returned_by_kpi(frameworks: Flask) -> None:
+    result = check(fill(template(), commentary={"REF-RECEIVED": "  Two new schools referred.  "}))
+    assert result.ok and result.commentary == {"REF-RECEIVED": "Two new schools referred."}
+
+
+# -- cells -----------------------------------------------------------------
+
+
+def test_blank_required_cell(frameworks: Flask) -> None:
+    message = only(check(fill(template(), with_figures(**{"CASES-CLOSED//value": None}))))
+    assert (message.severity, message.sheet, message.cell, message.kpi) == (
+        Severity.ERROR,
+        "KPIs",
+        "H8",
+        "CASES-CLOSED",
+    )
+    assert message.message == (
+        "This cell is blank. Enter the number of cases closed as a whole number, like 12. "
+        "Enter 0 if there were none."
+    )
+
+
+@pytest.mark.parametrize("typed", ["N/A", "-", "n/a", "TBC", "   "])
+def test_placeholders_are_not_figures(frameworks: Flask, typed: str) -> None:
+    message = only(check(fill(template(), with_figures(**{"REF-RECEIVED/Police/breakdown": typed}))))
+    assert (message.sheet, message.cell, message.kpi) == ("KPIs", "H13", "REF-RECEIVED")
+    assert "Enter the number of referrals received (Police) as a whole number, like 12." in message.message
+
+
+def test_words_are_not_a_number(frameworks: Flask) -> None:
+    message = only(check(fill(template(), with_figures(**{"REF-ACCEPTED//value": "about twenty"}))))
+    assert (message.cell, message.kpi) == ("H12", "REF-ACCEPTED")
+    assert message.message.startswith("'about twenty' is not a number.")
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"), [("1,234", 1234), (" 12 ", 12), ("18", 18), (18.0, 18), ("+20", 20)]
+)
+def test_numbers_written_as_text_are_read(frameworks: Flask, typed: Any, read: int) -> None:
+    content = fill(
+        template(),
+        with_figures(**{"CASES-CLOSED//value": typed}),
+        commentary={"CASES-CLOSED": "Fewer closures."},
+    )
+    result = check(content)
+    assert result.ok, where(result)
+    assert next(f.value for f in result.figures if f.kpi_code == "CASES-CLOSED") == read
+
+
+def test_count_must_be_whole(frameworks: Flask) -> None:
+    message = only(check(fill(template(), with_figures(**{"CASES-CLOSED//value": 17.5}))))
+    assert (message.cell, message.kpi) == ("H8", "CASES-CLOSED")
+    assert message.message.startswith("17.5 is not a whole number. Enter the number of cases closed")
+
+
+def test_count_cannot_be_negative(frameworks: Flask) -> None:
+    message = only(check(fill(template(), with_figures(**{"REF-ACCEPTED//value": -3}))))
+    assert (message.cell, message.kpi) == ("H12", "REF-ACCEPTED")
+    assert message.message.startswith("-3 is less than 0.")
+
+
+def test_percentage_sign_in_a_count(frameworks: Flask) -> None:
+    message = only(check(fill(template(), with_figures(**{"REF-ACCEPTED//value": "85%"}))))
+    assert (message.cell, message.kpi) == ("H12", "REF-ACCEPTED")
+    assert "is a percentage" in message.message
+
+
+@pytest.fixture
+def satisfaction(frameworks: Flask) -> str:
+    """A percentage typed in directly (no numerator and denominator), target 80%."""
+    add_kpi("SATISFIED", unit="percentage", rollup="mean")
+    add_item(HALTON, "SATISFIED", Decimal(80))
+    return "SATISFIED//value"
+
+
+@pytest.mark.parametrize(
+    ("typed", "number_format", "read"),
+    [("85%", None, 85), (85, None, 85), (0.85, "0%", 85), ("92.5", None, Decimal("92.5"))],
+)
+def test_percentages_typed_with_or_without_a_sign(
+    satisfaction: str, typed: Any, number_format: str | None, read: Decimal
+) -> None:
+    code, breakdown, line = satisfaction.split("/")
+    key = (code, breakdown, line)
+    result = check(
+        fill(
+            template(),
+            with_figures(**{satisfaction: typed}),
+            formats={key: number_format} if number_format else None,
+        )
+    )
+    assert result.ok, where(result)
+    assert next(f.value for f in result.figures if f.kpi_code == "SATISFIED") == read
+
+
+def test_percentage_above_100(satisfaction: str) -> None:
+    message = only(check(fill(template(), with_figures(**{satisfaction: 120}))))
+    assert (message.sheet, message.cell, message.kpi) == ("KPIs", "H27", "SATISFIED")
+    assert message.message.startswith("120 is more than 100%.")
+
+
+# -- cross-checks ----------------------------------------------------------
+
+
+def test_breakdowns_must_add_up_to_the_total(frameworks: Flask) -> None:
+    message = only(check(fill(template(), with_figures(**{"REF-RECEIVED//total": 35}))))
+    assert (message.severity, message.sheet, message.cell, message.kpi) == (
+        Severity.ERROR,
+        "KPIs",
+        "H20",
+        "REF-RECEIVED",
+    )
+    assert message.message == (
+        "The parts of referrals received add up to 32, but the total is 35. "
+        "Correct the parts or the total so that they match."
+    )
+
+
+def test_numerator_not_above_denominator(frameworks: Flask) -> None:
+    message = only(check(fill(template(), with_figures(**{"CONTACT-2WD//numerator": 30}))))
+    assert (message.sheet, message.cell, message.kpi) == ("KPIs", "H21", "CONTACT-2WD")
+    assert message.message.startswith(
+        "Accepted referrals contacted within two working days (30) is more than referrals accepted (28)"
+    )
+
+
+def test_completions_not_above_starts(library: Flask) -> None:
+    reference = "LBBD-DV-003"  # the perpetrator programme
+    add_item(reference, "PERP-STARTS", Decimal(4))
+    add_item(reference, "PERP-COMPLETIONS", Decimal(3))
+    figures = {("PERP-STARTS", "", "value"): 5, ("PERP-COMPLETIONS", "", "value"): 6}
+    result = check(fill(template(reference), figures, outcomes=[]), reference=reference, user="lbbd")
+    message = only(result)
+    assert (message.sheet, message.cell, message.kpi) == ("KPIs", "H6", "PERP-COMPLETIONS")
+    assert message.message.startswith(
+        "Perpetrator programme completions (6) is more than perpetrator programme starts (5)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("row", "cell", "text"),
+    [
+        (
+            ("SDQ", "parent", 41, 30),
+            "D7",
+            "41 is outside the range of the SDQ total difficulties score. Enter a score from 0 to 40.",
+        ),
+        (
+            ("WEMWBS", None, 13, 30),
+            "D7",
+            "13 is outside the range of the WEMWBS total score. Enter a score from 14 to 70.",
+        ),
+        (
+            ("SWEMWBS", None, 20, 36),
+            "E7",
+            "36 is outside the range of the SWEMWBS raw total score. Enter a score from 7 to 35.",
+        ),
+    ],
+)
+def test_outcome_scores_in_range_for_their_measure(
+    frameworks: Flask, row: tuple[Any, ...], cell: str, text: str
+) -> None:
+    message = only(check(fill(template(), outcomes=[row])))
+    assert (message.sheet, message.cell, message.kpi, message.message) == ("Outcomes", cell, "", text)
+
+
+def test_sdq_needs_an_informant(frameworks: Flask) -> None:
+    message = only(check(fill(template(), outcomes=[*HALTON_OUTCOMES, ("SDQ", None, 20, 12)])))
+    assert (message.sheet, message.cell) == ("Outcomes", "C11")
+    assert message.message == "Enter who completed the SDQ: parent, teacher or self."
+
+
+def test_sdq_informant_must_be_a_choice(frameworks: Flask) -> None:
+    message = only(check(fill(template(), outcomes=[("SDQ", "mum", 20, 12)])))
+    assert (message.sheet, message.cell) == ("Outcomes", "C7")
+    assert message.message.startswith("'mum' is not one of the choices.")
+
+
+def test_informant_only_for_sdq(frameworks: Flask) -> None:
+    message = only(check(fill(template(), outcomes=[("WEMWBS", "self", 40, 44)])))
+    assert (message.sheet, message.cell) == ("Outcomes", "C7")
+    assert message.message == "Leave the informant blank for WEMWBS: only SDQ scores have an informant."
+
+
+def test_outcome_measure_must_be_one_we_collect(frameworks: Flask) -> None:
+    message = only(check(fill(template(), outcomes=[("GAD-7", None, 12, 8)])))
+    assert (message.sheet, message.cell) == ("Outcomes", "B7")
+    assert message.message.startswith("'GAD-7' is not one of the choices. Choose the measure")
+
+
+def test_outcome_row_needs_both_scores(frameworks: Flask) -> None:
+    message = only(check(fill(template(), outcomes=[("WEMWBS", None, 40, None)])))
+    assert (message.sheet, message.cell) == ("Outcomes", "E7")
+    assert "score at case closure is missing" in message.message
+
+
+def test_outcome_measures_are_read_whatever_the_case(frameworks: Flask) -> None:
+    result = check(fill(template(), outcomes=[("sdq", "Parent", 20, 12), ("swemwbs", None, 20, 22)]))
+    assert result.ok and [(o.measure, o.informant) for o in result.outcomes] == [
+        ("SDQ", "parent"),
+        ("SWEMWBS", None),
+    ]
+
+
+# -- against target and last quarter ---------------------------------------
+
+
+def test_off_target_needs_commentary(frameworks: Flask) -> None:
+    content = fill(template(), with_figures(**{"CASES-CLOSED//value": 11}))
+    message = only(check(content))
+    assert (message.severity, message.sheet, message.cell, message.kpi) == (
+        Severity.ERROR,
+        "Commentary",
+        "E8",
+        "CASES-CLOSED",
+    )
+    assert message.message == (
+        "Explain on the Commentary sheet why cases closed is below target: 11 this quarter against a "
+        "target of 15 or more."
+    )
+    explained = fill(
+        template(),
+        with_figures(**{"CASES-CLOSED//value": 11}),
+        commentary={"CASES-CLOSED": "Two staff vacancies."},
+    )
+    assert check(explained).messages == []
+
+
+def test_off_target_percentage_worked_out_from_its_counts(frameworks: Flask) -> None:
+    message = only(check(fill(template(), with_figures(**{"CONTACT-2WD//numerator": 20}))))
+    assert (message.sheet, message.cell, message.kpi) == ("Commentary", "E12", "CONTACT-2WD")
+    assert "71.43% this quarter against a target of 90% or more" in message.message
+
+
+def test_lower_is_better_is_above_target(library: Flask) -> None:
+    from tests.kpis.conftest import REFUGE_FRAMEWORK, add_framework
+
+    add_framework("LBBD-DV-002", dict(REFUGE_FRAMEWORK), "2013-14-Q1")
+    figures = {
+        ("REF-RECEIVED", source, "breakdown"): 10
+        for source in ("Police", "Children's social care", "MASH", "Health")
+    } | {
+        (code, "", line): value
+        for code, line, value in [
+            ("REF-RECEIVED", "total", 40),
+            ("CASELOAD", "value", 22),
+            ("FEEL-SAFER", "numerator", 9),
+            ("FEEL-SAFER", "denominator", 10),
+            ("ABUSE-STOPPED", "numerator", 8),
+            ("ABUSE-STOPPED", "denominator", 10),
+            ("MARAC-REPEAT", "value", 7),
+        ]
+    }
+    figures |= {
+        ("REF-RECEIVED", source, "breakdown"): 0 for source in ("Education", "Self-referral", "Other")
+    }
+    result = check(
+        fill(template("LBBD-DV-002"), figures, outcomes=[]), reference="LBBD-DV-002", user="refuge"
+    )
+    message = only(result)
+    assert (message.sheet, message.kpi) == ("Commentary", "MARAC-REPEAT")
+    assert message.message.startswith(
+        "Explain on the Commentary sheet why repeat MARAC referrals is above target: 7"
+    )
+
+
+def test_yearly_target_is_compared_pro_rata(frameworks: Flask) -> None:
+    from monitor.kpis.models import FrameworkItem, Kpi
+
+    item = db.session.execute(
+        select(FrameworkItem)
+        .join(Kpi)
+        .where(Kpi.code == "REF-ACCEPTED", FrameworkItem.contract_id == contract(HALTON).id)
+    ).scalar_one()
+    item.target, item.target_basis = Decimal(120), "year"
+    db.session.commit()
+    assert check(fill(template(), with_figures(**{"REF-ACCEPTED//value": 30}))).messages == []
+    message = only(check(fill(template(), with_figures(**{"REF-ACCEPTED//value": 29}))))
+    assert (message.cell, message.kpi) == ("E10", "REF-ACCEPTED")
+    assert "29 this quarter against a target of 120 or more a year" in message.message
+
+
+def test_big_change_on_last_quarter_is_a_warning_until_explained(frameworks: Flask) -> None:
+    add_return(HALTON, "2013-14-Q3", {("REF-ACCEPTED", ""): Decimal(60), ("CASES-CLOSED", ""): Decimal(17)})
+    result = check(fill(template(quarter=Q4)), quarter=Q4)
+    message = only(result)
+    assert (message.severity, message.sheet, message.cell, message.kpi) == (
+        Severity.WARNING,
+        "Commentary",
+        "E10",
+        "REF-ACCEPTED",
+    )
+    assert result.ok  # a warning to acknowledge, not an error
+    assert message.message == (
+        "Referrals accepted went from 60 last quarter to 28 (down 53%). Explain the change on the "
+        "Commentary sheet, or confirm the figure is right when you submit."
+    )
+    explained = fill(template(quarter=Q4), commentary={"REF-ACCEPTED": "A partner paused referrals."})
+    assert check(explained, quarter=Q4).messages == []
+    assert check(fill(template(quarter=Q4)), quarter=Q4, PERIOD_CHANGE_WARNING_PCT=60).messages == []
+
+
+def test_zero_denominator_gives_no_percentage_and_a_warning(frameworks: Flask) -> None:
+    figures = with_figures(**{"SAFETY-PLAN//numerator": 0, "SAFETY-PLAN//denominator": 0})
+    result = check(fill(template(), figures))
+    message = only(result)
+    assert (message.severity, message.cell, message.kpi) == (Severity.WARNING, "H25", "SAFETY-PLAN")
+    assert message.message.startswith("Cases closed is 0, so cases with a safety plan cannot be worked out")
+    assert "SAFETY-PLAN" not in {f.kpi_code for f in result.figures}
+
+
+# -- order of messages -----------------------------------------------------
+
+
+def test_messages_sorted_as_excel_sorts_cells(frameworks: Flask) -> None:
+    figures = with_figures(
+        **{
+            "CASES-CLOSED//value": None,
+            "REF-RECEIVED//total": 29,
+            "REF-ACCEPTED//value": "x",
+            "CONTACT-2WD//numerator": 10,
+        }
+    )
+    result = check(fill(template(), figures, outcomes=[("SDQ", None, 50, 10)]))
+    assert where(result) == [
+        ("error", "KPIs", "H8", "CASES-CLOSED"),
+        ("error", "KPIs", "H12", "REF-ACCEPTED"),
+        ("error", "KPIs", "H20", "REF-RECEIVED"),
+        ("error", "Outcomes", "C7", ""),
+        ("error", "Outcomes", "D7", ""),
+        ("error", "Commentary", "E11", "REF-RECEIVED"),
+        ("error", "Commentary", "E12", "CONTACT-2WD"),
+    ]
