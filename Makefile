@@ -7,7 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DB := instance/demo.sqlite3
-DEMO_ENV := MONITOR_ENV=development DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) MONITOR_TODAY=2013-12-02 MONITOR_DEMO=1
+# The demo runs "as at" 6 May 2014: the 2013/14 returns are in, several
+# contracts face decisions, and Halton has two quarters of outcomes.
+DEMO_ENV := MONITOR_ENV=development DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) MONITOR_TODAY=2014-05-06 MONITOR_DEMO=1
 FLASK := $(BIN)/flask --app wsgi
 
 .PHONY: demo test lint typecheck pytest assets install migrate seed run bench clean

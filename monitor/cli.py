@@ -10,6 +10,7 @@ from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from monitor.clock import today
 from monitor.db import db
 
 db_cli = AppGroup("db", help="Database migrations.")
@@ -55,9 +56,12 @@ def _safe_url() -> str:
 def seed_demo() -> None:
     """Load the demo data from the source documents (safe to run again)."""
     from monitor.demo import load_demo
+    from monitor.kpis.demo import load_demo_performance
 
-    summary = load_demo(db, progress=lambda step: click.echo(f"seed: {step}"))
-    click.echo(f"seed: done ({summary}); log in at http://127.0.0.1:5000 as:")
+    progress = lambda step: click.echo(f"seed: {step}")  # noqa: E731
+    summary = load_demo(db, progress=progress)
+    performance = load_demo_performance(db, today(), progress=progress)
+    click.echo(f"seed: done ({summary}; {performance}); log in at http://127.0.0.1:5000 as:")
     for email, role, password in current_app.extensions.get("demo_logins", []):
         click.echo(f"  {role:<13} {email:<40} {password}")
 

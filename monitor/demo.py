@@ -28,7 +28,6 @@ from monitor.contracts.models import Contract, Milestone
 from monitor.db import Database
 
 DEMO_PASSWORD = "demo-password-2013"  # noqa: S105 - printed for the demo on purpose
-DEMO_TODAY = "2013-12-02"
 
 ORGANISATIONS: list[dict[str, Any]] = [
     {

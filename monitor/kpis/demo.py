@@ -1,0 +1,253 @@
+"""Demo frameworks and quarterly returns for the demo contracts.
+
+Figures are illustrative, generated with a fixed seed per contract and
+quarter around each framework's targets, and go through the real path: a
+generated template, filled in like a provider would, checked by the ingest
+pipeline and stored as a submitted version, then accepted or queried by the
+commissioner. Halton's children's service reports SDQ and WEMWBS outcomes.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select, true
+from sqlalchemy.orm import Session
+
+from monitor.audit import Actor, acting_as
+from monitor.auth.models import Role, User
+from monitor.contracts.models import Contract
+from monitor.db import Database
+from monitor.kpis import framework_services, returns
+from monitor.kpis.calendar import CalendarRules, ExpectedReturn, expected_returns
+from monitor.kpis.framework import items_in_force
+from monitor.kpis.ingest.pipeline import check_workbook
+from monitor.kpis.library import load_library
+from monitor.kpis.models import FrameworkItem, Kpi, Return
+from monitor.kpis.template import build_template
+from monitor.kpis.template.filling import fill_template, input_rows
+
+# reference -> first quarter in force, {KPI code: quarterly target (None: monitored only)}
+FRAMEWORKS: dict[str, tuple[str, dict[str, int | None]]] = {
+    "LBBD-DV-001": (
+        "2013-14-Q1",
+        {
+            "REF-RECEIVED": 60,
+            "REF-ACCEPTED": 50,
+            "CONTACT-2WD": 90,
+            "CASES-CLOSED": 40,
+            "FEEL-SAFER": 85,
+            "ABUSE-STOPPED": 70,
+            "MARAC-REPEAT": 5,
+        },
+    ),
+    "LBBD-DV-002": (
+        "2013-14-Q1",
+        {"REF-RECEIVED": 40, "CASELOAD": 20, "PLANNED-ENDING": 75, "FEEL-SAFER": 85, "ABUSE-STOPPED": 70},
+    ),
+    "LBBD-DV-004": ("2013-14-Q1", {"CASES-CLOSED": 10, "WAIT-DAYS": 15, "WEMWBS-IMPROVED": 50}),
+    "LBBD-DV-005": ("2013-14-Q1", {"REF-RECEIVED": 50, "MARAC-REPEAT": 6}),
+    "LBBD-DV-006": ("2013-14-Q1", {"REF-RECEIVED": 20, "CP-CIN-SUPPORTED": None, "SDQ-IMPROVED": 60}),
+    "LBBD-DV-007": ("2013-14-Q1", {"REF-RECEIVED": 100}),
+    "HBC-CYP-DA-01": (
+        "2013-14-Q3",
+        {
+            "REF-RECEIVED": 30,
+            "REF-ACCEPTED": 25,
+            "CONTACT-2WD": 90,
+            "CASES-CLOSED": 15,
+            "SAFETY-PLAN": 95,
+            "CP-CIN-SUPPORTED": None,
+            "SDQ-IMPROVED": 60,
+            "WEMWBS-IMPROVED": 50,
+        },
+    ),
+    "TRI-VAWG-01": ("2013-14-Q1", {"REF-RECEIVED": 80, "FEEL-SAFER": 85}),
+}
+
+# What happens to each demo return after it is submitted; unlisted ones are accepted.
+QUERIED = {
+    ("TRI-VAWG-01", "2013-14-Q4"): "Referrals from schools look low against Q3: please confirm the count."
+}
+AWAITING_REVIEW = {("LBBD-DV-002", "2013-14-Q4"), ("HBC-CYP-DA-01", "2013-14-Q4")}
+NOT_SENT = {("LBBD-DV-005", "2013-14-Q4")}  # late, so the calendar and reminders have something to show
+
+ILLUSTRATIVE = "Illustrative demo figures."
+
+
+def _rng(reference: str, period: str) -> random.Random:
+    return random.Random(zlib.crc32(f"{reference}/{period}".encode()))
+
+
+def _split(total: int, parts: int, rng: random.Random) -> list[int]:
+    """A total shared out across breakdown categories, adding up exactly."""
+    weights = [rng.random() + 0.2 for _ in range(parts)]
+    shares = [int(total * w / sum(weights)) for w in weights]
+    shares[0] += total - sum(shares)
+    return shares
+
+
+def _figures(
+    items: list[FrameworkItem], rows: list[tuple[str, str, str]], rng: random.Random
+) -> dict[Any, Any]:
+    targets = {item.kpi.code: item.target for item in items}
+    kpis = {item.kpi.code: item.kpi for item in items}
+    figures: dict[Any, Any] = {}
+    for code in dict.fromkeys(code for code, _, _ in rows):
+        kpi, target = kpis[code], targets.get(code)
+        lines = [(b, line) for c, b, line in rows if c == code]
+        if kpi.has_fraction:
+            denominator = rng.randint(15, 45)
+            share = float(target or 80) / 100 + rng.uniform(-0.12, 0.08)
+            figures[(code, "", "denominator")] = denominator
+            figures[(code, "", "numerator")] = max(0, min(denominator, round(denominator * share)))
+            continue
+        base = float(target) if target else 12.0
+        value = max(0, round(base * rng.uniform(0.8, 1.2)))
+        breakdowns = [b for b, line in lines if line == "breakdown"]
+        if breakdowns:
+            for label, share in zip(breakdowns, _split(value, len(breakdowns), rng), strict=True):
+                figures[(code, label, "breakdown")] = share
+            figures[(code, "", "total")] = value
+        else:
+            figures[(code, "", "value")] = value
+    return figures
+
+
+def _outcomes(codes: set[str], rng: random.Random) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = []
+    if "SDQ-IMPROVED" in codes:
+        for _ in range(rng.randint(10, 16)):
+            start = rng.randint(14, 30)
+            rows.append(
+                ("SDQ", rng.choice(["parent", "teacher"]), start, max(0, start - rng.randint(-2, 10)))
+            )
+    if "WEMWBS-IMPROVED" in codes:
+        for _ in range(rng.randint(8, 14)):
+            start = rng.randint(28, 48)
+            rows.append(("WEMWBS", None, start, min(70, start + rng.randint(-2, 9))))
+    return rows
+
+
+def _commissioner(session: Session, contract: Contract) -> User:
+    return session.execute(
+        select(User).where(
+            User.organisation_id == contract.lead_commissioner_id, User.role == Role.COMMISSIONER
+        )
+    ).scalar_one()
+
+
+def _uploader(session: Session, contract: Contract) -> User:
+    """The provider's own user where the demo has one; else the commissioner uploads on their behalf."""
+    provider = session.scalar(
+        select(User).where(User.organisation_id == contract.provider_id, User.role == Role.PROVIDER)
+    )
+    return provider or _commissioner(session, contract)
+
+
+def _add_frameworks(session: Session) -> int:
+    added = 0
+    kpis = {kpi.code: kpi for kpi in session.scalars(select(Kpi))}
+    for reference, (first, targets) in FRAMEWORKS.items():
+        contract = session.execute(select(Contract).where(Contract.reference == reference)).scalar_one()
+        if session.scalar(select(FrameworkItem.id).where(FrameworkItem.contract_id == contract.id)):
+            continue
+        user = _commissioner(session, contract)
+        for code, target in targets.items():
+            framework_services.add_item(
+                session,
+                user,
+                contract,
+                framework_services.ItemFields(
+                    kpi_id=kpis[code].id,
+                    terms=framework_services.ItemTerms(
+                        target=Decimal(target) if target is not None else None
+                    ),
+                    effective_from=first,
+                ),
+            )
+        added += 1
+    return added
+
+
+def _submit(session: Session, expected: ExpectedReturn, today: date) -> None:
+    contract, quarter = expected.contract, expected.quarter
+    key = (contract.reference, str(quarter))
+    rng = _rng(*key)
+    template = build_template(
+        session, contract, quarter, generated_at=datetime.combine(expected.due_date, datetime.min.time())
+    )
+    items = items_in_force(session, contract.id, quarter)
+    codes = {item.kpi.code for item in items}
+    workbook = fill_template(
+        template,
+        _figures(items, input_rows(template), rng),
+        _outcomes(codes, rng),
+        {code: ILLUSTRATIVE for code in codes},
+    )
+    uploader = _uploader(session, contract)
+    filename = f"{contract.reference}-{quarter}.xlsx"
+    checked = check_workbook(
+        session,
+        workbook,
+        filename,
+        contract=contract,
+        quarter=quarter,
+        user=uploader,
+        settings=current_app.config,
+    )
+    if not checked.ok:
+        problems = "; ".join(f"{m.sheet}!{m.cell} {m.message}" for m in checked.errors[:3])
+        raise RuntimeError(f"demo return {key} failed its own checks: {problems}")
+    version = returns.store_version(
+        session,
+        uploader,
+        contract,
+        quarter,
+        workbook,
+        filename,
+        checked,
+        submit=True,
+        acknowledge_warnings=True,
+        today=today,
+    )
+    reviewer = _commissioner(session, contract)
+    if key in QUERIED:
+        returns.query_return(session, reviewer, version.return_, QUERIED[key])
+    elif key not in AWAITING_REVIEW:
+        returns.accept_return(session, reviewer, version.return_)
+
+
+def load_demo_performance(
+    database: Database, today: date, progress: Callable[[str], None] = lambda _s: None
+) -> str:
+    """Library, frameworks and every due demo return; safe to run again."""
+    with acting_as(Actor(None, "demo data")), database.transaction() as session:
+        progress("KPI library")
+        kpis = load_library(session)
+        progress("performance frameworks")
+        frameworks = _add_frameworks(session)
+        rules = CalendarRules.from_config(current_app.config)
+        due = [
+            e
+            for e in expected_returns(session, true(), today, rules)
+            if e.record is None and e.due_date <= today and (e.contract.reference, e.period) not in NOT_SENT
+        ]
+        for number, expected in enumerate(
+            sorted(due, key=lambda e: (e.contract.reference, e.quarter)), start=1
+        ):
+            progress(f"return {number}/{len(due)} {expected.contract.reference} {expected.period}")
+            _submit(session, expected, today)
+    return f"{kpis} KPIs, {frameworks} frameworks, {len(due)} returns added"
+
+
+def quarter_states(session: Session) -> dict[tuple[str, str], str]:
+    """Each demo return's state, for tests and the seed summary."""
+    rows = session.execute(select(Contract.reference, Return.period, Return.state).join(Contract))
+    return {(reference, period): state for reference, period, state in rows}
