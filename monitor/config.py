@@ -80,6 +80,8 @@ class BaseConfig:
     SWEMWBS_LOW_WELLBEING_MAX: float = 19.5
     # Mail: in development and tests reminders are written to OUTBOX_DIR.
     MAIL_FROM: str = "returns@commissioning-monitor.invalid"
+    # The public address of this service, so emails can carry whole links.
+    SERVICE_URL: str = ""
     SMTP_HOST: str = ""
     SMTP_PORT: int = 587
     SMTP_USERNAME: str = ""
@@ -159,6 +161,7 @@ def load_config(instance_path: Path, env_name: str | None = None) -> BaseConfig:
     config.SMTP_USERNAME = os.environ.get("SMTP_USERNAME", config.SMTP_USERNAME)
     config.SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", config.SMTP_PASSWORD)
     config.MAIL_FROM = os.environ.get("MAIL_FROM", config.MAIL_FROM)
+    config.SERVICE_URL = os.environ.get("SERVICE_URL", config.SERVICE_URL).rstrip("/")
     config.OUTBOX_DIR = os.environ.get("OUTBOX_DIR", "") or str(instance_path / "outbox")
     config.DEMO_BANNER = os.environ.get("MONITOR_DEMO", "") == "1" or config.DEMO_BANNER
     config.validate()
