@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -258,13 +258,18 @@ def store_version(
         uploaded_by_id=user.id,
     )
     _link_to_contract(version, contract.id)
-    _add_figures(session, version, kpis, contract, quarter, checked, config)
+    rows = _figure_rows(session, kpis, contract, quarter, checked, config)
     record.versions.append(version)
     kind = EventKind.DRAFT
     if submit:
         kind = EventKind.RESUBMITTED if record.state == ReturnState.RESUBMITTED else EventKind.SUBMITTED
     _add_event(session, user, record, kind, version=version.number)
     _flush(session)
+    # Hundreds of figures and outcome rows: inserted in bulk, in the same
+    # transaction, once the version has its id.
+    for model, batch in rows.items():
+        if batch:
+            session.execute(insert(model), [{**row, "version_id": version.id} for row in batch])
     return version
 
 
@@ -291,50 +296,54 @@ def _figure_problems(checked: CheckedReturn, known_codes: set[str]) -> dict[str,
     return {}
 
 
-def _add_figures(
+def _figure_rows(
     session: Session,
-    version: ReturnVersion,
     kpis: dict[str, Kpi],
     contract: Contract,
     quarter: Quarter,
     checked: CheckedReturn,
     config: Mapping[str, Any],
-) -> None:
+) -> dict[type, list[dict[str, Any]]]:
+    """The rows a version holds: figures (typed and derived), commentary, outcome scores."""
+    values = [
+        {
+            "kpi_id": kpis[figure.kpi_code].id,
+            "breakdown": figure.breakdown,
+            "value": figure.value,
+            "numerator": figure.numerator,
+            "denominator": figure.denominator,
+        }
+        for figure in checked.figures
+    ]
     seen = {(f.kpi_code, f.breakdown) for f in checked.figures}
-    for figure in checked.figures:
-        version.values.append(
-            ReturnValue(
-                kpi_id=kpis[figure.kpi_code].id,
-                breakdown=figure.breakdown,
-                value=figure.value,
-                numerator=figure.numerator,
-                denominator=figure.denominator,
-            )
-        )
-    for code, text in checked.commentary.items():
-        if text.strip() and code in kpis:
-            version.commentary.append(ReturnCommentary(kpi_id=kpis[code].id, text=text.strip()))
-    for outcome in checked.outcomes:
-        version.outcome_scores.append(
-            OutcomeScore(
-                measure=outcome.measure,
-                informant=outcome.informant,
-                pre_score=outcome.pre_score,
-                post_score=outcome.post_score,
-            )
-        )
     in_force = {item.kpi.code for item in items_in_force(session, contract.id, quarter)}
     for code, (value, numerator, denominator) in derived_figures(checked, config).items():
         if code in in_force and (code, "") not in seen and code in kpis:
-            version.values.append(
-                ReturnValue(
-                    kpi_id=kpis[code].id,
-                    breakdown="",
-                    value=value,
-                    numerator=numerator if kpis[code].has_fraction else None,
-                    denominator=denominator if kpis[code].has_fraction else None,
-                )
+            fraction = kpis[code].has_fraction
+            values.append(
+                {
+                    "kpi_id": kpis[code].id,
+                    "breakdown": "",
+                    "value": value,
+                    "numerator": numerator if fraction else None,
+                    "denominator": denominator if fraction else None,
+                }
             )
+    commentary = [
+        {"kpi_id": kpis[code].id, "text": text.strip()}
+        for code, text in checked.commentary.items()
+        if text.strip() and code in kpis
+    ]
+    outcomes = [
+        {
+            "measure": outcome.measure,
+            "informant": outcome.informant,
+            "pre_score": outcome.pre_score,
+            "post_score": outcome.post_score,
+        }
+        for outcome in checked.outcomes
+    ]
+    return {ReturnValue: values, ReturnCommentary: commentary, OutcomeScore: outcomes}
 
 
 Derived = tuple[Decimal, Decimal | None, Decimal | None]
