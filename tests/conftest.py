@@ -97,6 +97,9 @@ def backend(database_url: str) -> str:
 def demo(app: Flask) -> Flask:
     """The demo data loaded (as `flask seed demo` does)."""
     load_demo(db)
+    # Start requests from a clean session, as production does: objects kept
+    # from loading would carry collections in insertion order, not query order.
+    db.session.remove()
     return app
 
 

@@ -57,6 +57,7 @@ def add_framework(reference: str, items: dict[str, tuple[Decimal | None, str]], 
 def library(demo: Flask) -> Flask:
     with db.transaction() as session:
         load_library(session)
+    db.session.remove()
     return demo
 
 
@@ -65,6 +66,7 @@ def frameworks(library: Flask) -> Flask:
     """Halton's children's service from Q3 2013/14 and the B&D refuge from Q1."""
     add_framework("HBC-CYP-DA-01", HALTON_FRAMEWORK, "2013-14-Q3")
     add_framework("LBBD-DV-002", REFUGE_FRAMEWORK, "2013-14-Q1")
+    db.session.remove()
     return library
 
 
