@@ -36,11 +36,13 @@ def _rows(sheet: Any, table: Table) -> tuple[dict[str, int], list[int]]:
     return columns, rows
 
 
-def _put(sheet: Any, row: int, column: int, value: Any) -> None:
+def _put(sheet: Any, row: int, column: int, value: Any, number_format: str | None = None) -> None:
     cell = sheet.cell(row=row, column=column)
     if cell.protection.locked is not False:
         raise FillError(f"{sheet.title}!{cell.coordinate} is locked")
     cell.value = value
+    if number_format:
+        cell.number_format = number_format
 
 
 def input_rows(content: bytes) -> list[InputKey]:
@@ -65,9 +67,11 @@ def fill_template(
     figures: Mapping[InputKey, Any],
     outcomes: Iterable[tuple[Any, ...]] = (),
     commentary: Mapping[str, str] | None = None,
+    formats: Mapping[InputKey, str] | None = None,
 ) -> bytes:
     """The template with figures, outcome rows (measure, informant, pre, post)
-    and explanations typed in; a key the template lacks is an error."""
+    and explanations typed in; a key the template lacks is an error.
+    `formats` gives a figure's cell a number format, as typing "85%" does."""
     book = openpyxl.load_workbook(io.BytesIO(content))
     layout = CURRENT_LAYOUT
     wanted = dict(figures)
@@ -78,7 +82,7 @@ def fill_template(
             str(sheet.cell(row=row, column=columns[n]).value or "") for n in ("kpi_code", "breakdown", "line")
         )
         if key in wanted:
-            _put(sheet, row, columns["value"], wanted.pop(key))
+            _put(sheet, row, columns["value"], wanted.pop(key), (formats or {}).get(key))
     if wanted:
         raise FillError(f"not on the template: {sorted(wanted)}")
     sheet = book[layout.outcomes.sheet]
