@@ -94,6 +94,19 @@ class BaseConfig:
     ARGON2_MEMORY_KIB: int = 65536
     TODAY: str = ""
     DEMO_BANNER: bool = False
+    # The warehouse: schema `warehouse` of DATABASE_URL on PostgreSQL; on
+    # SQLite a file beside the app database (see etl.engine.warehouse_url_for).
+    WAREHOUSE_URL: str = ""
+    # Run the ETL for a contract when a return is accepted or the contract
+    # changes, after the change has committed.
+    ETL_ON_CHANGE: bool = True
+    # Superset: where the app reaches it (API, guest tokens), where browsers
+    # reach it (the embedded dashboards), and the service account the app
+    # uses to ask for guest tokens and to provision dashboards.
+    SUPERSET_URL: str = "http://127.0.0.1:8088"
+    SUPERSET_PUBLIC_URL: str = ""
+    SUPERSET_USERNAME: str = "admin"
+    SUPERSET_PASSWORD: str = ""
     TESTING: bool = False
 
     def validate(self) -> None:
@@ -164,5 +177,11 @@ def load_config(instance_path: Path, env_name: str | None = None) -> BaseConfig:
     config.SERVICE_URL = os.environ.get("SERVICE_URL", config.SERVICE_URL).rstrip("/")
     config.OUTBOX_DIR = os.environ.get("OUTBOX_DIR", "") or str(instance_path / "outbox")
     config.DEMO_BANNER = os.environ.get("MONITOR_DEMO", "") == "1" or config.DEMO_BANNER
+    config.WAREHOUSE_URL = os.environ.get("WAREHOUSE_URL", config.WAREHOUSE_URL)
+    config.ETL_ON_CHANGE = os.environ.get("ETL_ON_CHANGE", "1") != "0"
+    config.SUPERSET_URL = os.environ.get("SUPERSET_URL", config.SUPERSET_URL).rstrip("/")
+    config.SUPERSET_PUBLIC_URL = os.environ.get("SUPERSET_PUBLIC_URL", "").rstrip("/") or config.SUPERSET_URL
+    config.SUPERSET_USERNAME = os.environ.get("SUPERSET_USERNAME", config.SUPERSET_USERNAME)
+    config.SUPERSET_PASSWORD = os.environ.get("SUPERSET_PASSWORD", config.SUPERSET_PASSWORD)
     config.validate()
     return config

@@ -1,0 +1,323 @@
+"""The warehouse: a star schema of dimensions and facts, and the marts the
+dashboards and the board pack read.
+
+On PostgreSQL the tables live in the schema `warehouse` of the app database;
+on SQLite in a file of their own. The tables are declared without a schema
+and `warehouse_engine` maps them onto `warehouse` on PostgreSQL, so one
+declaration serves both.
+
+Every mart row carries `viewer`: who may see it. `organisation:<id>` rows
+are a commissioner's own contracts, unsuppressed; `partnership:<id>` rows
+are what a board sees, after disclosure control. Superset's row-level
+security filters on this one column, so a guest token for one viewer can
+never return another's rows.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
+
+WAREHOUSE_SCHEMA = "warehouse"
+
+metadata = MetaData()
+
+Money = Numeric(14, 2)
+
+
+def _viewer_columns() -> list[Column]:  # type: ignore[type-arg]
+    return [
+        Column("viewer", String(40), nullable=False, index=True),
+        # "commissioner" (own contracts, unsuppressed) or "board" (suppressed).
+        Column("viewer_kind", String(20), nullable=False),
+        Column("viewer_name", String(200), nullable=False),
+    ]
+
+
+# --- dimensions ------------------------------------------------------------
+
+dim_period = Table(
+    "dim_period",
+    metadata,
+    Column("period_key", String(10), primary_key=True),  # "2013-14-Q3"
+    Column("financial_year", String(7), nullable=False),  # "2013/14"
+    Column("quarter", Integer, nullable=False),  # 1..4
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("label", String(60), nullable=False),  # "Q3 2013/14 (October to December 2013)"
+    Column("short_label", String(20), nullable=False),  # "Q3 2013/14"
+    Column("sort_order", Integer, nullable=False),
+)
+
+dim_organisation = Table(
+    "dim_organisation",
+    metadata,
+    Column("organisation_id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("charity_number", String(20)),
+    Column("company_number", String(20)),
+)
+
+dim_kpi = Table(
+    "dim_kpi",
+    metadata,
+    Column("kpi_id", Integer, primary_key=True),
+    Column("code", String(30), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("unit", String(20), nullable=False),
+    Column("direction", String(20), nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("rollup", String(10), nullable=False),
+)
+
+# One row per version of a contract's terms: the award, then one per
+# amendment that changed its end date or value. A past quarter joins to the
+# version in force at the quarter's end, so a board view can be reproduced
+# after an extension.
+dim_contract = Table(
+    "dim_contract",
+    metadata,
+    Column("contract_version_key", Integer, primary_key=True),  # contract_id * 1000 + version
+    Column("contract_id", Integer, nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date),  # exclusive; NULL for the current version
+    Column("is_current", Boolean, nullable=False),
+    Column("reference", String(40), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("service_type", String(40), nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("agreement_type", String(20), nullable=False),
+    Column("provider_id", Integer, nullable=False),
+    Column("provider_name", String(200), nullable=False),
+    Column("lead_commissioner_id", Integer, nullable=False),
+    Column("lead_commissioner_name", String(200), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("annual_value", Money, nullable=False),
+)
+
+# Which viewers see which contract: each commissioner (lead or partner) and
+# each partnership one of them belongs to.
+bridge_contract_viewer = Table(
+    "bridge_contract_viewer",
+    metadata,
+    Column("contract_id", Integer, primary_key=True),
+    *[Column(c.name, c.type, primary_key=c.name == "viewer", nullable=False) for c in _viewer_columns()],
+)
+
+# --- facts -------------------------------------------------------------------
+
+fact_kpi_result = Table(
+    "fact_kpi_result",
+    metadata,
+    Column("contract_id", Integer, primary_key=True),
+    Column("kpi_id", Integer, primary_key=True),
+    Column("period_key", String(10), primary_key=True),
+    Column("breakdown", String(100), primary_key=True),  # "" for the KPI's total
+    Column("contract_version_key", Integer, nullable=False),
+    Column("actual", Float),
+    Column("target", Float),
+    Column("variance", Float),
+    Column("variance_pct", Float),
+    Column("rag", String(10), nullable=False),  # green/amber/red/none
+    Column("numerator", Float),
+    Column("denominator", Float),
+)
+
+fact_funding = Table(
+    "fact_funding",
+    metadata,
+    Column("contract_id", Integer, primary_key=True),
+    Column("funder_id", Integer, primary_key=True),
+    Column("funding_stream", String(120), primary_key=True),
+    Column("financial_year", String(7), primary_key=True),
+    Column("amount", Money, nullable=False),
+)
+
+fact_contract_snapshot = Table(
+    "fact_contract_snapshot",
+    metadata,
+    Column("snapshot_month", Date, primary_key=True),  # first of the month
+    Column("contract_id", Integer, primary_key=True),
+    Column("contract_version_key", Integer, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("days_to_end", Integer, nullable=False),
+    Column("days_to_notice", Integer, nullable=False),
+)
+
+fact_outcome = Table(
+    "fact_outcome",
+    metadata,
+    Column("contract_id", Integer, primary_key=True),
+    Column("period_key", String(10), primary_key=True),
+    Column("measure", String(10), primary_key=True),
+    Column("informant", String(10), primary_key=True),  # "" when the measure has none
+    Column("paired_cases", Integer, nullable=False),
+    Column("mean_pre", Float, nullable=False),
+    Column("mean_post", Float, nullable=False),
+    Column("mean_change", Float, nullable=False),
+    Column("improved_cases", Integer, nullable=False),
+)
+
+# --- marts (board-facing; `viewer` is the row-level security key) ------------
+
+mart_board_performance = Table(
+    "mart_board_performance",
+    metadata,
+    *_viewer_columns(),
+    Column("scope", String(20), nullable=False),  # "service" or "all services" (a total row)
+    Column("contract_id", Integer),  # NULL on total rows
+    Column("contract_reference", String(40), nullable=False),
+    Column("contract_title", String(200), nullable=False),
+    Column("provider_name", String(200), nullable=False),
+    Column("service_type", String(40), nullable=False),
+    Column("kpi_code", String(30), nullable=False),
+    Column("kpi_name", String(200), nullable=False),
+    Column("unit", String(20), nullable=False),
+    Column("breakdown", String(100), nullable=False),
+    Column("period_key", String(10), nullable=False),
+    Column("period_label", String(20), nullable=False),
+    Column("financial_year", String(7), nullable=False),
+    Column("period_sort", Integer, nullable=False),
+    Column("actual", Float),  # NULL when suppressed or not available
+    Column("actual_display", String(30), nullable=False),  # the figure, or [c] / [x] / [z]
+    Column("target", Float),
+    Column("variance_pct", Float),
+    Column("rag", String(10), nullable=False),
+    Column("rating", String(40), nullable=False),  # Procurement Act 2023 rating
+    Column("marker", String(5), nullable=False),  # "", "[c]", "[x]" or "[z]"
+)
+
+mart_value_for_money = Table(
+    "mart_value_for_money",
+    metadata,
+    *_viewer_columns(),
+    Column("contract_id", Integer, nullable=False),
+    Column("contract_reference", String(40), nullable=False),
+    Column("contract_title", String(200), nullable=False),
+    Column("provider_name", String(200), nullable=False),
+    Column("service_type", String(40), nullable=False),
+    Column("financial_year", String(7), nullable=False),
+    Column("spend", Money, nullable=False),
+    Column("referrals", Float),
+    Column("completions", Float),
+    Column("positive_outcomes", Float),
+    Column("cost_per_referral", Float),
+    Column("cost_per_completion", Float),
+    Column("cost_per_positive_outcome", Float),
+    Column("referrals_display", String(30), nullable=False),
+    Column("completions_display", String(30), nullable=False),
+    Column("positive_outcomes_display", String(30), nullable=False),
+)
+
+mart_renewals = Table(
+    "mart_renewals",
+    metadata,
+    *_viewer_columns(),
+    Column("contract_id", Integer, nullable=False),
+    Column("contract_reference", String(40), nullable=False),
+    Column("contract_title", String(200), nullable=False),
+    Column("provider_name", String(200), nullable=False),
+    Column("service_type", String(40), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("max_extent_date", Date, nullable=False),
+    Column("notice_date", Date, nullable=False),
+    Column("decision_by_date", Date, nullable=False),
+    Column("reprocurement_start_date", Date, nullable=False),
+    Column("days_to_end", Integer, nullable=False),
+    Column("days_to_notice", Integer, nullable=False),
+    Column("options_remaining", Integer, nullable=False),
+    Column("annual_value", Money, nullable=False),
+    Column("as_at", Date, nullable=False),
+)
+
+mart_funding = Table(
+    "mart_funding",
+    metadata,
+    *_viewer_columns(),
+    Column("financial_year", String(7), nullable=False),
+    Column("funder_name", String(200), nullable=False),
+    Column("funding_stream", String(120), nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("service_type", String(40), nullable=False),
+    Column("contract_id", Integer, nullable=False),
+    Column("contract_title", String(200), nullable=False),
+    Column("amount", Money, nullable=False),
+)
+
+mart_provision = Table(
+    "mart_provision",
+    metadata,
+    *_viewer_columns(),
+    Column("cohort", String(40), nullable=False),
+    Column("category", String(20), nullable=False),  # "" on a gap row
+    Column("service_type", String(40), nullable=False),  # "" on a gap row
+    Column("live_contracts", Integer, nullable=False),
+    Column("annual_spend", Money, nullable=False),
+    Column("gap", Boolean, nullable=False),  # the cohort has no live service at all
+    Column("as_at", Date, nullable=False),
+)
+
+mart_outcomes = Table(
+    "mart_outcomes",
+    metadata,
+    *_viewer_columns(),
+    Column("contract_id", Integer, nullable=False),
+    Column("contract_title", String(200), nullable=False),
+    Column("provider_name", String(200), nullable=False),
+    Column("period_key", String(10), nullable=False),
+    Column("period_label", String(20), nullable=False),
+    Column("period_sort", Integer, nullable=False),
+    Column("measure", String(10), nullable=False),
+    Column("informant", String(10), nullable=False),
+    Column("paired_cases", Integer),  # NULL when suppressed
+    Column("paired_cases_display", String(30), nullable=False),
+    Column("mean_change", Float),
+    Column("improved_pct", Float),
+    Column("improved_display", String(30), nullable=False),
+    Column("small_sample", Boolean, nullable=False),
+)
+
+# --- bookkeeping ---------------------------------------------------------------
+
+etl_run = Table(
+    "etl_run",
+    metadata,
+    Column("run_id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("mode", String(12), nullable=False),  # "full" or "incremental"
+    Column("status", String(12), nullable=False),  # "succeeded" or "failed"
+    # Changes in the app database up to this instant are in the warehouse.
+    Column("watermark", DateTime),
+    Column("contracts_changed", Integer, nullable=False, default=0),
+    Column("row_counts", Text, nullable=False, default="{}"),  # JSON
+    Column("checks", Text, nullable=False, default="[]"),  # JSON
+    Column("message", Text, nullable=False, default=""),
+)
+
+FACTS = (fact_kpi_result, fact_funding, fact_contract_snapshot, fact_outcome)
+DIMENSIONS = (dim_period, dim_organisation, dim_kpi, dim_contract, bridge_contract_viewer)
+MARTS = (
+    mart_board_performance,
+    mart_value_for_money,
+    mart_renewals,
+    mart_funding,
+    mart_provision,
+    mart_outcomes,
+)
