@@ -196,7 +196,11 @@ mart_board_performance = Table(
     Column("actual_display", String(30), nullable=False),  # the figure, or [c] / [x] / [z]
     Column("target", Float),
     Column("variance_pct", Float),
-    Column("rag", String(10), nullable=False),
+    # A percentage's parts, for commissioners ("of 23 referrals"); NULL on
+    # board rows, where they would reveal what suppression hides.
+    Column("numerator", Float),
+    Column("denominator", Float),
+    Column("rag", String(10), nullable=False),  # green/amber/red/none, or "[c]" when suppressed
     Column("rating", String(40), nullable=False),  # Procurement Act 2023 rating
     Column("marker", String(5), nullable=False),  # "", "[c]", "[x]" or "[z]"
 )
