@@ -41,7 +41,9 @@ def warehouse_engine(url: str) -> Engine:
             connection.execute("PRAGMA synchronous=NORMAL")
 
         return engine
-    return create_engine(url, pool_pre_ping=True).execution_options(schema_translate_map={None: WAREHOUSE_SCHEMA})
+    return create_engine(url, pool_pre_ping=True).execution_options(
+        schema_translate_map={None: WAREHOUSE_SCHEMA}
+    )
 
 
 def create_warehouse(engine: Engine) -> None:

@@ -309,6 +309,8 @@ etl_run = Table(
     Column("status", String(12), nullable=False),  # "succeeded" or "failed"
     # Changes in the app database up to this instant are in the warehouse.
     Column("watermark", DateTime),
+    # The day renewal dates, statuses and snapshots were worked out for.
+    Column("as_at", Date),
     Column("contracts_changed", Integer, nullable=False, default=0),
     Column("row_counts", Text, nullable=False, default="{}"),  # JSON
     Column("checks", Text, nullable=False, default="[]"),  # JSON

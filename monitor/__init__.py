@@ -52,6 +52,8 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
     security.install(app)
 
+    from etl import cli as etl_cli
+    from etl.app import install_hook as install_etl_hook
     from monitor import errors_web, filters
     from monitor.admin.views import blueprint as admin_blueprint
     from monitor.api import blueprint as api_blueprint
@@ -76,5 +78,7 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     auth_cli.register(app)
     register_commands(app)
     kpi_cli.register(app)
+    etl_cli.register(app)
+    install_etl_hook(app)
     logging.getLogger(__name__).debug("app created", extra={"env": app.config["ENV_NAME"]})
     return app

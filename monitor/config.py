@@ -125,6 +125,8 @@ class TestConfig(BaseConfig):
     # Cheap hashing keeps the suite fast; it is still real Argon2id.
     ARGON2_TIME_COST: int = 1
     ARGON2_MEMORY_KIB: int = 1024
+    # Tests that want the warehouse kept up to date on change turn this on.
+    ETL_ON_CHANGE: bool = False
 
 
 @dataclass
@@ -178,7 +180,7 @@ def load_config(instance_path: Path, env_name: str | None = None) -> BaseConfig:
     config.OUTBOX_DIR = os.environ.get("OUTBOX_DIR", "") or str(instance_path / "outbox")
     config.DEMO_BANNER = os.environ.get("MONITOR_DEMO", "") == "1" or config.DEMO_BANNER
     config.WAREHOUSE_URL = os.environ.get("WAREHOUSE_URL", config.WAREHOUSE_URL)
-    config.ETL_ON_CHANGE = os.environ.get("ETL_ON_CHANGE", "1") != "0"
+    config.ETL_ON_CHANGE = os.environ.get("ETL_ON_CHANGE", "1" if config.ETL_ON_CHANGE else "0") != "0"
     config.SUPERSET_URL = os.environ.get("SUPERSET_URL", config.SUPERSET_URL).rstrip("/")
     config.SUPERSET_PUBLIC_URL = os.environ.get("SUPERSET_PUBLIC_URL", "").rstrip("/") or config.SUPERSET_URL
     config.SUPERSET_USERNAME = os.environ.get("SUPERSET_USERNAME", config.SUPERSET_USERNAME)

@@ -78,7 +78,11 @@ def _empty_tables() -> None:
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
     """A fresh app on an empty, fully migrated database."""
-    app = make_app(database_url)
+    yield from _fresh_app(database_url)
+
+
+def _fresh_app(database_url: str, **overrides: Any) -> Iterator[Flask]:
+    app = make_app(database_url, **overrides)
     with app.app_context():
         if database_url not in _migrated:
             command.upgrade(alembic_config(), "head")
@@ -158,3 +162,68 @@ def contract_id() -> Callable[[str], int]:
         return db.session.execute(select(Contract.id).where(Contract.reference == reference)).scalar_one()
 
     return lookup
+
+
+# The demo "as at" 6 May 2014: the whole of 2013/14 is reported and reviewed.
+WAREHOUSE_AS_AT = "2014-05-06"
+
+
+class Warehouse:
+    """A warehouse built by a full ETL run over the demo and its 2013/14 returns."""
+
+    def __init__(self, app: Flask, url: str) -> None:
+        from etl.engine import warehouse_engine
+
+        self.app = app
+        self.url = url
+        self.engine = warehouse_engine(url)
+
+    def rows(self, sql: str, **params: Any) -> list[Any]:
+        """Rows of plain SQL over the warehouse tables, named without a schema."""
+        with self.engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SET search_path TO warehouse"))
+            return list(connection.execute(text(sql), params).mappings())
+
+
+def build_warehouse(app: Flask) -> Warehouse:
+    from datetime import date
+
+    from etl.app import run_for_app, warehouse_url
+    from monitor.kpis.demo import load_demo_performance
+
+    load_demo(db)
+    load_demo_performance(db, date.fromisoformat(WAREHOUSE_AS_AT))
+    db.session.remove()
+    _drop_warehouse(warehouse_url(app))
+    run_for_app(full=True)
+    return Warehouse(app, warehouse_url(app))
+
+
+def _drop_warehouse(url: str) -> None:
+    """Each test starts from no warehouse at all."""
+    from etl.engine import warehouse_engine
+    from etl.schema import WAREHOUSE_SCHEMA
+
+    if url.startswith("sqlite"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return
+    engine = warehouse_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{WAREHOUSE_SCHEMA}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture
+def warehouse_app(database_url: str) -> Iterator[Flask]:
+    """An app as at 6 May 2014 on an empty, migrated database."""
+    yield from _fresh_app(database_url, TODAY=WAREHOUSE_AS_AT)
+
+
+@pytest.fixture
+def warehouse(warehouse_app: Flask) -> Iterator[Warehouse]:
+    built = build_warehouse(warehouse_app)
+    yield built
+    built.engine.dispose()

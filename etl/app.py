@@ -1,0 +1,99 @@
+"""The ETL as the Flask app runs it: settings from the app's config, and a
+hook that brings the warehouse up to date when a return is accepted or a
+contract changes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from etl.engine import warehouse_engine, warehouse_url_for
+from etl.run import Progress, RunResult, Settings, last_success, run_etl
+from monitor.clock import today
+from monitor.contracts.models import Amendment, Contract, ExtensionOption, FundingLine
+from monitor.contracts.renewal import Leads
+from monitor.db import db
+from monitor.kpis.models import FrameworkItem, Return
+
+log = logging.getLogger(__name__)
+
+# A commit touching any of these changes what the warehouse shows.
+WATCHED = (Contract, Amendment, ExtensionOption, FundingLine, FrameworkItem, Return)
+PENDING = "etl_pending"
+
+
+def settings_from(config: Mapping[str, Any]) -> Settings:
+    return Settings(
+        threshold=int(config["DISCLOSURE_THRESHOLD"]),
+        small_sample=int(config["OUTCOME_SMALL_SAMPLE"]),
+        improvement={
+            "SDQ": float(config["SDQ_RELIABLE_CHANGE"]),
+            "WEMWBS": float(config["WEMWBS_MEANINGFUL_CHANGE"]),
+            "SWEMWBS": float(config["SWEMWBS_MEANINGFUL_CHANGE"]),
+        },
+        leads=Leads(
+            decision_lead_months=int(config["DECISION_LEAD_MONTHS"]),
+            procurement_lead_months=int(config["PROCUREMENT_LEAD_MONTHS"]),
+        ),
+    )
+
+
+def warehouse_url(app: Flask | None = None) -> str:
+    config = (app or current_app).config
+    return warehouse_url_for(config["DATABASE_URL"], config.get("WAREHOUSE_URL", ""))
+
+
+def run_for_app(full: bool = False, progress: Progress | None = None) -> RunResult:
+    return run_etl(
+        db.engine,
+        warehouse_url(),
+        today=today(),
+        full=full,
+        settings=settings_from(current_app.config),
+        progress=progress,
+    )
+
+
+def install_hook(app: Flask) -> None:
+    """After a commit that changed a contract or a return, run the ETL
+    incrementally. Only once a first run has built the warehouse, and never
+    at the cost of the change itself: a failure is logged and the next run
+    (cron or the next change) catches up."""
+    if not app.config.get("ETL_ON_CHANGE"):
+        return
+
+    @event.listens_for(Session, "after_flush")
+    def _note_changes(session: Session, _context: object) -> None:
+        if any(isinstance(obj, WATCHED) for obj in (*session.new, *session.dirty, *session.deleted)):
+            session.info[PENDING] = True
+
+    @event.listens_for(Session, "after_commit")
+    def _sync(session: Session) -> None:
+        if not session.info.pop(PENDING, False):
+            return
+        try:
+            target = current_app._get_current_object()  # type: ignore[attr-defined]
+        except RuntimeError:
+            return
+        if target is not app:
+            return
+        try:
+            url = warehouse_url(app)
+            engine = warehouse_engine(url)
+            try:
+                built = last_success(engine)[0] is not None
+            finally:
+                engine.dispose()
+            if built:
+                run_for_app()
+        except Exception:
+            log.exception("the warehouse could not be brought up to date after a change")
+
+    @event.listens_for(Session, "after_rollback")
+    def _forget(session: Session) -> None:
+        session.info.pop(PENDING, None)

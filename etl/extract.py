@@ -1,0 +1,293 @@
+"""Read what the warehouse needs from the app database into DataFrames.
+
+Only register data and accepted returns leave the app: no users, no files,
+no commentary, no draft figures. `contracts` limits the contract-level
+extracts to some contracts (an incremental run); None reads them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Connection, Select, and_, func, select
+
+from monitor.audit import AuditEvent
+from monitor.auth.models import Organisation, Partnership, partnership_members
+from monitor.contracts.models import (
+    Amendment,
+    Contract,
+    ContractCohort,
+    ExtensionOption,
+    FundingLine,
+    contract_partners,
+)
+from monitor.kpis.models import (
+    FrameworkItem,
+    Kpi,
+    OutcomeScore,
+    Return,
+    ReturnState,
+    ReturnValue,
+    ReturnVersion,
+)
+
+# Bind parameters per IN list: well under SQLite's and PostgreSQL's limits.
+CHUNK = 900
+
+
+@dataclass
+class Extract:
+    organisations: pd.DataFrame
+    partnerships: pd.DataFrame
+    partnership_members: pd.DataFrame
+    kpis: pd.DataFrame
+    contracts: pd.DataFrame
+    partners: pd.DataFrame
+    cohorts: pd.DataFrame
+    options: pd.DataFrame
+    amendments: pd.DataFrame
+    funding: pd.DataFrame
+    framework: pd.DataFrame
+    values: pd.DataFrame
+    outcome_scores: pd.DataFrame
+
+    def sizes(self) -> dict[str, int]:
+        return {f.name: len(getattr(self, f.name)) for f in fields(self)}
+
+
+def _frame(connection: Connection, query: Select, columns: list[str]) -> pd.DataFrame:  # type: ignore[type-arg]
+    rows = connection.execute(query).all()
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def _per_contract(
+    connection: Connection,
+    query: Select,  # type: ignore[type-arg]
+    contract_column: object,
+    columns: list[str],
+    contracts: Collection[int] | None,
+) -> pd.DataFrame:
+    if contracts is None:
+        return _frame(connection, query, columns)
+    parts = [
+        _frame(connection, query.where(contract_column.in_(chunk)), columns)  # type: ignore[attr-defined]
+        for chunk in _chunks(sorted(contracts))
+    ]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+
+def accepted_versions() -> Select:  # type: ignore[type-arg]
+    """The figures of an accepted return are its latest submitted version's."""
+    latest = (
+        select(ReturnVersion.return_id, func.max(ReturnVersion.number).label("number"))
+        .where(ReturnVersion.submitted.is_(True))
+        .group_by(ReturnVersion.return_id)
+        .subquery()
+    )
+    return (
+        select(ReturnVersion.id.label("version_id"), Return.contract_id, Return.period)
+        .join(Return, Return.id == ReturnVersion.return_id)
+        .join(
+            latest,
+            and_(latest.c.return_id == ReturnVersion.return_id, latest.c.number == ReturnVersion.number),
+        )
+        .where(Return.state == ReturnState.ACCEPTED.value)
+    )
+
+
+def extract(connection: Connection, contracts: Collection[int] | None = None) -> Extract:
+    """Everything one run needs. Small reference tables are always read whole."""
+    accepted = accepted_versions().subquery()
+
+    def per_contract(query: Select, column: object, columns: list[str]) -> pd.DataFrame:  # type: ignore[type-arg]
+        return _per_contract(connection, query, column, columns, contracts)
+
+    return Extract(
+        organisations=_frame(
+            connection,
+            select(
+                Organisation.id,
+                Organisation.name,
+                Organisation.kind,
+                Organisation.charity_number,
+                Organisation.company_number,
+            ),
+            ["organisation_id", "name", "kind", "charity_number", "company_number"],
+        ),
+        partnerships=_frame(connection, select(Partnership.id, Partnership.name), ["partnership_id", "name"]),
+        partnership_members=_frame(
+            connection,
+            select(partnership_members.c.partnership_id, partnership_members.c.organisation_id),
+            ["partnership_id", "organisation_id"],
+        ),
+        kpis=_frame(
+            connection,
+            select(Kpi.id, Kpi.code, Kpi.name, Kpi.unit, Kpi.direction, Kpi.category, Kpi.rollup),
+            ["kpi_id", "code", "name", "unit", "direction", "category", "rollup"],
+        ),
+        contracts=per_contract(
+            select(
+                Contract.id,
+                Contract.reference,
+                Contract.title,
+                Contract.service_type,
+                Contract.category,
+                Contract.agreement_type,
+                Contract.provider_id,
+                Contract.lead_commissioner_id,
+                Contract.start_date,
+                Contract.original_end_date,
+                Contract.end_date,
+                Contract.award_date,
+                Contract.notice_period_months,
+                Contract.annual_value,
+            ),
+            Contract.id,
+            [
+                "contract_id",
+                "reference",
+                "title",
+                "service_type",
+                "category",
+                "agreement_type",
+                "provider_id",
+                "lead_commissioner_id",
+                "start_date",
+                "original_end_date",
+                "end_date",
+                "award_date",
+                "notice_period_months",
+                "annual_value",
+            ],
+        ),
+        partners=per_contract(
+            select(contract_partners.c.contract_id, contract_partners.c.organisation_id),
+            contract_partners.c.contract_id,
+            ["contract_id", "organisation_id"],
+        ),
+        cohorts=per_contract(
+            select(ContractCohort.contract_id, ContractCohort.cohort),
+            ContractCohort.contract_id,
+            ["contract_id", "cohort"],
+        ),
+        options=per_contract(
+            select(
+                ExtensionOption.contract_id,
+                ExtensionOption.sequence,
+                ExtensionOption.length_months,
+                ExtensionOption.state,
+            ),
+            ExtensionOption.contract_id,
+            ["contract_id", "sequence", "length_months", "state"],
+        ),
+        amendments=per_contract(
+            select(
+                Amendment.contract_id,
+                Amendment.id,
+                Amendment.kind,
+                Amendment.effective_date,
+                Amendment.old_end_date,
+                Amendment.new_end_date,
+            ),
+            Amendment.contract_id,
+            ["contract_id", "amendment_id", "kind", "effective_date", "old_end_date", "new_end_date"],
+        ),
+        funding=per_contract(
+            select(
+                FundingLine.contract_id,
+                FundingLine.funder_id,
+                FundingLine.funding_stream,
+                FundingLine.financial_year,
+                FundingLine.amount,
+            ),
+            FundingLine.contract_id,
+            ["contract_id", "funder_id", "funding_stream", "financial_year", "amount"],
+        ),
+        framework=per_contract(
+            select(
+                FrameworkItem.contract_id,
+                FrameworkItem.kpi_id,
+                FrameworkItem.target,
+                FrameworkItem.target_basis,
+                FrameworkItem.amber_tolerance_pct,
+                FrameworkItem.direction,
+                FrameworkItem.effective_from,
+                FrameworkItem.effective_to,
+            ),
+            FrameworkItem.contract_id,
+            [
+                "contract_id",
+                "kpi_id",
+                "target",
+                "target_basis",
+                "amber_tolerance_pct",
+                "direction",
+                "effective_from",
+                "effective_to",
+            ],
+        ),
+        values=per_contract(
+            select(
+                accepted.c.contract_id,
+                accepted.c.period,
+                ReturnValue.kpi_id,
+                ReturnValue.breakdown,
+                ReturnValue.value,
+                ReturnValue.numerator,
+                ReturnValue.denominator,
+            ).join(accepted, accepted.c.version_id == ReturnValue.version_id),
+            accepted.c.contract_id,
+            ["contract_id", "period_key", "kpi_id", "breakdown", "actual", "numerator", "denominator"],
+        ),
+        outcome_scores=per_contract(
+            select(
+                accepted.c.contract_id,
+                accepted.c.period,
+                OutcomeScore.measure,
+                OutcomeScore.informant,
+                OutcomeScore.pre_score,
+                OutcomeScore.post_score,
+            ).join(accepted, accepted.c.version_id == OutcomeScore.version_id),
+            accepted.c.contract_id,
+            ["contract_id", "period_key", "measure", "informant", "pre_score", "post_score"],
+        ),
+    )
+
+
+def changed_contracts(connection: Connection, since: datetime) -> set[int]:
+    """Contracts whose register entry, framework or returns changed after `since`
+    (the audit log records every change, deletions included)."""
+    changed = set(connection.scalars(select(Contract.id).where(Contract.updated_at > since)))
+    changed |= set(connection.scalars(select(Return.contract_id).where(Return.updated_at > since)))
+    changed |= {
+        cid
+        for cid in connection.scalars(
+            select(AuditEvent.contract_id).where(AuditEvent.at > since, AuditEvent.contract_id.is_not(None))
+        )
+        if cid is not None
+    }
+    return changed
+
+
+def reference_changed_since(connection: Connection, since: datetime) -> bool:
+    """Organisations, partnerships and KPIs shape every viewer's rows: a change
+    to one of them means a full run."""
+    return (
+        connection.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(
+                AuditEvent.at > since,
+                AuditEvent.entity_type.in_(["organisation", "partnership", "kpi", "kpi breakdown"]),
+            )
+        )
+        or 0
+    ) > 0

@@ -1,0 +1,414 @@
+"""One ETL run: extract, transform, load, check, in a single warehouse transaction.
+
+By default a run is incremental: it finds the contracts whose register entry,
+framework or returns changed since the last successful run, and rebuilds the
+rows of every viewer who sees one of them (a board's suppression depends on
+all of its contracts, so its whole view is rebuilt). A full run rebuilds
+everything; it happens when asked, on the first run, when the as-at date has
+moved, or when organisations, partnerships or KPIs changed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, desc, func, inspect, select, text
+
+from etl import load
+from etl.engine import create_warehouse, is_postgresql, warehouse_engine
+from etl.extract import Extract, changed_contracts, extract, reference_changed_since
+from etl.quality import Check, run_checks
+from etl.schema import (
+    DIMENSIONS,
+    FACTS,
+    MARTS,
+    WAREHOUSE_SCHEMA,
+    bridge_contract_viewer,
+    dim_contract,
+    dim_kpi,
+    dim_organisation,
+    dim_period,
+    etl_run,
+    fact_contract_snapshot,
+    fact_funding,
+    fact_kpi_result,
+    fact_outcome,
+)
+from etl.transform import contracts as contract_transforms
+from etl.transform.marts import Facts, build_marts
+from etl.transform.outcomes import outcome_facts
+from etl.transform.performance import kpi_results
+from etl.transform.periods import dim_period as build_dim_period
+from monitor.contracts.models import Contract, contract_partners
+from monitor.contracts.renewal import Leads
+from monitor.kpis.models import Return
+
+log = logging.getLogger(__name__)
+
+# Changes committed while a run reads may carry a timestamp just before it
+# started; looking back this far catches them (re-processing is idempotent).
+WATERMARK_OVERLAP = timedelta(minutes=10)
+# Only one run writes at a time (the hook and cron may overlap).
+ADVISORY_LOCK = 7_403_221
+
+Progress = Callable[[str], None]
+STEPS = (
+    "reading the register",
+    "contracts",
+    "KPI results",
+    "outcomes",
+    "snapshots",
+    "marts",
+    "loading",
+    "checks",
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    threshold: int = 4
+    small_sample: int = 30
+    improvement: Mapping[str, float] = field(
+        default_factory=lambda: {"SDQ": 5.0, "WEMWBS": 3.0, "SWEMWBS": 1.0}
+    )
+    leads: Leads = field(default_factory=Leads)
+
+
+@dataclass
+class RunResult:
+    run_id: int | None
+    mode: str
+    status: str
+    row_counts: dict[str, int]
+    checks: list[Check]
+    contracts_changed: int
+    seconds: float
+    message: str = ""
+
+
+class EtlFailed(RuntimeError):
+    """A run failed and was rolled back; the message says why."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def is_built(warehouse: Engine) -> bool:
+    """Has a run ever created the warehouse here?"""
+    schema = WAREHOUSE_SCHEMA if is_postgresql(warehouse) else None
+    return inspect(warehouse).has_table(etl_run.name, schema=schema)
+
+
+def last_success(warehouse: Engine) -> tuple[datetime | None, date | None]:
+    if not is_built(warehouse):
+        return None, None
+    with warehouse.connect() as connection:
+        row = connection.execute(
+            select(etl_run.c.watermark, etl_run.c.as_at)
+            .where(etl_run.c.status == "succeeded")
+            .order_by(desc(etl_run.c.run_id))
+            .limit(1)
+        ).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
+def run_etl(
+    app_engine: Engine,
+    warehouse_url: str,
+    *,
+    today: date,
+    full: bool = False,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    settings = settings or Settings()
+    say = progress or (lambda _step: None)
+    started = _now()
+    clock = time.perf_counter()
+    warehouse = warehouse_engine(warehouse_url)
+    try:
+        create_warehouse(warehouse)
+        watermark, as_at = last_success(warehouse)
+        with _reading(app_engine) as app:
+            if not full and (watermark is None or as_at != today or reference_changed_since(app, watermark)):
+                full = True
+            changed: set[int] = set() if full else changed_contracts(app, watermark)  # type: ignore[arg-type]
+            if not full and not changed:
+                return _record(warehouse, started, "incremental", {}, [], 0, today, clock, "nothing changed")
+            with warehouse.begin() as target:
+                if is_postgresql(warehouse):
+                    target.execute(text(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})"))
+                scope = None if full else _scope(app, target, changed)
+                say(STEPS[0])
+                source = extract(app, None if scope is None else scope.contracts)
+                frames = transform(source, app, today, settings, say)
+                if scope is not None:
+                    frames = _only_viewers(frames, scope.viewers)
+                say(STEPS[6])
+                counts = _load(target, frames, scope)
+                say(STEPS[7])
+                checks = run_checks(target, app, settings.threshold)
+                failed = [c for c in checks if not c.passed]
+                if failed:
+                    raise EtlFailed(
+                        "data-quality checks failed: " + "; ".join(f"{c.name}: {c.detail}" for c in failed)
+                    )
+                mode = "full" if full else "incremental"
+                run_id = _insert_run(
+                    target,
+                    started,
+                    mode,
+                    "succeeded",
+                    counts,
+                    checks,
+                    len(changed),
+                    today,
+                    started - WATERMARK_OVERLAP,
+                    "",
+                )
+        result = RunResult(
+            run_id, mode, "succeeded", counts, checks, len(changed), time.perf_counter() - clock
+        )
+        log.info(
+            "etl run",
+            extra={"run_id": run_id, "mode": mode, "rows": counts, "seconds": round(result.seconds, 2)},
+        )
+        return result
+    except Exception as error:
+        message = str(error) if isinstance(error, EtlFailed) else f"{type(error).__name__}: {error}"
+        _record(
+            warehouse, started, "full" if full else "incremental", {}, [], 0, today, clock, message, "failed"
+        )
+        log.error("etl run failed", extra={"error": message})
+        if isinstance(error, EtlFailed):
+            raise
+        raise EtlFailed(message) from error
+    finally:
+        warehouse.dispose()
+
+
+class _reading:
+    """A connection to the app database that sees one consistent snapshot."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def __enter__(self) -> Connection:
+        connection = self.engine.connect()
+        if connection.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="REPEATABLE READ")
+        connection.begin()
+        self.connection = connection
+        return connection
+
+    def __exit__(self, *_exc: object) -> None:
+        self.connection.rollback()
+        self.connection.close()
+
+
+@dataclass(frozen=True)
+class Scope:
+    contracts: set[int]  # whose facts are rebuilt
+    viewers: set[str]  # whose mart rows are rebuilt
+
+
+def _scope(app: Connection, warehouse: Connection, changed: set[int]) -> Scope:
+    """Every viewer who sees a changed contract (before or after the change), and
+    every contract those viewers see."""
+    commissioners = pd.DataFrame(
+        app.execute(select(Contract.id, Contract.lead_commissioner_id)).all(),
+        columns=["contract_id", "organisation_id"],
+    )
+    partners = pd.DataFrame(
+        app.execute(select(contract_partners.c.contract_id, contract_partners.c.organisation_id)).all(),
+        columns=["contract_id", "organisation_id"],
+    )
+    commissioners = pd.concat([commissioners, partners])
+    members = pd.DataFrame(
+        app.execute(text("SELECT partnership_id, organisation_id FROM partnership_members")).all(),
+        columns=["partnership_id", "organisation_id"],
+    )
+    before = {
+        row[0]
+        for chunk in load._chunks(sorted(changed))
+        for row in warehouse.execute(
+            select(bridge_contract_viewer.c.viewer).where(bridge_contract_viewer.c.contract_id.in_(chunk))
+        )
+    }
+    organisations = set(commissioners[commissioners["contract_id"].isin(changed)]["organisation_id"])
+    organisations |= {int(v.split(":")[1]) for v in before if v.startswith("organisation:")}
+    partnerships = set(members[members["organisation_id"].isin(organisations)]["partnership_id"])
+    partnerships |= {int(v.split(":")[1]) for v in before if v.startswith("partnership:")}
+    seen_by = organisations | set(members[members["partnership_id"].isin(partnerships)]["organisation_id"])
+    contracts = set(commissioners[commissioners["organisation_id"].isin(seen_by)]["contract_id"]) | changed
+    viewers = {f"organisation:{o}" for o in organisations} | {f"partnership:{p}" for p in partnerships}
+    return Scope({int(c) for c in contracts}, viewers)
+
+
+def transform(
+    source: Extract, app: Connection, today: date, settings: Settings, say: Progress
+) -> dict[str, pd.DataFrame]:
+    """Every warehouse table's rows for the extracted contracts."""
+    say(STEPS[1])
+    versions = contract_transforms.dim_contract(source.contracts, source.amendments, source.organisations)
+    viewers = contract_transforms.contract_viewers(
+        source.contracts,
+        source.partners,
+        source.organisations,
+        source.partnerships,
+        source.partnership_members,
+    )
+    renewals = contract_transforms.renewals(
+        source.contracts, source.options, source.amendments, today, settings.leads
+    )
+    periods = build_dim_period(source.values["period_key"], *_date_span(app, today))
+
+    say(STEPS[2])
+    results = kpi_results(source.values, source.framework, source.kpis)
+    ends = results["period_key"].map(periods.set_index("period_key")["end_date"])
+    results["contract_version_key"] = contract_transforms.version_in_force(
+        versions, results["contract_id"], ends
+    )
+
+    say(STEPS[3])
+    outcomes = outcome_facts(source.outcome_scores, settings.improvement)
+
+    say(STEPS[4])
+    snapshots = contract_transforms.snapshots(
+        source.contracts, versions, source.options, source.amendments, today
+    )
+
+    say(STEPS[5])
+    current = versions[versions["is_current"]]
+    facts = Facts(
+        contracts=current,
+        viewers=viewers,
+        kpis=source.kpis,
+        periods=periods,
+        organisations=source.organisations,
+        kpi_results=results,
+        funding=source.funding,
+        outcomes=outcomes,
+        renewals=renewals,
+        cohorts=source.cohorts,
+        as_at=today,
+    )
+    marts = build_marts(facts, settings.threshold, settings.small_sample)
+    return {
+        dim_period.name: periods,
+        dim_organisation.name: source.organisations,
+        dim_kpi.name: source.kpis,
+        dim_contract.name: versions,
+        bridge_contract_viewer.name: viewers,
+        fact_kpi_result.name: results,
+        fact_funding.name: source.funding,
+        fact_contract_snapshot.name: snapshots,
+        fact_outcome.name: outcomes,
+        **marts,
+    }
+
+
+def _date_span(app: Connection, today: date) -> tuple[date | None, date | None]:
+    """Quarters from the first contract start or return to today: dim_period
+    covers the whole register whichever contracts a run rebuilds."""
+    first_start = app.scalar(select(func.min(Contract.start_date)))
+    first_period = app.scalar(select(func.min(Return.period)))
+    first = first_start
+    if first_period:
+        from etl.transform.periods import quarter_end
+
+        period_start = quarter_end(first_period)
+        first = min(first, period_start) if first else period_start
+    return first, today
+
+
+def _only_viewers(frames: dict[str, pd.DataFrame], viewers: Collection[str]) -> dict[str, pd.DataFrame]:
+    mart_names = {m.name for m in MARTS}
+    return {
+        name: frame[frame["viewer"].isin(viewers)] if name in mart_names else frame
+        for name, frame in frames.items()
+    }
+
+
+REFERENCE_TABLES = (dim_period, dim_organisation, dim_kpi)
+
+
+def _load(target: Connection, frames: dict[str, pd.DataFrame], scope: Scope | None) -> dict[str, int]:
+    tables = [*DIMENSIONS, *FACTS, *MARTS]
+    for table in tables:
+        if scope is None or table in REFERENCE_TABLES:
+            load.clear(target, table)
+        elif table in MARTS:
+            load.delete_where_in(target, table, "viewer", scope.viewers)
+        else:
+            load.delete_where_in(target, table, "contract_id", scope.contracts)
+    return {table.name: load.insert(target, table, frames[table.name]) for table in tables}
+
+
+def _insert_run(
+    connection: Connection,
+    started: datetime,
+    mode: str,
+    status: str,
+    counts: Mapping[str, int],
+    checks: list[Check],
+    changed: int,
+    today: date,
+    watermark: datetime | None,
+    message: str,
+) -> int:
+    result = connection.execute(
+        etl_run.insert().values(
+            started_at=started,
+            finished_at=_now(),
+            mode=mode,
+            status=status,
+            watermark=watermark,
+            as_at=today,
+            contracts_changed=changed,
+            row_counts=json.dumps(dict(counts)),
+            checks=json.dumps([c.as_dict() for c in checks]),
+            message=message,
+        )
+    )
+    return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def _record(
+    warehouse: Engine,
+    started: datetime,
+    mode: str,
+    counts: dict[str, int],
+    checks: list[Check],
+    changed: int,
+    today: date,
+    clock: float,
+    message: str,
+    status: str = "succeeded",
+) -> RunResult:
+    """Log a run that wrote nothing: nothing to do, or a failure rolled back.
+    A failed run keeps no watermark, so the next run starts from the last good one."""
+    try:
+        with warehouse.begin() as connection:
+            watermark = None
+            if status == "succeeded":
+                watermark = connection.scalar(
+                    select(etl_run.c.watermark)
+                    .where(etl_run.c.status == "succeeded")
+                    .order_by(desc(etl_run.c.run_id))
+                    .limit(1)
+                )
+            run_id = _insert_run(
+                connection, started, mode, status, counts, checks, changed, today, watermark, message
+            )
+    except Exception:  # the warehouse itself may be what failed
+        log.exception("could not record the etl run")
+        run_id = None
+    return RunResult(run_id, mode, status, counts, checks, changed, time.perf_counter() - clock, message)

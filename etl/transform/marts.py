@@ -1,0 +1,235 @@
+"""The marts the dashboards and the board pack read, one set of rows per viewer.
+
+Commissioners' rows (`organisation:<id>`) are their own contracts as they
+are; boards' rows (`partnership:<id>`) go through disclosure control.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from etl.schema import (
+    mart_board_performance,
+    mart_funding,
+    mart_outcomes,
+    mart_provision,
+    mart_renewals,
+    mart_value_for_money,
+)
+from etl.suppression import VFM_PARTS, display_column, suppress_marts
+from etl.transform.performance import procurement_ratings
+from monitor.contracts.models import Cohort
+from monitor.contracts.renewal import Status
+from monitor.kpis.rag import ProcurementRating, Rag
+
+LIVE_STATUSES = {Status.LIVE.value, Status.EXTENDED.value, Status.IN_NOTICE.value}
+POSITIVE_OUTCOME_KPIS = ("FEEL-SAFER",)
+VIEWER = ["viewer", "viewer_kind", "viewer_name"]
+
+
+@dataclass
+class Facts:
+    """What the marts are built from: the current contracts and the facts of
+    every contract any of the viewers being built can see."""
+
+    contracts: pd.DataFrame  # dim_contract, current versions
+    viewers: pd.DataFrame  # bridge_contract_viewer
+    kpis: pd.DataFrame  # dim_kpi
+    periods: pd.DataFrame  # dim_period
+    organisations: pd.DataFrame  # dim_organisation
+    kpi_results: pd.DataFrame
+    funding: pd.DataFrame
+    outcomes: pd.DataFrame
+    renewals: pd.DataFrame  # per contract, as at the run's date
+    cohorts: pd.DataFrame  # contract_id, cohort
+    as_at: date
+
+
+def _columns(table: object) -> list[str]:
+    return [c.name for c in table.columns]  # type: ignore[attr-defined]
+
+
+def _contract_labels(facts: Facts) -> pd.DataFrame:
+    return facts.contracts[
+        ["contract_id", "reference", "title", "provider_name", "service_type", "category"]
+    ].rename(columns={"reference": "contract_reference", "title": "contract_title"})
+
+
+def build_marts(facts: Facts, threshold: int, small_sample: int) -> dict[str, pd.DataFrame]:
+    performance = _performance(facts)
+    value_for_money = _value_for_money(facts)
+    outcomes = _outcomes(facts, small_sample)
+    board = {
+        name: frame[frame["viewer_kind"].eq("board")]
+        for name, frame in (("performance", performance), ("vfm", value_for_money), ("outcomes", outcomes))
+    }
+    suppressed = suppress_marts(board["performance"], board["vfm"], board["outcomes"], threshold)
+    own = [
+        frame[frame["viewer_kind"].eq("commissioner")] for frame in (performance, value_for_money, outcomes)
+    ]
+    return {
+        mart_board_performance.name: pd.concat([own[0], suppressed[0]], ignore_index=True)[
+            _columns(mart_board_performance)
+        ],
+        mart_value_for_money.name: pd.concat([own[1], suppressed[1]], ignore_index=True)[
+            _columns(mart_value_for_money)
+        ],
+        mart_outcomes.name: pd.concat(
+            [own[2].drop(columns="improved_cases"), suppressed[2]], ignore_index=True
+        )[_columns(mart_outcomes)],
+        mart_renewals.name: _renewals(facts),
+        mart_funding.name: _funding(facts),
+        mart_provision.name: _provision(facts),
+    }
+
+
+def _performance(facts: Facts) -> pd.DataFrame:
+    kpis = facts.kpis[["kpi_id", "code", "name", "unit"]].rename(
+        columns={"code": "kpi_code", "name": "kpi_name"}
+    )
+    periods = facts.periods[["period_key", "short_label", "financial_year", "sort_order"]].rename(
+        columns={"short_label": "period_label", "sort_order": "period_sort"}
+    )
+    rows = (
+        facts.kpi_results.merge(kpis, on="kpi_id")
+        .merge(_contract_labels(facts), on="contract_id")
+        .merge(periods, on="period_key")
+        .merge(facts.viewers, on="contract_id")
+    )
+    rows["scope"] = "service"
+    rows["rating"] = procurement_ratings(rows) if len(rows) else pd.Series(dtype=object)
+    counts = rows[rows["unit"].eq("count")]
+    keys = [
+        *VIEWER,
+        "kpi_code",
+        "kpi_name",
+        "unit",
+        "breakdown",
+        "period_key",
+        "period_label",
+        "financial_year",
+        "period_sort",
+    ]
+    totals = counts.groupby(keys, as_index=False, dropna=False).agg(
+        actual=("actual", lambda s: s.sum(min_count=1))
+    )
+    totals = totals.assign(
+        scope="all services",
+        contract_id=np.nan,
+        contract_reference="",
+        contract_title="All services",
+        provider_name="",
+        service_type="",
+        target=np.nan,
+        variance_pct=np.nan,
+        numerator=np.nan,
+        denominator=np.nan,
+        rag=Rag.NONE.value,
+        rating=ProcurementRating.OTHER.value,
+    )
+    frame = pd.concat([rows, totals], ignore_index=True)
+    frame["contract_id"] = frame["contract_id"].astype("Int64")
+    frame["actual_display"] = display_column(
+        frame["actual"], frame["unit"], pd.Series(False, index=frame.index)
+    )
+    frame["marker"] = np.where(frame["actual"].isna(), "[x]", "")
+    return frame
+
+
+def _annual_sum(results: pd.DataFrame, codes: tuple[str, ...], column: str = "actual") -> pd.DataFrame:
+    chosen = results[results["kpi_code"].isin(codes) & results["breakdown"].eq("")]
+    return chosen.groupby(["contract_id", "financial_year"])[column].sum(min_count=1)
+
+
+def _value_for_money(facts: Facts) -> pd.DataFrame:
+    kpis = facts.kpis[["kpi_id", "code"]].rename(columns={"code": "kpi_code"})
+    years = facts.periods[["period_key", "financial_year"]]
+    results = facts.kpi_results.merge(kpis, on="kpi_id").merge(years, on="period_key")
+    spend = facts.funding.groupby(["contract_id", "financial_year"])["amount"].sum()
+    measures = {measure: _annual_sum(results, codes) for measure, codes in VFM_PARTS.items()}
+    feel_safer = _annual_sum(results, POSITIVE_OUTCOME_KPIS, "numerator")
+    improved = (
+        facts.outcomes.merge(years, on="period_key")
+        .groupby(["contract_id", "financial_year"])["improved_cases"]
+        .sum()
+    )
+    measures["positive_outcomes"] = (
+        feel_safer.add(improved.astype(float), fill_value=0) if len(improved) else feel_safer
+    )
+    frame = pd.DataFrame({"spend": spend.astype(float), **measures})
+    frame.index.names = ["contract_id", "financial_year"]
+    frame = frame.reset_index()
+    frame["spend"] = frame["spend"].fillna(0.0)
+    for measure, ratio in (
+        ("referrals", "cost_per_referral"),
+        ("completions", "cost_per_completion"),
+        ("positive_outcomes", "cost_per_positive_outcome"),
+    ):
+        per = frame["spend"] / frame[measure].where(frame[measure] > 0)
+        frame[ratio] = per.where(frame["spend"] > 0).round(2)
+        frame[f"{measure}_display"] = display_column(
+            frame[measure], "count", pd.Series(False, index=frame.index)
+        )
+    return frame.merge(_contract_labels(facts), on="contract_id").merge(facts.viewers, on="contract_id")
+
+
+def _outcomes(facts: Facts, small_sample: int) -> pd.DataFrame:
+    periods = facts.periods[["period_key", "short_label", "sort_order"]].rename(
+        columns={"short_label": "period_label", "sort_order": "period_sort"}
+    )
+    frame = facts.outcomes.merge(_contract_labels(facts), on="contract_id").merge(periods, on="period_key")
+    frame["improved_pct"] = (frame["improved_cases"] / frame["paired_cases"] * 100).round(1)
+    frame["small_sample"] = frame["paired_cases"] < small_sample
+    hidden = pd.Series(False, index=frame.index)
+    frame["paired_cases_display"] = display_column(frame["paired_cases"].astype(float), "count", hidden)
+    frame["improved_display"] = display_column(frame["improved_pct"], "percentage", hidden)
+    return frame.merge(facts.viewers, on="contract_id")
+
+
+def _renewals(facts: Facts) -> pd.DataFrame:
+    labels = _contract_labels(facts).drop(columns="category")
+    frame = facts.renewals.merge(labels, on="contract_id").merge(facts.viewers, on="contract_id")
+    return frame[_columns(mart_renewals)]
+
+
+def _funding(facts: Facts) -> pd.DataFrame:
+    funders = facts.organisations[["organisation_id", "name"]].rename(
+        columns={"organisation_id": "funder_id", "name": "funder_name"}
+    )
+    frame = (
+        facts.funding.merge(funders, on="funder_id")
+        .merge(_contract_labels(facts), on="contract_id")
+        .merge(facts.viewers, on="contract_id")
+    )
+    return frame[_columns(mart_funding)]
+
+
+def _provision(facts: Facts) -> pd.DataFrame:
+    """Live services by cohort, category and service type for each viewer, and
+    a gap row for each cohort no live service reaches."""
+    live = facts.renewals[facts.renewals["status"].isin(LIVE_STATUSES)][
+        ["contract_id", "annual_value", "as_at"]
+    ]
+    reach = (
+        live.merge(facts.cohorts, on="contract_id")
+        .merge(facts.contracts[["contract_id", "category", "service_type"]], on="contract_id")
+        .merge(facts.viewers, on="contract_id")
+    )
+    served = reach.groupby([*VIEWER, "cohort", "category", "service_type"], as_index=False).agg(
+        live_contracts=("contract_id", "nunique"), annual_spend=("annual_value", "sum")
+    )
+    served["gap"] = False
+    everyone = facts.viewers[VIEWER].drop_duplicates()
+    cohorts = pd.DataFrame({"cohort": [c.value for c in Cohort]})
+    pairs = everyone.merge(cohorts, how="cross")
+    reached = served[[*VIEWER, "cohort"]].drop_duplicates().assign(reached=True)
+    gaps = pairs.merge(reached, on=[*VIEWER, "cohort"], how="left")
+    gaps = gaps[gaps["reached"].isna()].drop(columns="reached")
+    gaps = gaps.assign(category="", service_type="", live_contracts=0, annual_spend=0.0, gap=True)
+    frame = pd.concat([served, gaps], ignore_index=True)
+    frame["as_at"] = facts.as_at
+    return frame[_columns(mart_provision)]
