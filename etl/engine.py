@@ -35,7 +35,7 @@ def warehouse_engine(url: str) -> Engine:
         engine = create_engine(url)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(connection, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(connection, _record):
             # WAL lets Superset read while a run writes; the run is one transaction.
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("PRAGMA synchronous=NORMAL")

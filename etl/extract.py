@@ -58,7 +58,7 @@ class Extract:
         return {f.name: len(getattr(self, f.name)) for f in fields(self)}
 
 
-def _frame(connection: Connection, query: Select, columns: list[str]) -> pd.DataFrame:  # type: ignore[type-arg]
+def _frame(connection: Connection, query: Select, columns: list[str]) -> pd.DataFrame:
     rows = connection.execute(query).all()
     return pd.DataFrame.from_records(rows, columns=columns)
 
@@ -70,7 +70,7 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
 
 def _per_contract(
     connection: Connection,
-    query: Select,  # type: ignore[type-arg]
+    query: Select,
     contract_column: object,
     columns: list[str],
     contracts: Collection[int] | None,
@@ -84,7 +84,7 @@ def _per_contract(
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
 
-def accepted_versions() -> Select:  # type: ignore[type-arg]
+def accepted_versions() -> Select:
     """The figures of an accepted return are its latest submitted version's."""
     latest = (
         select(ReturnVersion.return_id, func.max(ReturnVersion.number).label("number"))
@@ -107,7 +107,7 @@ def extract(connection: Connection, contracts: Collection[int] | None = None) ->
     """Everything one run needs. Small reference tables are always read whole."""
     accepted = accepted_versions().subquery()
 
-    def per_contract(query: Select, column: object, columns: list[str]) -> pd.DataFrame:  # type: ignore[type-arg]
+    def per_contract(query: Select, column: object, columns: list[str]) -> pd.DataFrame:
         return _per_contract(connection, query, column, columns, contracts)
 
     return Extract(

@@ -24,7 +24,7 @@ def is_postgresql(connection: Connection) -> bool:
     return connection.dialect.name == "postgresql"
 
 
-def _chunks(values: list, size: int = CHUNK) -> Iterator[list]:  # type: ignore[type-arg]
+def _chunks(values: list, size: int = CHUNK) -> Iterator[list]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
 
@@ -37,7 +37,7 @@ def clear(connection: Connection, table: Table) -> None:
 
 
 def delete_where_in(connection: Connection, table: Table, column: str, values: Collection[object]) -> None:
-    for chunk in _chunks(sorted(values)):  # type: ignore[type-var]
+    for chunk in _chunks(sorted(values)):
         connection.execute(delete(table).where(table.c[column].in_(chunk)))
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Column, Connection, func, select
 
 from etl.extract import accepted_versions
 from etl.schema import (
@@ -36,13 +37,9 @@ class Check:
         return asdict(self)
 
 
-def _orphans(warehouse: Connection, child: object, parent: object) -> int:
-    """Rows of `child` whose key has no row in `parent` (both are columns)."""
-    query = (
-        select(func.count())
-        .select_from(child.table)  # type: ignore[attr-defined]
-        .where(~child.in_(select(parent)))  # type: ignore[attr-defined]
-    )
+def _orphans(warehouse: Connection, child: Column[Any], parent: Column[Any]) -> int:
+    """Rows of `child` whose key has no row in `parent`."""
+    query = select(func.count()).select_from(child.table).where(~child.in_(select(parent)))
     return int(warehouse.scalar(query) or 0)
 
 

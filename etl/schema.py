@@ -36,7 +36,7 @@ metadata = MetaData()
 Money = Numeric(14, 2)
 
 
-def _viewer_columns() -> list[Column]:  # type: ignore[type-arg]
+def _viewer_columns() -> list[Column]:
     return [
         Column("viewer", String(40), nullable=False, index=True),
         # "commissioner" (own contracts, unsuppressed) or "board" (suppressed).

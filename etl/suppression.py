@@ -25,6 +25,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from etl.disclosure_audit import disclosed
+
 CONFIDENTIAL = "[c]"
 NOT_AVAILABLE = "[x]"
 NOT_APPLICABLE = "[z]"
@@ -97,7 +99,12 @@ def protect(values: pd.Series, primary: pd.Series, groups: pd.DataFrame, max_rou
             & (stats["hidden_value"] <= stats["hidden_members"])
         ]
         if len(lone) == 0 and len(all_ones) == 0:
-            return suppressed
+            # The simple rules hold; the audit looks for what they miss
+            # (figures pinned by several totals at once).
+            given_away = disclosed(values, suppressed, groups)
+            if not given_away:
+                return suppressed
+            lone = pd.Index(frame[frame["cell"].isin(given_away)]["group"].unique())
         chosen: list[pd.Series] = []
         if len(lone):
             candidates = frame[frame["group"].isin(lone) & ~frame["hidden"] & (frame["value"] > 0)]
@@ -106,8 +113,15 @@ def protect(values: pd.Series, primary: pd.Series, groups: pd.DataFrame, max_rou
         if len(all_ones):
             chosen.append(frame[frame["group"].isin(all_ones) & frame["is_total"]]["cell"])
         picked = pd.concat(chosen).unique()
-        if len(picked) == 0 or suppressed.loc[picked].all():
-            raise RuntimeError("disclosure control could not protect a group (a total of hidden figures)")
+        if len(picked) == 0:
+            # The figure is pinned through a chain of totals whose own groups
+            # have nothing left to hide: hide the smallest figure still shown
+            # in any group that hides something.
+            touched = frame[frame["group"].isin(frame[frame["hidden"]]["group"])]
+            spare = touched[~touched["hidden"] & (touched["value"] > 0)].sort_values("value", kind="stable")
+            if spare.empty:
+                raise RuntimeError("disclosure control could not protect the table")
+            picked = spare["cell"].iloc[:1].to_numpy()
         suppressed.loc[picked] = True
     raise RuntimeError("disclosure control did not settle")
 
