@@ -11,6 +11,9 @@
 #   monitor/static/css/app.css                 frontend/app.scss, compressed, no source map
 #   monitor/static/js/govuk-frontend.min.js    GOV.UK Frontend ES module
 #   monitor/static/js/init.js                  frontend/init.js
+#   monitor/static/js/superset-embedded-sdk.js @superset-ui/embedded-sdk browser bundle (UMD:
+#                                              defines window.supersetEmbeddedSdk)
+#   monitor/static/js/dashboards.js            frontend/dashboards.js (embeds one dashboard)
 #   monitor/static/assets/favicon.svg          our own icon
 # The GDS Transport fonts directory is deliberately NOT copied: this is not a
 # GOV.UK service.
@@ -47,6 +50,8 @@ mv -f "$tmp_css" "$STATIC/css/app.css"
 # --- JavaScript -------------------------------------------------------------
 cp -f "$GOVUK/govuk-frontend.min.js" "$STATIC/js/govuk-frontend.min.js"
 cp -f frontend/init.js "$STATIC/js/init.js"
+cp -f node_modules/@superset-ui/embedded-sdk/bundle/index.js "$STATIC/js/superset-embedded-sdk.js"
+cp -f frontend/dashboards.js "$STATIC/js/dashboards.js"
 
 # --- icon (no GOV.UK images: their favicons and crest are crown-branded) ----
 rm -rf "$STATIC/assets"

@@ -63,6 +63,7 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     from monitor.cli import register_commands
     from monitor.contracts import edit_views, views  # noqa: F401 - routes register on import
     from monitor.contracts.blueprint import blueprint as contracts_blueprint
+    from monitor.dashboards.views import blueprint as dashboards_blueprint
     from monitor.kpis import cli as kpi_cli
     from monitor.kpis.routes import blueprint as kpis_blueprint
 
@@ -73,6 +74,7 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(contracts_blueprint)
     app.register_blueprint(admin_blueprint)
     app.register_blueprint(kpis_blueprint)
+    app.register_blueprint(dashboards_blueprint)
     app.register_blueprint(api_blueprint)
     csrf.exempt(api_blueprint)  # the API takes bearer tokens, never cookies
     auth_cli.register(app)

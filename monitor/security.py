@@ -7,10 +7,13 @@ import secrets
 from flask import Flask, Response, g, request
 
 
-def _csp(nonce: str) -> str:
+def _csp(nonce: str, frame_sources: tuple[str, ...] = ()) -> str:
+    # Only the dashboards page frames another origin (Superset): see allow_frames_from.
+    frames = [" ".join(["frame-src 'self'", *frame_sources])] if frame_sources else []
     return "; ".join(
         [
             "default-src 'self'",
+            *frames,
             f"script-src 'self' 'nonce-{nonce}'",
             "style-src 'self'",
             "img-src 'self' data:",
@@ -24,10 +27,16 @@ def _csp(nonce: str) -> str:
     )
 
 
+def allow_frames_from(origin: str) -> None:
+    """Let this response's page frame `origin` (scheme://host[:port]); other pages frame nothing else."""
+    g.csp_frame_sources = (*g.get("csp_frame_sources", ()), origin)
+
+
 def install(app: Flask) -> None:
     @app.before_request
     def make_nonce() -> None:
         g.csp_nonce = secrets.token_urlsafe(16)
+        g.csp_frame_sources = ()
 
     @app.context_processor
     def expose_nonce() -> dict[str, str]:
@@ -36,7 +45,8 @@ def install(app: Flask) -> None:
     @app.after_request
     def add_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", _csp(g.get("csp_nonce", "none")))
+        csp = _csp(g.get("csp_nonce", "none"), g.get("csp_frame_sources", ()))
+        headers.setdefault("Content-Security-Policy", csp)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "same-origin")

@@ -1,0 +1,1 @@
+"""Superset dashboards embedded in the app, limited to the signed-in user's rows."""
