@@ -67,5 +67,8 @@ def seed_demo() -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from monitor.superset.cli import superset_cli
+
     app.cli.add_command(db_cli)
     app.cli.add_command(seed_cli)
+    app.cli.add_command(superset_cli)

@@ -1,0 +1,178 @@
+"""One dataset per warehouse mart, with the metrics the charts use.
+
+Columns come from etl/schema.py. Metric SQL must run on SQLite and
+PostgreSQL alike. Every mart has `viewer`: the guest token's row-level
+security rule filters on it, so no metric may reach rows another way.
+"""
+
+from monitor.superset.spec import Dataset, Metric
+
+VIEWER_LABELS = {"viewer_name": "Viewing as", "viewer_kind": "Viewer kind"}
+CONTRACT_LABELS = {
+    "contract_reference": "Reference",
+    "contract_title": "Service",
+    "provider_name": "Provider",
+    "service_type": "Service type",
+    "financial_year": "Financial year",
+}
+
+
+def _count_where(condition: str) -> str:
+    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+PERFORMANCE = Dataset(
+    "mart_board_performance",
+    "KPI results per service and quarter against the performance framework. Board rows "
+    "show small counts as [c].",
+    metrics=(
+        Metric("results", "COUNT(*)", "KPI results"),
+        Metric("green", _count_where("rag = 'green'"), "Green", description="At or better than target"),
+        Metric("amber", _count_where("rag = 'amber'"), "Amber", description="Within tolerance of target"),
+        Metric("red", _count_where("rag = 'red'"), "Red", description="Beyond tolerance"),
+        Metric("suppressed", _count_where("rag = '[c]'"), "Suppressed [c]"),
+        Metric("total_actual", "SUM(actual)", "Actual", ",.0f"),
+        Metric("total_target", "SUM(target)", "Target", ",.0f"),
+    ),
+    labels={
+        **VIEWER_LABELS,
+        **CONTRACT_LABELS,
+        "kpi_code": "KPI code",
+        "kpi_name": "KPI",
+        "breakdown": "Breakdown",
+        "period_key": "Quarter",
+        "period_label": "Quarter",
+        "actual": "Actual (number)",
+        "actual_display": "Actual",
+        "target": "Target",
+        "variance_pct": "Variance (%)",
+        "rag": "RAG",
+        "rating": "Performance rating",
+        "marker": "Marker",
+    },
+)
+
+RENEWALS = Dataset(
+    "mart_renewals",
+    "Each contract's end, notice, decision and re-procurement dates as at the last ETL run.",
+    metrics=(
+        Metric("contracts", "COUNT(*)", "Contracts"),
+        Metric(
+            "notice_within_6_months",
+            _count_where("days_to_notice >= 0 AND days_to_notice <= 183"),
+            "Notice date within 6 months",
+        ),
+        Metric(
+            "ending_within_12_months",
+            _count_where("days_to_end >= 0 AND days_to_end <= 365"),
+            "Ending within 12 months",
+        ),
+        Metric("annual_value", "SUM(annual_value)", "Annual value (£)", ",.0f"),
+    ),
+    labels={
+        **VIEWER_LABELS,
+        **CONTRACT_LABELS,
+        "status": "Status",
+        "start_date": "Start",
+        "end_date": "Ends",
+        "max_extent_date": "Latest end with options",
+        "notice_date": "Last notice date",
+        "decision_by_date": "Decide by",
+        "reprocurement_start_date": "Re-procure from",
+        "days_to_end": "Days to end",
+        "days_to_notice": "Days to notice date",
+        "options_remaining": "Extension options left",
+        "annual_value": "Annual value (£)",
+        "as_at": "As at",
+    },
+)
+
+FUNDING = Dataset(
+    "mart_funding",
+    "Funding by funder, stream, category, service and financial year.",
+    metrics=(Metric("funding", "SUM(amount)", "Funding (£)", ",.0f"),),
+    labels={
+        **VIEWER_LABELS,
+        **CONTRACT_LABELS,
+        "funder_name": "Funder",
+        "funding_stream": "Funding stream",
+        "category": "Category",
+        "amount": "Amount (£)",
+    },
+)
+
+
+def _cost_per(count: str) -> str:
+    # Spend only where the count is known: a suppressed or missing count
+    # must not make the cost per case look lower.
+    return f"SUM(CASE WHEN {count} IS NOT NULL THEN spend END) * 1.0 / NULLIF(SUM({count}), 0)"
+
+
+VALUE_FOR_MONEY = Dataset(
+    "mart_value_for_money",
+    "Spend per service and financial year against referrals, completions and positive outcomes.",
+    metrics=(
+        Metric("spend", "SUM(spend)", "Spend (£)", ",.0f"),
+        Metric("cost_per_referral", _cost_per("referrals"), "Cost per referral (£)", ",.0f"),
+        Metric("cost_per_completion", _cost_per("completions"), "Cost per completion (£)", ",.0f"),
+        Metric(
+            "cost_per_positive_outcome",
+            _cost_per("positive_outcomes"),
+            "Cost per positive outcome (£)",
+            ",.0f",
+        ),
+    ),
+    labels={
+        **VIEWER_LABELS,
+        **CONTRACT_LABELS,
+        "spend": "Spend (£)",
+        "referrals_display": "Referrals",
+        "completions_display": "Completions",
+        "positive_outcomes_display": "Positive outcomes",
+        "cost_per_referral": "Cost per referral (£)",
+        "cost_per_completion": "Cost per completion (£)",
+        "cost_per_positive_outcome": "Cost per positive outcome (£)",
+    },
+)
+
+OUTCOMES = Dataset(
+    "mart_outcomes",
+    "Paired outcome measures (SDQ, WEMWBS, SWEMWBS) per service and quarter.",
+    metrics=(
+        Metric("paired_cases", "SUM(paired_cases)", "Paired cases", ",.0f"),
+        Metric("mean_change", "AVG(mean_change)", "Mean change in score", ",.1f"),
+        Metric("improved_pct", "AVG(improved_pct)", "Improved (%)", ",.1f"),
+    ),
+    labels={
+        **VIEWER_LABELS,
+        **CONTRACT_LABELS,
+        "period_key": "Quarter",
+        "period_label": "Quarter",
+        "measure": "Measure",
+        "informant": "Informant",
+        "paired_cases_display": "Paired cases",
+        "mean_change": "Mean change",
+        "improved_display": "Improved",
+        "small_sample": "Small sample (under 30)",
+    },
+)
+
+PROVISION = Dataset(
+    "mart_provision",
+    "Live services by cohort, category and service type; a gap row for each cohort with none.",
+    metrics=(
+        Metric("live_contracts", "SUM(live_contracts)", "Live services", ",.0f"),
+        Metric("annual_spend", "SUM(annual_spend)", "Annual spend (£)", ",.0f"),
+        Metric("gaps", "SUM(CASE WHEN gap THEN 1 ELSE 0 END)", "Cohorts with no live service"),
+    ),
+    labels={
+        **VIEWER_LABELS,
+        "cohort": "Cohort",
+        "category": "Category",
+        "service_type": "Service type",
+        "live_contracts": "Live services",
+        "annual_spend": "Annual spend (£)",
+        "gap": "No live service",
+        "as_at": "As at",
+    },
+)

@@ -1,0 +1,62 @@
+"""Provision map and gaps: which groups have services, and which have none."""
+
+from monitor.superset.charts import bar, big_number, is_false, is_true, pivot, table
+from monitor.superset.spec import Dashboard, Markdown
+
+from .datasets import PROVISION
+from .text import MARKERS
+
+GAPS = big_number(
+    "provision/gap-count",
+    "Cohorts with no live service",
+    PROVISION,
+    "gaps",
+    subtitle="Groups no current contract is for",
+    width=4,
+)
+GAP_LIST = table(
+    "provision/gaps",
+    "Cohorts with no live service",
+    PROVISION,
+    ["cohort", "as_at"],
+    filters=(is_true("gap"),),
+    order_by=[("cohort", True)],
+    width=8,
+    height=25,
+)
+MAP = pivot(
+    "provision/map",
+    "Live services by cohort and service type",
+    PROVISION,
+    rows=["cohort"],
+    columns=["service_type"],
+    metrics=["live_contracts"],
+    filters=(is_false("gap"),),
+    number_format=",.0f",
+)
+SPEND = bar(
+    "provision/spend-by-cohort",
+    "Annual spend by cohort and category (£)",
+    PROVISION,
+    "cohort",
+    ["annual_spend"],
+    group_by=["category"],
+    filters=(is_false("gap"),),
+    stack=True,
+    number_format=",.0f",
+    description="A service for several cohorts counts in each",
+    width=12,
+)
+
+DASHBOARD = Dashboard(
+    slug="provision-gaps",
+    title="Provision map and gaps",
+    description="Live services by cohort, category and service type, and the cohorts with none.",
+    rows=(
+        (Markdown("provision/intro", MARKERS),),
+        (GAPS, GAP_LIST),
+        (MAP,),
+        (SPEND,),
+    ),
+    viewer_filter_dataset=PROVISION,
+)

@@ -1,0 +1,79 @@
+"""Contracts and renewals: what ends soon and when notice must be served."""
+
+from monitor.superset.charts import big_number, not_in, pie, table
+from monitor.superset.spec import Dashboard, Markdown
+
+from .datasets import RENEWALS
+from .text import MARKERS
+
+CURRENT = (not_in("status", ["expired", "terminated", "decommissioned"]),)
+
+NOTICE_SOON = big_number(
+    "renewals/notice-within-6-months",
+    "Notice dates in the next 6 months",
+    RENEWALS,
+    "notice_within_6_months",
+    subtitle="Contracts whose last day to serve notice is within 183 days",
+    width=4,
+)
+ENDING_SOON = big_number(
+    "renewals/ending-within-12-months",
+    "Ending in the next 12 months",
+    RENEWALS,
+    "ending_within_12_months",
+    subtitle="Contracts whose current term ends within 365 days",
+    width=4,
+)
+ANNUAL_VALUE = big_number(
+    "renewals/annual-value",
+    "Annual value of current contracts",
+    RENEWALS,
+    "annual_value",
+    filters=CURRENT,
+    subtitle="£ a year, contracts not yet ended",
+    number_format=",.0f",
+    width=4,
+)
+BY_STATUS = pie(
+    "renewals/by-status",
+    "Contracts by status",
+    RENEWALS,
+    "status",
+    "contracts",
+    width=5,
+    height=60,
+)
+UPCOMING = table(
+    "renewals/upcoming",
+    "Upcoming notice and end dates",
+    RENEWALS,
+    [
+        "contract_reference",
+        "contract_title",
+        "provider_name",
+        "status",
+        "notice_date",
+        "decision_by_date",
+        "end_date",
+        "max_extent_date",
+        "options_remaining",
+        "annual_value",
+    ],
+    filters=CURRENT,
+    order_by=[("notice_date", True), ("contract_reference", True)],
+    number_formats={"annual_value": ",.0f"},
+    width=7,
+    height=60,
+)
+
+DASHBOARD = Dashboard(
+    slug="contracts-renewals",
+    title="Contracts and renewals",
+    description="When each current contract ends, when notice must be served and what is left to extend.",
+    rows=(
+        (Markdown("renewals/intro", MARKERS),),
+        (NOTICE_SOON, ENDING_SOON, ANNUAL_VALUE),
+        (UPCOMING, BY_STATUS),
+    ),
+    viewer_filter_dataset=RENEWALS,
+)

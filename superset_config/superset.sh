@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Superset beside the app, in its own virtual environment.
+#
+#   superset_config/superset.sh setup    metadata database, admin account, roles (safe to repeat)
+#   superset_config/superset.sh start    run on $SUPERSET_HOST:$SUPERSET_PORT in the background
+#   superset_config/superset.sh stop     stop the server `start` began
+#   superset_config/superset.sh status   say whether it is running
+#
+# Settings (environment): SUPERSET_ADMIN_PASSWORD (required by setup),
+# SUPERSET_ADMIN_USERNAME (admin), SUPERSET_HOME (instance/superset: metadata
+# database, pid file and log), SUPERSET_PORT (8088), SUPERSET_HOST (127.0.0.1),
+# SUPERSET_VENV (.superset-venv), plus what superset_config.py reads:
+# SUPERSET_SECRET_KEY, SUPERSET_GUEST_TOKEN_SECRET, SUPERSET_METADATA_URL,
+# MONITOR_ORIGIN.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SUPERSET_VENV="${SUPERSET_VENV:-$ROOT/.superset-venv}"
+SUPERSET_HOME="${SUPERSET_HOME:-$ROOT/instance/superset}"
+SUPERSET_HOST="${SUPERSET_HOST:-127.0.0.1}"
+SUPERSET_PORT="${SUPERSET_PORT:-8088}"
+SUPERSET_ADMIN_USERNAME="${SUPERSET_ADMIN_USERNAME:-admin}"
+SUPERSET_START_TIMEOUT="${SUPERSET_START_TIMEOUT:-90}"
+PID_FILE="$SUPERSET_HOME/superset.pid"
+LOG_FILE="$SUPERSET_HOME/superset.log"
+URL="http://$SUPERSET_HOST:$SUPERSET_PORT"
+
+export SUPERSET_HOME SUPERSET_CONFIG_PATH="$ROOT/superset_config/superset_config.py"
+# Superset and its libraries write caches under $HOME; keep them in the instance folder.
+export HOME="$SUPERSET_HOME" FLASK_APP="superset.app:create_app()" PYTHONUNBUFFERED=1
+
+say() { echo "superset: $*"; }
+
+need_venv() {
+  if [ ! -x "$SUPERSET_VENV/bin/superset" ]; then
+    say "no Superset in $SUPERSET_VENV; run \`make superset-venv\` first" >&2
+    exit 1
+  fi
+}
+
+running_pid() {
+  [ -f "$PID_FILE" ] || return 1
+  local pid
+  pid="$(cat "$PID_FILE")"
+  kill -0 "$pid" 2>/dev/null || return 1
+  echo "$pid"
+}
+
+setup() {
+  need_venv
+  if [ -z "${SUPERSET_ADMIN_PASSWORD:-}" ]; then
+    say "set SUPERSET_ADMIN_PASSWORD to the password the admin account should have" >&2
+    exit 1
+  fi
+  mkdir -p "$SUPERSET_HOME"
+  say "upgrading the metadata database"
+  "$SUPERSET_VENV/bin/superset" db upgrade >>"$SUPERSET_HOME/setup.log" 2>&1 \
+    || { say "db upgrade failed; see $SUPERSET_HOME/setup.log" >&2; exit 1; }
+  say "syncing roles and permissions"
+  "$SUPERSET_VENV/bin/superset" init >>"$SUPERSET_HOME/setup.log" 2>&1 \
+    || { say "init failed; see $SUPERSET_HOME/setup.log" >&2; exit 1; }
+  export SUPERSET_ADMIN_USERNAME SUPERSET_ADMIN_PASSWORD
+  "$SUPERSET_VENV/bin/python" "$ROOT/superset_config/accounts.py" 2>>"$SUPERSET_HOME/setup.log" \
+    | sed "/^Loaded your LOCAL configuration/d; s/^/superset: /" \
+    || { say "accounts failed; see $SUPERSET_HOME/setup.log" >&2; exit 1; }
+}
+
+start() {
+  need_venv
+  mkdir -p "$SUPERSET_HOME"
+  if pid="$(running_pid)"; then
+    say "already running (pid $pid) on $URL"
+    return 0
+  fi
+  if curl -fsS -o /dev/null "$URL/health" 2>/dev/null; then
+    say "something else already answers on $URL; stop it or set SUPERSET_PORT" >&2
+    exit 1
+  fi
+  # One worker process with threads: Superset holds ~300 MB per worker.
+  setsid "$SUPERSET_VENV/bin/gunicorn" --bind "$SUPERSET_HOST:$SUPERSET_PORT" --workers 1 \
+    --threads 8 --timeout 120 --chdir "$SUPERSET_HOME" "superset.app:create_app()" \
+    >>"$LOG_FILE" 2>&1 </dev/null &
+  echo $! >"$PID_FILE"
+  local waited=0
+  until curl -fsS -o /dev/null "$URL/health" 2>/dev/null; do
+    if ! running_pid >/dev/null; then
+      say "Superset stopped while starting; the end of $LOG_FILE:" >&2
+      tail -n 20 "$LOG_FILE" >&2
+      rm -f "$PID_FILE"
+      exit 1
+    fi
+    if [ "$waited" -ge "$SUPERSET_START_TIMEOUT" ]; then
+      say "no answer from $URL/health after ${SUPERSET_START_TIMEOUT}s; see $LOG_FILE" >&2
+      stop >/dev/null
+      exit 1
+    fi
+    sleep 1
+    waited=$((waited + 1))
+  done
+  say "running on $URL (pid $(cat "$PID_FILE"), log $LOG_FILE)"
+}
+
+stop() {
+  local pid
+  if ! pid="$(running_pid)"; then
+    rm -f "$PID_FILE"
+    say "not running"
+    return 0
+  fi
+  kill -TERM "$pid"
+  for _ in $(seq 1 30); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -KILL "$pid"
+  fi
+  rm -f "$PID_FILE"
+  say "stopped (pid $pid)"
+}
+
+status() {
+  if pid="$(running_pid)"; then
+    say "running (pid $pid) on $URL"
+  else
+    say "not running"
+    return 1
+  fi
+}
+
+case "${1:-}" in
+  setup) setup ;;
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *)
+    echo "usage: $0 setup|start|stop|status" >&2
+    exit 2
+    ;;
+esac

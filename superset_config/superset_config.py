@@ -1,0 +1,100 @@
+"""Superset settings for the commissioning monitor (read by Superset through
+SUPERSET_CONFIG_PATH; runs in .superset-venv, not in the app's venv).
+
+Everything that differs between machines comes from the environment;
+`superset_config/superset.sh` sets development defaults. Superset reads only
+the warehouse (the marts), never the app's own tables; the warehouse's
+address is in the dashboards bundle that `flask superset provision` imports.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SUPERSET_HOME = Path(os.environ.get("SUPERSET_HOME") or ROOT / "instance" / "superset")
+
+_DEV_SECRET = "dev-only-superset-secret-not-for-production"  # noqa: S105 - refused in production
+
+
+def _secret(name: str) -> str:
+    value = os.environ.get(name, "")
+    if value:
+        return value
+    if os.environ.get("MONITOR_ENV") == "production":
+        raise RuntimeError(f"{name} must be set to a random value of at least 32 characters in production")
+    return _DEV_SECRET + "-" + name.lower()
+
+
+# Signs Superset's sessions and encrypts stored database passwords.
+SECRET_KEY = _secret("SUPERSET_SECRET_KEY")
+# Superset's own metadata (users, charts, dashboards): a SQLite file by
+# default; PostgreSQL in production.
+SQLALCHEMY_DATABASE_URI = (
+    os.environ.get("SUPERSET_METADATA_URL") or f"sqlite:///{SUPERSET_HOME / 'superset.db'}"
+)
+DATA_DIR = str(SUPERSET_HOME)
+
+# The embedded default warehouse is a SQLite file, which Superset refuses as
+# a data source unless told otherwise. Only the provisioned database exists:
+# no example data is loaded and SQL Lab is not offered to guests.
+PREVENT_UNSAFE_DB_CONNECTIONS = False
+
+FEATURE_FLAGS = {
+    # Dashboards inside the app, through guest tokens.
+    "EMBEDDED_SUPERSET": True,
+}
+
+# Guest tokens: the app asks for one per page view (its service account has
+# the Admin role), with a row-level security rule for the viewer. The guest
+# role holds read permissions only (copied from Gamma by superset.sh setup)
+# and no datasource access: a guest reads a dataset only through a chart on
+# a dashboard its token names.
+GUEST_TOKEN_JWT_SECRET = _secret("SUPERSET_GUEST_TOKEN_SECRET")
+GUEST_ROLE_NAME = "Embedded viewer"
+GUEST_TOKEN_JWT_EXP_SECONDS = 300
+
+# The app that frames the dashboards (scheme, host and port).
+MONITOR_ORIGIN = os.environ.get("MONITOR_ORIGIN", "http://127.0.0.1:5000").rstrip("/")
+_FRAME_ANCESTORS = ["'self'", *[origin for origin in MONITOR_ORIGIN.split() if origin]]
+
+# Superset's default policy allows a tracking pixel and map tiles from other
+# hosts; this one allows only Superset itself, so nothing leaves the machine.
+TALISMAN_ENABLED = True
+TALISMAN_CONFIG = {
+    "content_security_policy": {
+        "base-uri": ["'self'"],
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "blob:", "data:"],
+        "worker-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "object-src": "'none'",
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "font-src": ["'self'", "data:"],
+        "script-src": ["'self'", "'strict-dynamic'"],
+        # The app's Dashboards page frames Superset.
+        "frame-ancestors": _FRAME_ANCESTORS,
+    },
+    "content_security_policy_nonce_in": ["script-src"],
+    # frame-ancestors replaces X-Frame-Options, whose SAMEORIGIN would block the app's iframe.
+    "frame_options": None,
+    "force_https": False,
+    "session_cookie_secure": False,
+}
+TALISMAN_DEV_CONFIG = TALISMAN_CONFIG
+CONTENT_SECURITY_POLICY_WARNING = False
+
+# A single local process: cache in memory, no Celery, no Redis.
+CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 300}
+DATA_CACHE_CONFIG = {"CACHE_TYPE": "NullCache"}
+# Rate limiting needs a shared store; the local process keeps it in memory quietly.
+RATELIMIT_STORAGE_URI = "memory://"
+# The board figures come from the warehouse, refreshed by the ETL: never serve stale chart data.
+EXPLORE_CACHE_TIMEOUT = 0
+
+# No phoning home, no tours.
+SHOW_STACKTRACE = False
+
+# Cross-origin requests: the embedded dashboards talk only to Superset itself.
+ENABLE_CORS = False
