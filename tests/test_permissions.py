@@ -172,7 +172,7 @@ def test_dashboard_routes(demo: Flask, client: FlaskClient, auth: Auth, role: st
     # answered 503 ("not set up"), an admin's without a chosen viewer 400.
     auth.sign_in(DEMO_USERS[role])
     for method, template in DASHBOARD_ROUTES:
-        for slug in ["board-performance", "provision-map"]:
+        for slug in ["board-performance", "provision-gaps"]:
             url = template.format(slug=slug)
             response = client.open(url, method=method, data={"viewer": "partnership:1"})
             if role in DASHBOARD_VIEWERS:

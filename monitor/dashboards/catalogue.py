@@ -41,7 +41,7 @@ DASHBOARDS: tuple[Dashboard, ...] = (
         "Change in outcome measures (SDQ, WEMWBS, SWEMWBS) for paired cases, with small samples flagged.",
     ),
     Dashboard(
-        "provision-map",
+        "provision-gaps",
         "Provision map and gaps",
         "Live services and spend by cohort, category and service type, and the cohorts with no "
         "live service at all.",
