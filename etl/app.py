@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -40,6 +41,7 @@ def settings_from(config: Mapping[str, Any]) -> Settings:
             decision_lead_months=int(config["DECISION_LEAD_MONTHS"]),
             procurement_lead_months=int(config["PROCUREMENT_LEAD_MONTHS"]),
         ),
+        watermark_overlap=timedelta(seconds=int(config.get("ETL_WATERMARK_OVERLAP_SECONDS", 60))),
     )
 
 
@@ -61,39 +63,45 @@ def run_for_app(full: bool = False, progress: Progress | None = None) -> RunResu
 
 def install_hook(app: Flask) -> None:
     """After a commit that changed a contract or a return, run the ETL
-    incrementally. Only once a first run has built the warehouse, and never
-    at the cost of the change itself: a failure is logged and the next run
-    (cron or the next change) catches up."""
-    if not app.config.get("ETL_ON_CHANGE"):
+    incrementally, for apps with ETL_ON_CHANGE. Only once a first run has
+    built the warehouse, and never at the cost of the change itself: a
+    failure is logged and the next run (cron or the next change) catches up.
+
+    The listeners are on every Session and installed once per process; each
+    commit asks its own app whether to run."""
+    global _installed
+    if _installed:
         return
+    _installed = True
+    event.listen(Session, "after_flush", _note_changes)
+    event.listen(Session, "after_commit", _sync)
+    event.listen(Session, "after_rollback", _forget)
 
-    @event.listens_for(Session, "after_flush")
-    def _note_changes(session: Session, _context: object) -> None:
-        if any(isinstance(obj, WATCHED) for obj in (*session.new, *session.dirty, *session.deleted)):
-            session.info[PENDING] = True
 
-    @event.listens_for(Session, "after_commit")
-    def _sync(session: Session) -> None:
-        if not session.info.pop(PENDING, False):
-            return
+_installed = False
+
+
+def _note_changes(session: Session, _context: object) -> None:
+    if any(isinstance(obj, WATCHED) for obj in (*session.new, *session.dirty, *session.deleted)):
+        session.info[PENDING] = True
+
+
+def _forget(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+def _sync(session: Session) -> None:
+    if not session.info.pop(PENDING, False) or not has_app_context():
+        return
+    if not current_app.config.get("ETL_ON_CHANGE"):
+        return
+    try:
+        engine = warehouse_engine(warehouse_url())
         try:
-            target = current_app._get_current_object()  # type: ignore[attr-defined]
-        except RuntimeError:
-            return
-        if target is not app:
-            return
-        try:
-            url = warehouse_url(app)
-            engine = warehouse_engine(url)
-            try:
-                built = last_success(engine)[0] is not None
-            finally:
-                engine.dispose()
-            if built:
-                run_for_app()
-        except Exception:
-            log.exception("the warehouse could not be brought up to date after a change")
-
-    @event.listens_for(Session, "after_rollback")
-    def _forget(session: Session) -> None:
-        session.info.pop(PENDING, None)
+            built = last_success(engine) is not None
+        finally:
+            engine.dispose()
+        if built:
+            run_for_app()
+    except Exception:
+        log.exception("the warehouse could not be brought up to date after a change")

@@ -7,6 +7,7 @@ extracts to some contracts (an incremental run); None reads them all.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -277,17 +278,21 @@ def changed_contracts(connection: Connection, since: datetime) -> set[int]:
     return changed
 
 
-def reference_changed_since(connection: Connection, since: datetime) -> bool:
-    """Organisations, partnerships and KPIs shape every viewer's rows: a change
-    to one of them means a full run."""
-    return (
-        connection.scalar(
-            select(func.count())
-            .select_from(AuditEvent)
-            .where(
-                AuditEvent.at > since,
-                AuditEvent.entity_type.in_(["organisation", "partnership", "kpi", "kpi breakdown"]),
-            )
-        )
-        or 0
-    ) > 0
+def reference_fingerprint(connection: Connection) -> str:
+    """A digest of what shapes every viewer's rows: organisations (names and
+    kinds), partnerships and their members, and the KPI library."""
+    digest = hashlib.sha256()
+    for query in (
+        select(Organisation.id, Organisation.name, Organisation.kind).order_by(Organisation.id),
+        select(Partnership.id, Partnership.name).order_by(Partnership.id),
+        select(partnership_members.c.partnership_id, partnership_members.c.organisation_id).order_by(
+            partnership_members.c.partnership_id, partnership_members.c.organisation_id
+        ),
+        select(Kpi.id, Kpi.code, Kpi.name, Kpi.unit, Kpi.direction, Kpi.category, Kpi.rollup).order_by(
+            Kpi.id
+        ),
+    ):
+        for row in connection.execute(query):
+            digest.update(repr(tuple(row)).encode())
+        digest.update(b"|")
+    return digest.hexdigest()

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, desc, func, inspect, select, text
 
 from etl import load
 from etl.engine import create_warehouse, is_postgresql, warehouse_engine
-from etl.extract import Extract, changed_contracts, extract, reference_changed_since
+from etl.extract import Extract, changed_contracts, extract, reference_fingerprint
 from etl.quality import Check, run_checks
 from etl.schema import (
     DIMENSIONS,
@@ -51,9 +51,6 @@ from monitor.kpis.models import Return
 
 log = logging.getLogger(__name__)
 
-# Changes committed while a run reads may carry a timestamp just before it
-# started; looking back this far catches them (re-processing is idempotent).
-WATERMARK_OVERLAP = timedelta(minutes=10)
 # Only one run writes at a time (the hook and cron may overlap).
 ADVISORY_LOCK = 7_403_221
 
@@ -78,6 +75,10 @@ class Settings:
         default_factory=lambda: {"SDQ": 5.0, "WEMWBS": 3.0, "SWEMWBS": 1.0}
     )
     leads: Leads = field(default_factory=Leads)
+    # A change committed while a run reads may carry a timestamp from just
+    # before the run started; the next run looks back this far to catch it
+    # (doing a change twice gives the same rows).
+    watermark_overlap: timedelta = timedelta(seconds=60)
 
 
 @dataclass
@@ -106,17 +107,24 @@ def is_built(warehouse: Engine) -> bool:
     return inspect(warehouse).has_table(etl_run.name, schema=schema)
 
 
-def last_success(warehouse: Engine) -> tuple[datetime | None, date | None]:
+@dataclass(frozen=True)
+class LastRun:
+    watermark: datetime
+    as_at: date | None
+    reference_hash: str | None
+
+
+def last_success(warehouse: Engine) -> LastRun | None:
     if not is_built(warehouse):
-        return None, None
+        return None
     with warehouse.connect() as connection:
         row = connection.execute(
-            select(etl_run.c.watermark, etl_run.c.as_at)
-            .where(etl_run.c.status == "succeeded")
+            select(etl_run.c.watermark, etl_run.c.as_at, etl_run.c.reference_hash)
+            .where(etl_run.c.status == "succeeded", etl_run.c.watermark.is_not(None))
             .order_by(desc(etl_run.c.run_id))
             .limit(1)
         ).first()
-    return (row[0], row[1]) if row else (None, None)
+    return LastRun(row[0], row[1], row[2]) if row else None
 
 
 def run_etl(
@@ -135,13 +143,14 @@ def run_etl(
     warehouse = warehouse_engine(warehouse_url)
     try:
         create_warehouse(warehouse)
-        watermark, as_at = last_success(warehouse)
+        last = last_success(warehouse)
         with _reading(app_engine) as app:
-            if not full and (watermark is None or as_at != today or reference_changed_since(app, watermark)):
+            fingerprint = reference_fingerprint(app)
+            if last is None or last.as_at != today or last.reference_hash != fingerprint:
                 full = True
-            changed: set[int] = set() if full else changed_contracts(app, watermark)  # type: ignore[arg-type]
+            changed: set[int] = set() if full or last is None else changed_contracts(app, last.watermark)
             if not full and not changed:
-                return _record(warehouse, started, "incremental", {}, [], 0, today, clock, "nothing changed")
+                return _record(warehouse, started, "incremental", today, clock, "nothing changed", last)
             with warehouse.begin() as target:
                 if is_postgresql(warehouse):
                     target.execute(text(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})"))
@@ -170,7 +179,7 @@ def run_etl(
                     checks,
                     len(changed),
                     today,
-                    started - WATERMARK_OVERLAP,
+                    LastRun(started - settings.watermark_overlap, today, fingerprint),
                     "",
                 )
         result = RunResult(
@@ -183,9 +192,7 @@ def run_etl(
         return result
     except Exception as error:
         message = str(error) if isinstance(error, EtlFailed) else f"{type(error).__name__}: {error}"
-        _record(
-            warehouse, started, "full" if full else "incremental", {}, [], 0, today, clock, message, "failed"
-        )
+        _record(warehouse, started, "full" if full else "incremental", today, clock, message, None, "failed")
         log.error("etl run failed", extra={"error": message})
         if isinstance(error, EtlFailed):
             raise
@@ -361,17 +368,20 @@ def _insert_run(
     checks: list[Check],
     changed: int,
     today: date,
-    watermark: datetime | None,
+    position: LastRun | None,
     message: str,
 ) -> int:
+    """Log a run. `position` is where the next run starts from; a failed run
+    has none, so the next starts from the last good one."""
     result = connection.execute(
         etl_run.insert().values(
             started_at=started,
             finished_at=_now(),
             mode=mode,
             status=status,
-            watermark=watermark,
+            watermark=position.watermark if position else None,
             as_at=today,
+            reference_hash=position.reference_hash if position else None,
             contracts_changed=changed,
             row_counts=json.dumps(dict(counts)),
             checks=json.dumps([c.as_dict() for c in checks]),
@@ -385,30 +395,19 @@ def _record(
     warehouse: Engine,
     started: datetime,
     mode: str,
-    counts: dict[str, int],
-    checks: list[Check],
-    changed: int,
     today: date,
     clock: float,
     message: str,
+    position: LastRun | None,
     status: str = "succeeded",
 ) -> RunResult:
-    """Log a run that wrote nothing: nothing to do, or a failure rolled back.
-    A failed run keeps no watermark, so the next run starts from the last good one."""
+    """Log a run that wrote nothing: nothing to do, or a failure rolled back."""
     try:
         with warehouse.begin() as connection:
-            watermark = None
-            if status == "succeeded":
-                watermark = connection.scalar(
-                    select(etl_run.c.watermark)
-                    .where(etl_run.c.status == "succeeded")
-                    .order_by(desc(etl_run.c.run_id))
-                    .limit(1)
-                )
-            run_id = _insert_run(
-                connection, started, mode, status, counts, checks, changed, today, watermark, message
+            run_id: int | None = _insert_run(
+                connection, started, mode, status, {}, [], 0, today, position, message
             )
     except Exception:  # the warehouse itself may be what failed
         log.exception("could not record the etl run")
         run_id = None
-    return RunResult(run_id, mode, status, counts, checks, changed, time.perf_counter() - clock, message)
+    return RunResult(run_id, mode, status, {}, [], 0, time.perf_counter() - clock, message)

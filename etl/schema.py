@@ -311,6 +311,9 @@ etl_run = Table(
     Column("watermark", DateTime),
     # The day renewal dates, statuses and snapshots were worked out for.
     Column("as_at", Date),
+    # A digest of organisations, partnerships and KPIs: when it changes, every
+    # viewer's rows may change, so the next run is a full one.
+    Column("reference_hash", String(64)),
     Column("contracts_changed", Integer, nullable=False, default=0),
     Column("row_counts", Text, nullable=False, default="{}"),  # JSON
     Column("checks", Text, nullable=False, default="[]"),  # JSON

@@ -100,6 +100,8 @@ class BaseConfig:
     # Run the ETL for a contract when a return is accepted or the contract
     # changes, after the change has committed.
     ETL_ON_CHANGE: bool = True
+    # How far back each ETL run looks for changes committed during the last one.
+    ETL_WATERMARK_OVERLAP_SECONDS: int = 60
     # Superset: where the app reaches it (API, guest tokens), where browsers
     # reach it (the embedded dashboards), and the service account the app
     # uses to ask for guest tokens and to provision dashboards.
@@ -127,6 +129,8 @@ class TestConfig(BaseConfig):
     ARGON2_MEMORY_KIB: int = 1024
     # Tests that want the warehouse kept up to date on change turn this on.
     ETL_ON_CHANGE: bool = False
+    # Tests run one change at a time: no change can be in flight during a run.
+    ETL_WATERMARK_OVERLAP_SECONDS: int = 0
 
 
 @dataclass

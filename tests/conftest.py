@@ -57,6 +57,9 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
     config.SECRET_KEY = "test-secret-" + "x" * 32
     config.TODAY = TEST_TODAY
     config.WTF_CSRF_ENABLED = False
+    for name, value in overrides.items():
+        if hasattr(config, name):
+            setattr(config, name, value)
     app = create_app(config)
     app.config.update(overrides)
     return app
@@ -227,3 +230,12 @@ def warehouse(warehouse_app: Flask) -> Iterator[Warehouse]:
     built = build_warehouse(warehouse_app)
     yield built
     built.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def shared_warehouse(database_url: str) -> Iterator[Warehouse]:
+    """One warehouse for a whole test module, for tests that only read it."""
+    for app in _fresh_app(database_url, TODAY=WAREHOUSE_AS_AT):
+        built = build_warehouse(app)
+        yield built
+        built.engine.dispose()

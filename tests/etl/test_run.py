@@ -1,19 +1,187 @@
-"""The full ETL on the demo, on SQLite and PostgreSQL."""
+"""The ETL run end to end on the demo, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
-from tests.conftest import Warehouse
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from etl import load
+from etl.app import run_for_app
+from etl.run import EtlFailed
+from etl.schema import MARTS, metadata
+from monitor.audit import Actor, acting_as
+from monitor.auth.models import Role, User
+from monitor.contracts.models import Contract, FundingLine
+from monitor.db import db
+from monitor.kpis.models import Return, ReturnState
+from monitor.kpis.returns import accept_return
+from tests.conftest import WAREHOUSE_AS_AT, Warehouse, _fresh_app, build_warehouse
 
 LBBD = "London Borough of Barking and Dagenham"
+BD_BOARD = "Barking and Dagenham Health and Wellbeing Board"
 
 
-def test_barking_and_dagenham_2013_14_funding_is_823500_from_six_funders(warehouse: Warehouse) -> None:
-    funding = warehouse.rows(
-        "SELECT sum(amount) AS total, count(DISTINCT funder_name) AS funders FROM mart_funding "
-        "WHERE viewer_name = :name AND financial_year = '2013/14'",
-        name=LBBD,
-    )[0]
-    assert Decimal(str(funding["total"])) == Decimal("823500")
-    assert funding["funders"] == 6
+def snapshot(warehouse: Warehouse) -> dict[str, list[tuple[Any, ...]]]:
+    """Every warehouse table but the run log, in a stable order."""
+    tables = [t.name for t in metadata.sorted_tables if t.name != "etl_run"]
+    return {
+        name: sorted((tuple(r.values()) for r in warehouse.rows(f"SELECT * FROM {name}")), key=repr)
+        for name in tables
+    }
+
+
+def runs(warehouse: Warehouse) -> list[Any]:
+    return warehouse.rows("SELECT * FROM etl_run ORDER BY run_id")
+
+
+def test_barking_and_dagenham_2013_14_funding_is_823500_from_six_funders(shared_warehouse: Warehouse) -> None:
+    for viewer in (LBBD, BD_BOARD):
+        funding = shared_warehouse.rows(
+            "SELECT sum(amount) AS total, count(DISTINCT funder_name) AS funders FROM mart_funding "
+            "WHERE viewer_name = :name AND financial_year = '2013/14'",
+            name=viewer,
+        )[0]
+        assert Decimal(str(funding["total"])) == Decimal("823500"), viewer
+        assert funding["funders"] == 6
+
+
+def test_a_run_logs_row_counts_and_passing_checks(shared_warehouse: Warehouse) -> None:
+    (run,) = runs(shared_warehouse)
+    assert (run["mode"], run["status"]) == ("full", "succeeded")
+    counts = json.loads(run["row_counts"])
+    assert counts["fact_kpi_result"] == len(shared_warehouse.rows("SELECT * FROM fact_kpi_result")) > 200
+    checks = {c["name"]: c for c in json.loads(run["checks"])}
+    assert set(checks) == {"keys resolve", "funding reconciles", "results reconcile", "disclosure control"}
+    assert all(c["passed"] for c in checks.values())
+
+
+def test_running_twice_gives_an_identical_warehouse(warehouse: Warehouse) -> None:
+    before = snapshot(warehouse)
+    with warehouse.app.app_context():
+        again = run_for_app(full=True)
+        incremental = run_for_app()
+    assert snapshot(warehouse) == before
+    assert (again.mode, incremental.mode, incremental.message) == ("full", "incremental", "nothing changed")
+
+
+def _change_funding(contract_reference: str, amount: Decimal) -> None:
+    with acting_as(Actor(None, "test")), db.transaction() as session:
+        contract = session.scalars(select(Contract).where(Contract.reference == contract_reference)).one()
+        line = session.scalars(select(FundingLine).where(FundingLine.contract_id == contract.id)).first()
+        assert line is not None
+        line.amount = amount
+
+
+def test_an_incremental_run_rebuilds_only_what_a_change_touches(warehouse: Warehouse) -> None:
+    full_counts = json.loads(runs(warehouse)[0]["row_counts"])
+    halton_before = warehouse.rows(
+        "SELECT * FROM mart_funding WHERE viewer_name LIKE 'Halton%' ORDER BY contract_id"
+    )
+    with warehouse.app.app_context():
+        _change_funding("LBBD-DV-002", Decimal("1000.00"))
+        result = run_for_app()
+    assert (result.mode, result.contracts_changed) == ("incremental", 1)
+    # Only Barking & Dagenham's viewers' rows were written again, not Halton's or Westminster's.
+    assert 0 < result.row_counts["mart_board_performance"] < full_counts["mart_board_performance"]
+    assert 0 < result.row_counts["fact_kpi_result"] < full_counts["fact_kpi_result"]
+    assert (
+        warehouse.rows("SELECT * FROM mart_funding WHERE viewer_name LIKE 'Halton%' ORDER BY contract_id")
+        == halton_before
+    )
+    # The incremental result equals what a full rebuild gives.
+    after_incremental = snapshot(warehouse)
+    with warehouse.app.app_context():
+        run_for_app(full=True)
+    assert snapshot(warehouse) == after_incremental
+
+
+def test_a_failure_part_way_leaves_the_previous_warehouse(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(warehouse)
+    real_insert = load.insert
+
+    def failing_insert(connection: Any, table: Any, frame: Any) -> int:
+        if table.name == MARTS[2].name:
+            raise OSError("disk full")
+        return real_insert(connection, table, frame)
+
+    monkeypatch.setattr(load, "insert", failing_insert)
+    with warehouse.app.app_context(), pytest.raises(EtlFailed, match="disk full"):
+        run_for_app(full=True)
+    assert snapshot(warehouse) == before
+    last = runs(warehouse)[-1]
+    assert (last["status"], last["message"]) == ("failed", "OSError: disk full")
+    # The next run starts from the last good one.
+    monkeypatch.setattr(load, "insert", real_insert)
+    with warehouse.app.app_context():
+        assert run_for_app().message == "nothing changed"
+
+
+def test_boards_see_suppressed_figures_and_commissioners_their_own(shared_warehouse: Warehouse) -> None:
+    board = shared_warehouse.rows(
+        "SELECT actual, actual_display, marker FROM mart_board_performance WHERE viewer_kind = 'board' AND unit = 'count'"
+    )
+    assert any(r["marker"] == "[c]" for r in board)
+    assert all(r["actual"] is None for r in board if r["marker"] == "[c]")
+    assert not [r for r in board if r["actual"] is not None and 1 <= r["actual"] <= 4]
+    own = shared_warehouse.rows(
+        "SELECT actual_display FROM mart_board_performance WHERE viewer_kind = 'commissioner' AND unit = 'count'"
+    )
+    assert not [r for r in own if r["actual_display"] == "[c]"]
+    assert [r for r in own if r["actual_display"] in {"1", "2", "3", "4"}]
+
+
+def test_a_past_quarter_keeps_the_terms_then_in_force_after_an_extension(shared_warehouse: Warehouse) -> None:
+    versions = shared_warehouse.rows(
+        "SELECT version, valid_from, end_date, is_current FROM dim_contract "
+        "WHERE contract_id = (SELECT contract_id FROM dim_contract WHERE version = 2 LIMIT 1) ORDER BY version"
+    )
+    assert [v["version"] for v in versions] == [1, 2]
+    assert versions[0]["end_date"] < versions[1]["end_date"]
+    assert [v["is_current"] for v in versions] == [False, True]
+
+
+def test_provision_map_flags_cohorts_with_no_live_service(shared_warehouse: Warehouse) -> None:
+    rows = shared_warehouse.rows(
+        "SELECT cohort, gap, live_contracts FROM mart_provision WHERE viewer_name = :n", n=BD_BOARD
+    )
+    gaps = {r["cohort"] for r in rows if r["gap"]}
+    served = {r["cohort"] for r in rows if not r["gap"]}
+    assert "perpetrators" in gaps and "adults" in served
+    assert not gaps & served
+
+
+@pytest.fixture
+def synced_app(database_url: str) -> Iterator[Flask]:
+    """An app that runs the ETL after each change, as production does."""
+    yield from _fresh_app(database_url, TODAY=WAREHOUSE_AS_AT, ETL_ON_CHANGE=True)
+
+
+def test_accepting_a_return_brings_the_warehouse_up_to_date(synced_app: Flask) -> None:
+    warehouse = build_warehouse(synced_app)
+    waiting = db.session.scalars(select(Return).where(Return.state == ReturnState.SUBMITTED.value)).first()
+    assert waiting is not None
+    key = {"contract_id": waiting.contract_id, "period": waiting.period}
+    sql = (
+        "SELECT count(*) AS n FROM fact_kpi_result WHERE contract_id = :contract_id AND period_key = :period"
+    )
+    assert warehouse.rows(sql, **key)[0]["n"] == 0
+    reviewer = db.session.scalars(
+        select(User).where(
+            User.role == Role.COMMISSIONER, User.organisation_id.in_(waiting.contract.commissioner_ids)
+        )
+    ).first()
+    assert reviewer is not None
+    with acting_as(Actor(reviewer.id, reviewer.email)), db.transaction() as session:
+        ret = session.get(Return, waiting.id)
+        assert ret is not None
+        accept_return(session, reviewer, ret)
+    assert warehouse.rows(sql, **key)[0]["n"] > 0
+    assert runs(warehouse)[-1]["mode"] == "incremental"
