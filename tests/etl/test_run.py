@@ -19,6 +19,7 @@ from monitor.audit import Actor, acting_as
 from monitor.auth.models import Role, User
 from monitor.contracts.models import Contract, FundingLine
 from monitor.db import db
+from monitor.demo import load_demo
 from monitor.kpis.models import Return, ReturnState
 from monitor.kpis.returns import accept_return
 from tests.conftest import WAREHOUSE_AS_AT, Warehouse, _fresh_app, build_warehouse
@@ -31,7 +32,7 @@ def snapshot(warehouse: Warehouse) -> dict[str, list[tuple[Any, ...]]]:
     """Every warehouse table but the run log, in a stable order."""
     tables = [t.name for t in metadata.sorted_tables if t.name != "etl_run"]
     return {
-        name: sorted((tuple(r.values()) for r in warehouse.rows(f"SELECT * FROM {name}")), key=repr)
+        name: sorted((tuple(r.values()) for r in warehouse.rows(f"SELECT * FROM {name}")), key=repr)  # noqa: S608
         for name in tables
     }
 
@@ -185,3 +186,25 @@ def test_accepting_a_return_brings_the_warehouse_up_to_date(synced_app: Flask) -
         accept_return(session, reviewer, ret)
     assert warehouse.rows(sql, **key)[0]["n"] > 0
     assert runs(warehouse)[-1]["mode"] == "incremental"
+
+
+def test_the_command_reports_each_run_and_its_checks(
+    warehouse_app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_demo(db)
+    db.session.remove()
+    runner = warehouse_app.test_cli_runner()
+    result = runner.invoke(args=["etl", "run", "--full"])
+    assert result.exit_code == 0, result.output
+    assert "etl: full run 1 succeeded" in result.output
+    assert "ok   funding reconciles: 2 financial years match the register" in result.output
+    assert runner.invoke(args=["etl", "run"]).output.count("nothing changed") == 1
+
+    def broken(*_args: object) -> None:
+        raise OSError("warehouse disk is full")
+
+    monkeypatch.setattr(load, "clear", broken)
+    failed = runner.invoke(args=["etl", "run", "--full"])
+    assert failed.exit_code == 1
+    assert "the ETL run failed and changed nothing: OSError: warehouse disk is full" in failed.output
+    assert "Traceback" not in failed.output
