@@ -20,6 +20,7 @@ from tests.dashboards.conftest import FakeIssuer
 
 SLUG = "board-performance"
 
+
 def org_id(name: str) -> int:
     return db.session.execute(select(Organisation.id).where(Organisation.name == name)).scalar_one()
 

@@ -1,0 +1,319 @@
+"""Embedded dashboards against a real Superset: one viewer never receives another's rows.
+
+Row-level security for embedded dashboards has had upstream bugs (apache/superset
+#28314, #34203, #26201), so nothing here trusts it: for every demo
+commissioner and board user, a guest token is fetched through the app's own
+endpoint (as the Dashboards page does), then EVERY chart of EVERY dashboard
+is queried through that token, as the embedded dashboard queries it, and
+compared with the same query run by the admin with an explicit
+`viewer = <the user's key>` filter. Each dataset behind a dashboard is also
+read through the token with the `viewer` column requested (Superset lets a
+guest read raw rows of a dashboard's datasets: its "drill to detail"), and
+its row count compared with the warehouse's rows for that viewer.
+
+The expected viewer key comes from the user's record in the app database
+(`organisation:<organisation_id>` or `partnership:<partnership_id>`), not
+from the code under test.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from playwright.sync_api import ConsoleMessage, expect, sync_playwright
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from etl.schema import MARTS
+from monitor.auth.models import User
+from monitor.db import db
+from monitor.superset.client import SupersetError
+from tests.conftest import DEMO_USERS
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, STATIC_FILES, _QuietHandler
+from tests.superset.conftest import ChartInfo, DashboardInfo, ProvisionedSuperset
+
+VIEWER_ROLES = ["lbbd", "ccg", "halton", "westminster", "bd_board", "halton_board"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def expected_viewer(app: Flask, role: str) -> str:
+    """The viewer key from the user's database record: the oracle for every check."""
+    with app.app_context():
+        user = db.session.execute(select(User).where(User.email == DEMO_USERS[role])).scalar_one()
+        key = (
+            f"organisation:{user.organisation_id}"
+            if user.role == "commissioner"
+            else f"partnership:{user.partnership_id}"
+        )
+        db.session.remove()
+    return key
+
+
+def grants_through_the_app(superset: ProvisionedSuperset, role: str) -> dict[str, dict[str, Any]]:
+    """Sign in as the user and ask the app's endpoint for a token per dashboard."""
+    client = superset.app.test_client()
+    signed_in = client.post("/sign-in", data={"email": DEMO_USERS[role], "password": "demo-password-2013"})
+    assert signed_in.status_code == 302, f"{role} could not sign in"
+    grants = {}
+    for slug in superset.dashboards:
+        # A board or commissioner asking for someone else's rows is ignored.
+        response = client.post(f"/dashboards/{slug}/guest-token", data={"viewer": "partnership:1"})
+        assert response.status_code == 200, (role, slug, response.get_data(as_text=True))
+        grants[slug] = response.json
+    return grants
+
+
+def token_claims(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return claims
+
+
+def as_multiset(rows: list[dict[str, Any]]) -> Counter[str]:
+    return Counter(json.dumps(row, sort_keys=True, default=str) for row in rows)
+
+
+def with_viewer_filter(context: dict[str, Any], viewer: str, op: str = "==") -> dict[str, Any]:
+    changed = copy.deepcopy(context)
+    for query in changed["queries"]:
+        query["filters"] = [*query.get("filters", []), {"col": "viewer", "op": op, "val": viewer}]
+    return changed
+
+
+def rows_per_viewer(dataset_id: int, dashboard_id: int) -> dict[str, Any]:
+    """A query on a whole dataset, shaped as the dashboard's "drill to detail"
+    sends it: no chart, so any columns may be asked for, the `viewer` column too."""
+    return {
+        "datasource": {"id": dataset_id, "type": "table"},
+        "queries": [
+            {
+                "columns": ["viewer"],
+                "metrics": [{"expressionType": "SQL", "sqlExpression": "COUNT(*)", "label": "rows"}],
+                "filters": [],
+                "orderby": [],
+                "row_limit": 100_000,
+            }
+        ],
+        "form_data": {"datasource": f"{dataset_id}__table", "viz_type": "table", "dashboardId": dashboard_id},
+        "result_format": "json",
+        "result_type": "full",
+    }
+
+
+def datasets_of(superset: ProvisionedSuperset, dashboard: DashboardInfo) -> dict[int, str]:
+    found = superset.client.get(f"/api/v1/dashboard/{dashboard.id}/datasets")["result"]
+    return {int(d["id"]): d["table_name"] for d in found}
+
+
+def warehouse_count(superset: ProvisionedSuperset, table: str, viewer: str) -> int:
+    mart = {t.name: t for t in MARTS}[table]
+    with superset.warehouse.engine.connect() as connection:
+        return int(
+            connection.scalar(select(func.count()).select_from(mart).where(mart.c.viewer == viewer)) or 0
+        )
+
+
+@pytest.mark.parametrize("role", VIEWER_ROLES)
+def test_every_chart_returns_only_the_viewers_rows(
+    provisioned_superset: ProvisionedSuperset, role: str
+) -> None:
+    superset = provisioned_superset
+    viewer = expected_viewer(superset.app, role)
+    grants = grants_through_the_app(superset, role)
+    total_rows = 0
+    narrowed = []  # charts whose rows differ from the admin's unfiltered ones
+    for slug, dashboard in superset.dashboards.items():
+        grant = grants[slug]
+        assert grant["dashboardId"] == dashboard.embedded_uuid
+        assert grant["supersetDomain"] == superset.base_url
+        claims = token_claims(grant["token"])
+        assert claims["rls_rules"] == [{"clause": f"viewer = '{viewer}'"}], (role, slug)
+        assert claims["resources"] == [{"type": "dashboard", "id": dashboard.embedded_uuid}], (role, slug)
+        for chart in dashboard.charts:
+            context = superset.stored_query_context(chart)
+            as_guest = superset.chart_data(chart, guest_token=grant["token"], query_context=context)
+            as_admin = superset.chart_data(chart, query_context=with_viewer_filter(context, viewer))
+            assert as_multiset(as_guest) == as_multiset(as_admin), (role, slug, chart.title)
+            if as_multiset(as_guest) != as_multiset(superset.chart_data(chart, query_context=context)):
+                narrowed.append(chart.title)
+            total_rows += len(as_guest)
+        for dataset_id, table in datasets_of(superset, dashboard).items():
+            rows = superset.client.chart_data(
+                rows_per_viewer(dataset_id, dashboard.id), guest_token=grant["token"]
+            )
+            seen = {row["viewer"]: row["rows"] for row in rows[0]["data"]}
+            expected = warehouse_count(superset, table, viewer)
+            assert seen == ({viewer: expected} if expected else {}), (role, slug, table, seen)
+    assert total_rows > 0, f"{role} ({viewer}) saw no rows at all"
+    assert narrowed, f"no chart was narrowed for {role}: the comparison would prove nothing"
+
+
+def test_every_viewer_has_rows_in_the_warehouse(provisioned_superset: ProvisionedSuperset) -> None:
+    # Otherwise "only the viewer's rows" could pass on empty answers.
+    for role in VIEWER_ROLES:
+        viewer = expected_viewer(provisioned_superset.app, role)
+        assert warehouse_count(provisioned_superset, "mart_board_performance", viewer) > 0, role
+
+
+def test_a_token_for_one_dashboard_cannot_read_another(provisioned_superset: ProvisionedSuperset) -> None:
+    superset = provisioned_superset
+    grants = grants_through_the_app(superset, "bd_board")
+    refused = 0
+    for slug, grant in grants.items():
+        own = superset.dashboards[slug]
+        own_datasets = datasets_of(superset, own)
+        for other in superset.dashboards.values():
+            if other.slug == slug:
+                continue
+            for chart in other.charts:
+                context = superset.stored_query_context(chart)
+                for dashboard_id in (other.id, own.id):  # as the other dashboard, and passed off as this one
+                    context["form_data"]["dashboardId"] = dashboard_id
+                    with pytest.raises(SupersetError) as refusal:
+                        superset.chart_data(chart, guest_token=grant["token"], query_context=context)
+                    assert refusal.value.status == 403, (slug, other.slug, chart.title)
+                    refused += 1
+            for dataset_id, table in datasets_of(superset, other).items():
+                if dataset_id in own_datasets:
+                    continue
+                with pytest.raises(SupersetError) as refusal:
+                    superset.client.chart_data(
+                        rows_per_viewer(dataset_id, own.id), guest_token=grant["token"]
+                    )
+                assert refusal.value.status == 403, (slug, table)
+    assert refused > 0
+
+
+def test_a_guest_cannot_widen_its_rows(provisioned_superset: ProvisionedSuperset) -> None:
+    """Filters a guest adds are ANDed with its rule; SQL that would break out is refused."""
+    superset = provisioned_superset
+    viewer = expected_viewer(superset.app, "halton")
+    other = expected_viewer(superset.app, "bd_board")
+    token = grants_through_the_app(superset, "halton")["board-performance"]["token"]
+    dashboard = superset.dashboards["board-performance"]
+    table = next(chart for chart in dashboard.charts if chart.viz_type == "table")
+    context = superset.stored_query_context(table)
+    assert superset.chart_data(table, guest_token=token, query_context=context)
+    asked_for_other = with_viewer_filter(context, other)
+    assert superset.chart_data(table, guest_token=token, query_context=asked_for_other) == []
+    not_mine = with_viewer_filter(context, viewer, op="!=")
+    assert superset.chart_data(table, guest_token=token, query_context=not_mine) == []
+    for where in ["1=1) OR (1=1", f"viewer = '{other}') OR (1=1"]:
+        breakout = copy.deepcopy(context)
+        breakout["queries"][0]["extras"] = {**breakout["queries"][0].get("extras", {}), "where": where}
+        try:
+            rows = superset.chart_data(table, guest_token=token, query_context=breakout)
+        except SupersetError as error:
+            assert error.status == 400, where
+        else:  # if Superset ever accepts it, the rule must still hold
+            assert as_multiset(rows) == as_multiset(
+                superset.chart_data(table, query_context=with_viewer_filter(context, viewer))
+            )
+
+
+def test_a_forged_or_altered_token_reads_nothing(provisioned_superset: ProvisionedSuperset) -> None:
+    superset = provisioned_superset
+    chart: ChartInfo = superset.dashboards["outcomes"].charts[0]
+    context = superset.stored_query_context(chart)
+    real = grants_through_the_app(superset, "halton")["outcomes"]["token"]
+    header, payload, signature = real.split(".")
+    claims = token_claims(real)
+    claims["rls_rules"] = []  # the unrestricted token an attacker would want
+    widened = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    for token in [
+        "not-a-token",
+        f"{header}.{widened}.{signature}",
+        f"{header}.{payload}.{signature[:-4]}AAAA",
+    ]:
+        with pytest.raises(SupersetError) as refusal:
+            superset.chart_data(chart, guest_token=token, query_context=context)
+        assert refusal.value.status in (401, 403), token
+
+
+# --- in a browser -------------------------------------------------------------------
+
+
+@pytest.fixture
+def app_server(provisioned_superset: ProvisionedSuperset) -> Iterator[str]:
+    """The app that fed the warehouse, served over HTTP with CSRF protection on."""
+    missing = [name for name in STATIC_FILES if not (ROOT / name).is_file()]
+    for name in ["monitor/static/js/superset-embedded-sdk.js", "monitor/static/js/dashboards.js"]:
+        if not (ROOT / name).is_file():
+            missing.append(name)
+    if missing:
+        pytest.fail(
+            f"Built assets are missing ({', '.join(missing)}): run `bash frontend/build.sh`", pytrace=False
+        )
+    app = provisioned_superset.app
+    app.config["WTF_CSRF_ENABLED"] = True
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="embedding-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.mark.e2e
+def test_dashboard_page_shows_the_embedded_dashboard(
+    provisioned_superset: ProvisionedSuperset, app_server: str, artifacts: Path
+) -> None:
+    if not CHROMIUM.is_file():
+        pytest.fail(f"Chromium was not found at {CHROMIUM}: `apt-get install chromium`", pytrace=False)
+    superset = provisioned_superset
+    dashboard = superset.dashboards["board-performance"]
+    problems: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        # The app's own page must run clean; Superset's frame has its own policy.
+        if message.type == "error" and message.location.get("url", "").startswith(app_server):
+            problems.append(message.text)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(base_url=app_server, viewport={"width": 1280, "height": 900})
+            context.set_default_timeout(30_000)
+            page = context.new_page()
+            page.on("console", on_console)
+            page.on("pageerror", lambda error: problems.append(str(error)))
+            page.goto("/sign-in")
+            page.get_by_label("Email address").fill(DEMO_USERS["bd_board"])
+            page.get_by_label("Password", exact=True).fill("demo-password-2013")
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_url("**/contracts")
+            page.get_by_role("link", name="Dashboards").click()
+            page.get_by_role("link", name="Board performance overview").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Board performance overview")
+            expect(page.locator("#figures-note")).to_contain_text("are suppressed")
+            title = "Board performance overview dashboard for Barking and Dagenham Health and Wellbeing Board"
+            frame = page.locator(f'iframe[title="{title}"]')
+            expect(frame).to_be_visible()
+            assert frame.get_attribute("src").startswith(
+                f"{superset.base_url}/embedded/{dashboard.embedded_uuid}"
+            )
+            inside = page.frame_locator(f'iframe[title="{title}"]')
+            for chart in dashboard.charts:
+                expect(inside.get_by_text(chart.title, exact=True).first).to_be_visible()
+            # Let the charts draw before the picture is taken.
+            page.wait_for_timeout(3000)
+            page.screenshot(
+                path=str(artifacts / f"dashboard-embedded-{superset.backend}.png"), full_page=True
+            )
+            assert not page.locator("#dashboard-error").is_visible()
+        finally:
+            browser.close()
+    assert not problems, problems
