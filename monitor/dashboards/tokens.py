@@ -55,15 +55,22 @@ class TokenIssuer(Protocol):
     def issue(self, dashboard: Dashboard, viewer: Viewer, user_id: int) -> Grant: ...
 
 
-def public_origin(config: Mapping[str, Any]) -> str:
-    """scheme://host[:port] of SUPERSET_PUBLIC_URL: where browsers load dashboards from."""
-    url = config.get("SUPERSET_PUBLIC_URL") or config.get("SUPERSET_URL") or ""
+def public_url(config: Mapping[str, Any]) -> str:
+    """SUPERSET_PUBLIC_URL, checked: where browsers load the dashboards from
+    (it may carry a path when Superset is served under a prefix)."""
+    url = (config.get("SUPERSET_PUBLIC_URL") or config.get("SUPERSET_URL") or "").rstrip("/")
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise DashboardsUnavailable(
             "The dashboards are not set up yet. Tell your administrator.",
             f"SUPERSET_PUBLIC_URL must be an http(s) address, got {url!r}",
         )
+    return url
+
+
+def public_origin(config: Mapping[str, Any]) -> str:
+    """scheme://host[:port] of SUPERSET_PUBLIC_URL, for the page's frame-src."""
+    parts = urlsplit(public_url(config))
     return f"{parts.scheme}://{parts.netloc}"
 
 

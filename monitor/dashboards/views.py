@@ -24,7 +24,13 @@ from monitor.dashboards.rls import (
     choose_viewer,
     dashboard_access,
 )
-from monitor.dashboards.tokens import NOT_AVAILABLE, DashboardsUnavailable, public_origin, token_issuer
+from monitor.dashboards.tokens import (
+    NOT_AVAILABLE,
+    DashboardsUnavailable,
+    public_origin,
+    public_url,
+    token_issuer,
+)
 from monitor.dashboards.viewers import admin_viewer_choices
 from monitor.db import db
 
@@ -146,7 +152,7 @@ def guest_token(slug: str) -> Any:
         return jsonify({"message": CHOOSE_VIEWER}), 400
     user = signed_in_user()
     try:
-        origin = public_origin(current_app.config)
+        superset_url = public_url(current_app.config)
         grant = token_issuer(current_app).issue(dashboard, choice.viewer, user.id)
     except DashboardsUnavailable as error:
         log.warning("no guest token", extra={"dashboard": slug, "detail": error.detail})
@@ -155,4 +161,4 @@ def guest_token(slug: str) -> Any:
             message = f"{message} ({error.detail})"
         return jsonify({"message": message}), 503
     log.info("guest token issued", extra={"dashboard": slug, "viewer": choice.viewer.key, "user_id": user.id})
-    return jsonify({"token": grant.token, "dashboardId": grant.embedded_id, "supersetDomain": origin})
+    return jsonify({"token": grant.token, "dashboardId": grant.embedded_id, "supersetDomain": superset_url})

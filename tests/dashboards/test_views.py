@@ -290,3 +290,12 @@ def test_signed_out_gets_no_token(issuer: FakeIssuer, client: FlaskClient) -> No
     assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
     assert issuer.issued == []
     assert not re.search(r"token-for", response.get_data(as_text=True))
+
+
+def test_superset_under_a_path(issuer: FakeIssuer, demo: Flask, client: FlaskClient, auth: Auth) -> None:
+    demo.config["SUPERSET_PUBLIC_URL"] = "https://bi.example.org/superset/"
+    auth.sign_in(DEMO_USERS["halton"])
+    csp = client.get(f"/dashboards/{SLUG}").headers["Content-Security-Policy"]
+    assert "frame-src 'self' https://bi.example.org;" in csp
+    token = client.post(f"/dashboards/{SLUG}/guest-token")
+    assert token.json["supersetDomain"] == "https://bi.example.org/superset"
