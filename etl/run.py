@@ -288,9 +288,7 @@ def transform(
     outcomes = outcome_facts(source.outcome_scores, settings.improvement)
 
     say(STEPS[4])
-    snapshots = contract_transforms.snapshots(
-        source.contracts, versions, source.options, source.amendments, today
-    )
+    snapshots = contract_transforms.snapshots(source.contracts, versions, source.amendments, today)
 
     say(STEPS[5])
     current = versions[versions["is_current"]]

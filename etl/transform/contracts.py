@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
-from dateutil.relativedelta import relativedelta
 
 from monitor.contracts.models import ENDING_KINDS, OptionState
-from monitor.contracts.renewal import Ending, Leads, Terms, assess, derive_status, last_notice_date
+from monitor.contracts.renewal import Ending, Leads, Status, Terms, assess, last_notice_date
 
 VERSION_BASE = 1000  # contract_version_key = contract_id * VERSION_BASE + version
 ENDING_VALUES = {kind.value for kind in ENDING_KINDS}
@@ -218,66 +218,78 @@ RENEWAL_COLUMNS = [
 ]
 
 
-def month_starts(first: date, last: date) -> list[date]:
-    month, stop = first.replace(day=1), last.replace(day=1)
-    months = []
-    while month <= stop:
-        months.append(month)
-        month += relativedelta(months=1)
-    return months
-
-
 def snapshots(
     contracts: pd.DataFrame,
     versions: pd.DataFrame,
-    options: pd.DataFrame,
     amendments: pd.DataFrame,
     today: date,
-    since: date | None = None,
 ) -> pd.DataFrame:
-    """Each contract's status on the first of every month from its start (or
-    `since`) to `today`, with the terms in force that month."""
-    options_of, amendments_of = _by_contract(options), _by_contract(amendments)
-    versions_of = _by_contract(versions)
-    empty_options, empty_amendments = options.iloc[0:0], amendments.iloc[0:0]
-    rows = []
-    for contract in contracts.itertuples(index=False):
-        first = max(contract.start_date, since) if since else contract.start_date
-        contract_versions = versions_of.get(contract.contract_id)
-        contract_amendments = amendments_of.get(contract.contract_id, empty_amendments)
-        contract_options = options_of.get(contract.contract_id, empty_options)
-        for month in month_starts(first, min(today, contract.end_date)):
-            in_force = _version_on(contract_versions, month, contract.contract_id)
-            end = in_force[1]
-            served = contract_amendments[contract_amendments["effective_date"] <= month]
-            status = derive_status(_terms(contract, contract_options, served, end), month)
-            notice = last_notice_date(end, int(contract.notice_period_months))
-            rows.append(
-                {
-                    "snapshot_month": month,
-                    "contract_id": contract.contract_id,
-                    "contract_version_key": in_force[0],
-                    "status": status.value,
-                    "days_to_end": (end - month).days,
-                    "days_to_notice": (notice - month).days,
-                }
-            )
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "snapshot_month",
-            "contract_id",
-            "contract_version_key",
-            "status",
-            "days_to_end",
-            "days_to_notice",
+    """Each contract's status on the first of every month from the month it
+    starts to today (or its end), by the terms in force that month and the
+    same rules as `renewal.derive_status`."""
+    columns = [
+        "snapshot_month",
+        "contract_id",
+        "contract_version_key",
+        "status",
+        "days_to_end",
+        "days_to_notice",
+    ]
+    if contracts.empty:
+        return pd.DataFrame(columns=columns)
+    start = pd.to_datetime(contracts["start_date"])
+    last = pd.to_datetime(contracts["end_date"]).clip(upper=pd.Timestamp(today))
+    first_index = start.dt.year * 12 + start.dt.month - 1
+    count = (last.dt.year * 12 + last.dt.month - 1 - first_index + 1).clip(lower=0)
+    rows = contracts.loc[contracts.index.repeat(count)].reset_index(drop=True)
+    offset = rows.groupby("contract_id").cumcount()
+    month_index = first_index.repeat(count).reset_index(drop=True) + offset
+    month = pd.to_datetime(pd.DataFrame({"year": month_index // 12, "month": month_index % 12 + 1, "day": 1}))
+    keys = version_in_force(versions, rows["contract_id"], month.dt.date)
+    by_key = versions.set_index("contract_version_key")
+    end = pd.to_datetime(keys.map(by_key["end_date"]))
+    notice_of = {
+        row.contract_version_key: last_notice_date(row.end_date, int(months))
+        for row, months in zip(
+            versions.itertuples(index=False),
+            versions["contract_id"].map(contracts.set_index("contract_id")["notice_period_months"]),
+            strict=True,
+        )
+    }
+    notice = pd.to_datetime(keys.map(notice_of))
+    endings = amendments[amendments["kind"].isin(ENDING_VALUES)].sort_values("effective_date")
+    ending = endings.drop_duplicates("contract_id", keep="last").set_index("contract_id")
+    ended_on = pd.to_datetime(rows["contract_id"].map(ending["effective_date"]))
+    ending_kind = rows["contract_id"].map(ending["kind"])
+    award = pd.to_datetime(rows["award_date"])
+    started = pd.to_datetime(rows["start_date"])
+    original_end = pd.to_datetime(rows["original_end_date"])
+    status = np.select(
+        [
+            ended_on.notna() & (ended_on <= month) & ending_kind.eq("termination"),
+            ended_on.notna() & (ended_on <= month),
+            (month < started) & award.notna() & (award <= month),
+            month < started,
+            month > end,
+            end > original_end,
         ],
+        [
+            Status.TERMINATED.value,
+            Status.DECOMMISSIONED.value,
+            Status.MOBILISING.value,
+            Status.PIPELINE.value,
+            Status.EXPIRED.value,
+            Status.EXTENDED.value,
+        ],
+        default=Status.LIVE.value,
     )
-
-
-def _version_on(versions: pd.DataFrame | None, day: date, contract_id: int) -> tuple[int, date]:
-    if versions is None or versions.empty:
-        raise ValueError(f"contract {contract_id} has no versions")
-    valid = versions[versions["valid_from"] <= day]
-    row = (valid if len(valid) else versions).sort_values("version").iloc[-1 if len(valid) else 0]
-    return int(row["contract_version_key"]), row["end_date"]
+    return pd.DataFrame(
+        {
+            "snapshot_month": month.dt.date,
+            "contract_id": rows["contract_id"],
+            "contract_version_key": keys,
+            "status": status,
+            "days_to_end": (end - month).dt.days,
+            "days_to_notice": (notice - month).dt.days,
+        }
+    )[columns]

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from etl.transform.contracts import contract_viewers, dim_contract, renewals, snapshots, version_in_force
 from etl.transform.outcomes import outcome_facts
 from etl.transform.performance import kpi_results, procurement_ratings
 from etl.transform.periods import dim_period
-from monitor.contracts.renewal import Leads
+from monitor.contracts.renewal import Ending, Leads, Terms, derive_status, extend_end, term_end
 
 ORGANISATIONS = pd.DataFrame(
     {
@@ -102,9 +104,7 @@ def test_renewals_follow_the_registers_rules() -> None:
 
 def test_monthly_snapshots_use_the_terms_in_force_each_month() -> None:
     versions = dim_contract(CONTRACTS, EXTENSION, ORGANISATIONS)
-    months = snapshots(CONTRACTS, versions, NO_OPTIONS, EXTENSION, date(2014, 9, 15)).set_index(
-        "snapshot_month"
-    )
+    months = snapshots(CONTRACTS, versions, EXTENSION, date(2014, 9, 15)).set_index("snapshot_month")
     # The month it starts in, on whose 1st it was awarded but not yet running.
     assert (months.index[0], months.iloc[0]["status"]) == (date(2013, 11, 1), "mobilising")
     assert months.loc[date(2014, 7, 1), "days_to_end"] == (date(2014, 11, 3) - date(2014, 7, 1)).days
@@ -221,3 +221,56 @@ def test_outcomes_are_summed_up_and_swemwbs_is_converted_first() -> None:
     # Raw 7 -> 8 is metric 7.00 -> 9.51; raw 20 -> 21 is 18.59 -> 19.25.
     assert swemwbs["mean_pre"] == pytest.approx((7.00 + 18.59) / 2, abs=0.01)
     assert swemwbs["improved_cases"] == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    start=st.dates(date(2012, 1, 1), date(2016, 1, 1)),
+    months=st.integers(1, 36),
+    extension=st.one_of(st.none(), st.integers(1, 24)),
+    award_before=st.integers(0, 120),
+    ending=st.one_of(
+        st.none(), st.tuples(st.sampled_from(["termination", "decommissioning"]), st.integers(1, 40))
+    ),
+)
+def test_snapshot_statuses_follow_the_registers_rules(
+    start: date, months: int, extension: int | None, award_before: int, ending: tuple[str, int] | None
+) -> None:
+    original_end = term_end(start, months)
+    end = extend_end(original_end, extension) if extension else original_end
+    contract = CONTRACTS.assign(
+        start_date=[start],
+        original_end_date=[original_end],
+        end_date=[end],
+        award_date=[start - timedelta(days=award_before)],
+    )
+    amendments = EXTENSION.iloc[0:0]
+    served = None
+    if ending:
+        served = Ending(ending[0], start + timedelta(days=30 * ending[1]))  # type: ignore[arg-type]
+        amendments = pd.DataFrame(
+            [
+                {
+                    "contract_id": 7,
+                    "amendment_id": 9,
+                    "kind": ending[0],
+                    "effective_date": served.effective_date,
+                    "old_end_date": None,
+                    "new_end_date": None,
+                }
+            ]
+        )
+    versions = dim_contract(contract, amendments, ORGANISATIONS)
+    today = date(2019, 1, 1)
+    for row in snapshots(contract, versions, amendments, today).itertuples():
+        month = row.snapshot_month
+        terms = Terms(
+            start,
+            end,
+            original_end,
+            3,
+            (),
+            contract["award_date"][0],
+            served if served and served.effective_date <= month else None,
+        )
+        assert row.status == derive_status(terms, month).value, month
