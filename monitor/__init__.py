@@ -66,6 +66,8 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     from monitor.dashboards.views import blueprint as dashboards_blueprint
     from monitor.kpis import cli as kpi_cli
     from monitor.kpis.routes import blueprint as kpis_blueprint
+    from monitor.reports import cli as reports_cli
+    from monitor.reports.views import blueprint as reports_blueprint
 
     install_login(app, login_manager)
     filters.install(app)
@@ -75,11 +77,13 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_blueprint)
     app.register_blueprint(kpis_blueprint)
     app.register_blueprint(dashboards_blueprint)
+    app.register_blueprint(reports_blueprint)
     app.register_blueprint(api_blueprint)
     csrf.exempt(api_blueprint)  # the API takes bearer tokens, never cookies
     auth_cli.register(app)
     register_commands(app)
     kpi_cli.register(app)
+    reports_cli.register(app)
     etl_cli.register(app)
     install_etl_hook(app)
     logging.getLogger(__name__).debug("app created", extra={"env": app.config["ENV_NAME"]})

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from monitor.audit import AuditEvent
+from monitor.auth.models import Organisation
 from monitor.contracts.models import Contract
 from monitor.db import db
 from tests.conftest import DEMO_USERS, Auth
@@ -56,6 +57,9 @@ ADMIN_ROUTES = [
     ("POST", "/admin/users"),
 ]
 OTHER_ROUTES = [("GET", "/contracts/new"), ("POST", "/contracts/new")]
+# The board pack: commissioners get their own organisation's, board users their own
+# partnership's, administrators any; providers none. Its full matrix is in tests/reports.
+REPORT_ROUTES = ["/reports/board-pack", "/reports/board-pack.xlsx"]
 # Dashboards: commissioners, boards and admins; never providers. {slug} is a dashboard's slug.
 DASHBOARD_ROUTES = [
     ("GET", "/dashboards"),
@@ -86,7 +90,7 @@ def test_every_route_is_in_the_matrix(app: Flask) -> None:
         + OTHER_ROUTES
         + DASHBOARD_ROUTES
     }
-    covered |= set(LIST_ROUTES) | PUBLIC | {"/sign-out"}
+    covered |= set(LIST_ROUTES) | set(REPORT_ROUTES) | PUBLIC | {"/sign-out"}
     normalised = {
         url.replace("{c}", "<int:contract_id>")
         .replace("{line}", "<int:line_id>")
@@ -195,9 +199,33 @@ def test_signed_out_users_are_sent_to_sign_in(
         for m, t in CONTRACT_READ_ROUTES + CONTRACT_CHANGE_ROUTES + ADMIN_ROUTES + OTHER_ROUTES
     ]
     urls += [(m, t.format(slug="outcomes")) for m, t in DASHBOARD_ROUTES]
-    urls += [("GET", url) for url in LIST_ROUTES]
+    urls += [("GET", url) for url in LIST_ROUTES + REPORT_ROUTES]
     for method, url in urls:
         response = client.open(url, method=method, data={})
         assert response.status_code == 302, (method, url)
         assert response.headers["Location"].startswith("/sign-in"), url
         assert "Refuge" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", sorted(DEMO_USERS))
+def test_board_pack_routes(demo: Flask, client: FlaskClient, auth: Auth, role: str) -> None:
+    """Refusals come before the warehouse is read, so they hold whether or not it is built."""
+    auth.sign_in(DEMO_USERS[role])
+    organisations = {o.name: o.id for o in db.session.scalars(select(Organisation))}
+    others = [f"organisation:{organisations['Westminster City Council']}", "partnership:999999"]
+    page = client.get("/reports/board-pack")
+    download = client.get("/reports/board-pack.xlsx")  # no quarter chosen
+    if role in {"refuge", "halton_provider"}:
+        assert (page.status_code, download.status_code) == (403, 403)
+        assert client.get("/reports/board-pack.xlsx", query_string={"viewer": others[0]}).status_code == 403
+        return
+    assert page.status_code == 200
+    assert download.status_code == 400
+    for viewer in others:
+        response = client.get(
+            "/reports/board-pack.xlsx", query_string={"viewer": viewer, "period": "2013-14-Q4"}
+        )
+        # Westminster's pack is the Westminster commissioner's and any administrator's to have.
+        expected = 200 if role in {"admin", "westminster"} and viewer == others[0] else 404
+        # 200 needs a built warehouse; without one the page says so with 503.
+        assert response.status_code in ({200, 503} if expected == 200 else {expected}), (role, viewer)

@@ -1,0 +1,65 @@
+"""`flask reports board-pack`: a board pack for a commissioner or a partnership."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from monitor.clock import today
+from monitor.db import db
+from monitor.reports.audience import UnknownAudience, find_commissioner, find_partnership
+from monitor.reports.pack_data import PackError
+from monitor.reports.service import make_board_pack, pack_warehouse
+
+reports_cli = AppGroup("reports", help="Board packs and other reports.")
+
+
+@reports_cli.command("board-pack")
+@click.option("--commissioner", help="The commissioning organisation's name or id.")
+@click.option("--partnership", help="The partnership's (board's) name or id.")
+@click.option("--period", required=True, help="The quarter, like 2013-14-Q4 (January to March 2014).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Where to write the workbook (default: its own name in the current folder).",
+)
+def board_pack(commissioner: str | None, partnership: str | None, period: str, output: Path | None) -> None:
+    """Write a board pack workbook for one quarter, with disclosure control applied."""
+    if bool(commissioner) == bool(partnership):
+        raise click.UsageError("Give either --commissioner or --partnership (one of them, not both)")
+    session = db.session()
+    try:
+        audience = (
+            find_commissioner(session, commissioner)
+            if commissioner
+            else find_partnership(session, partnership or "")
+        )
+        pack = make_board_pack(
+            session,
+            pack_warehouse(),
+            audience,
+            period,
+            threshold=int(current_app.config["DISCLOSURE_THRESHOLD"]),
+            produced_on=today(),
+        )
+    except (UnknownAudience, PackError) as error:
+        raise click.ClickException(str(error)) from error
+    target = output or Path(pack.filename)
+    try:
+        target.write_bytes(pack.content)
+    except OSError as error:
+        raise click.ClickException(f"Could not write {target}: {error.strerror or error}") from error
+    data = pack.data
+    click.echo(
+        f"board pack: {audience.name}, {data.period.label}: "
+        f"{data.current['contract_id'].nunique()} services with figures, "
+        f"{len(data.current)} KPIs; written to {target}"
+    )
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(reports_cli)
