@@ -221,8 +221,12 @@ def _drop_warehouse(url: str) -> None:
 
 @pytest.fixture
 def warehouse_app(database_url: str) -> Iterator[Flask]:
-    """An app as at 6 May 2014 on an empty, migrated database."""
-    yield from _fresh_app(database_url, TODAY=WAREHOUSE_AS_AT)
+    """An app as at 6 May 2014 on an empty, migrated database, with no warehouse yet."""
+    from etl.app import warehouse_url
+
+    for app in _fresh_app(database_url, TODAY=WAREHOUSE_AS_AT):
+        _drop_warehouse(warehouse_url(app))
+        yield app
 
 
 @pytest.fixture
