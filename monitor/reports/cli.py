@@ -54,11 +54,13 @@ def board_pack(commissioner: str | None, partnership: str | None, period: str, o
     except OSError as error:
         raise click.ClickException(f"Could not write {target}: {error.strerror or error}") from error
     data = pack.data
-    click.echo(
-        f"board pack: {audience.name}, {data.period.label}: "
-        f"{data.current['contract_id'].nunique()} services with figures, "
-        f"{len(data.current)} KPIs; written to {target}"
+    services = data.current["contract_id"].nunique()
+    figures = (
+        f"{services} service{'s' if services != 1 else ''} with figures, {len(data.current)} KPIs"
+        if services
+        else f"no accepted figures for {data.period.short_label} yet"
     )
+    click.echo(f"board pack: {audience.name}, {data.period.label}: {figures}; written to {target}")
 
 
 def register(app: Flask) -> None:

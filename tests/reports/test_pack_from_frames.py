@@ -96,6 +96,12 @@ def test_summary_counts_ratings_and_lists_exceptions_with_commentary(pack: bytes
     assert safer["Provider's commentary"] == builders.COMMENTARY
     assert (safer["Figure"], safer["Target"], safer["Difference from target"]) == (70, 85, -17.6)
     assert safer["Procurement Act rating"] == "Requires improvement"
+    lines = [c.value for row in summary.iter_rows(max_col=1) for c in row if isinstance(c.value, str)]
+    assert "Of 8 KPIs reported in Q4 2013/14, 2 were red and 0 amber." in lines
+    assert (
+        "Next renewal decision: BC-CYP-02 Children's recovery service, by 30 April 2014 "
+        "(decision overdue). See Renewals due." in lines
+    )
     contact = by_kpi["Contacted within two working days"]
     assert contact["Provider's commentary"] == "No commentary on this KPI in the accepted return."
 
@@ -247,9 +253,12 @@ def test_an_audience_without_services_gets_a_pack_that_says_so() -> None:
     outputs = workbook["Performance and outputs"]
     texts = [c.value for row in outputs.iter_rows() for c in row if isinstance(c.value, str)]
     assert "None of these services has a KPI of this kind in its performance framework." in texts
-    assert "No KPI was red or amber in Q4 2013/14." in [
-        c.value for row in workbook["Summary"].iter_rows() for c in row
-    ]
+    summary = [c.value for row in workbook["Summary"].iter_rows() for c in row]
+    assert "No KPI was red or amber in Q4 2013/14." in summary
+    assert (
+        "No KPIs have been reported for Q4 2013/14: no return for the quarter has been accepted yet."
+        in summary
+    )
 
 
 def test_file_name_names_the_audience_and_quarter() -> None:

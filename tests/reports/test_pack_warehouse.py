@@ -5,6 +5,7 @@ returns, and no small count anywhere, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -207,3 +208,12 @@ def test_notes_state_the_threshold_and_as_at_date(packs: dict[str, BoardPack]) -
     }
     assert "from 1 to 4" in notes["[c] confidential"]
     assert notes["Figures as at"].startswith("6 May 2014")
+
+
+def test_the_packs_are_kept_for_people_to_look_at(
+    packs: dict[str, BoardPack], artifacts: Path, backend: str
+) -> None:
+    for name in ("lbbd", "board"):
+        target = artifacts / f"board-pack-{name}-{backend}.xlsx"
+        target.write_bytes(packs[name].content)
+        assert open_pack(target.read_bytes()).sheetnames[0] == "Summary"

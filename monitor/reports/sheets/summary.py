@@ -136,13 +136,16 @@ def _ratings(ctx: Context, sheet: Worksheet, top: int, counts: RatingCounts) -> 
 
 def _headlines(ctx: Context, sheet: Worksheet, top: int, counts: RatingCounts) -> int:
     pack, styles = ctx.pack, ctx.styles
+    short = pack.period.short_label
     lines = [
-        f"Of {plural(counts.total, 'KPI')} reported in {pack.period.short_label}, {counts.red} "
+        f"Of {plural(counts.total, 'KPI')} reported in {short}, {counts.red} "
         f"{'was' if counts.red == 1 else 'were'} red and {counts.amber} amber."
+        if counts.total
+        else f"No KPIs have been reported for {short}: no return for the quarter has been accepted yet."
     ]
     missing = missing_returns(ctx)
     if missing:
-        lines.append(f"No accepted return for {pack.period.short_label} yet: {'; '.join(missing)}.")
+        lines.append(f"No accepted return for {short} yet: {'; '.join(missing)}.")
     as_at = pack.as_at or ctx.produced_on
     upcoming = due(pack.renewals, as_at)
     if upcoming:
