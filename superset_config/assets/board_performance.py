@@ -109,5 +109,5 @@ DASHBOARD = Dashboard(
         (RESULTS,),
     ),
     viewer_filter_dataset=PERFORMANCE,
-    label_colors={"Green": "#00703c", "Amber": "#f47738", "Red": "#d4351c"},
+    label_colors={"green": "#00703c", "amber": "#f47738", "red": "#d4351c"},
 )

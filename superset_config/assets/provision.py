@@ -13,16 +13,17 @@ GAPS = big_number(
     "gaps",
     subtitle="Groups no current contract is for",
     width=4,
+    height=50,
 )
 GAP_LIST = table(
     "provision/gaps",
-    "Cohorts with no live service",
+    "Which cohorts have no live service",
     PROVISION,
     ["cohort", "as_at"],
     filters=(is_true("gap"),),
     order_by=[("cohort", True)],
     width=8,
-    height=25,
+    height=50,
 )
 MAP = pivot(
     "provision/map",

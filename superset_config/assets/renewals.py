@@ -1,6 +1,6 @@
 """Contracts and renewals: what ends soon and when notice must be served."""
 
-from monitor.superset.charts import big_number, not_in, pie, table
+from monitor.superset.charts import bar, big_number, not_in, pie, table
 from monitor.superset.spec import Dashboard, Markdown
 
 from .datasets import RENEWALS
@@ -40,8 +40,16 @@ BY_STATUS = pie(
     RENEWALS,
     "status",
     "contracts",
-    width=5,
-    height=60,
+    width=6,
+)
+VALUE_BY_STATUS = bar(
+    "renewals/value-by-status",
+    "Annual value by status (£)",
+    RENEWALS,
+    "status",
+    ["annual_value"],
+    x_title="Status",
+    number_format=",.0f",
 )
 UPCOMING = table(
     "renewals/upcoming",
@@ -62,8 +70,6 @@ UPCOMING = table(
     filters=CURRENT,
     order_by=[("notice_date", True), ("contract_reference", True)],
     number_formats={"annual_value": ",.0f"},
-    width=7,
-    height=60,
 )
 
 DASHBOARD = Dashboard(
@@ -73,7 +79,8 @@ DASHBOARD = Dashboard(
     rows=(
         (Markdown("renewals/intro", MARKERS),),
         (NOTICE_SOON, ENDING_SOON, ANNUAL_VALUE),
-        (UPCOMING, BY_STATUS),
+        (UPCOMING,),
+        (BY_STATUS, VALUE_BY_STATUS),
     ),
     viewer_filter_dataset=RENEWALS,
 )
