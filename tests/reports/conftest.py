@@ -10,8 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from flask import Flask
 
+from monitor.reports.service import ENGINE_KEY
 from tests.conftest import WAREHOUSE_AS_AT, Warehouse, _fresh_app, build_warehouse
+
+
+def dispose_pack_engine(app: Flask) -> None:
+    """Close the warehouse connections the pack code pooled for this app."""
+    engine = app.extensions.pop(ENGINE_KEY, None)
+    if engine is not None:
+        engine.dispose()
 
 
 @pytest.fixture(scope="package")
@@ -19,4 +28,5 @@ def board_warehouse(database_url: str) -> Iterator[Warehouse]:
     for app in _fresh_app(database_url, TODAY=WAREHOUSE_AS_AT):
         built = build_warehouse(app)
         yield built
+        dispose_pack_engine(app)
         built.engine.dispose()

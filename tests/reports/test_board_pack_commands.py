@@ -3,6 +3,7 @@ files, and who may have which pack."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from monitor.auth.models import Organisation, Partnership
 from monitor.db import db
 from tests.conftest import DEMO_USERS, WAREHOUSE_AS_AT, Auth, Warehouse, make_app
+from tests.reports.conftest import dispose_pack_engine
 from tests.reports.xlsx import open_pack, tables
 
 LBBD = "London Borough of Barking and Dagenham"
@@ -123,9 +125,11 @@ def _second_app(board_warehouse: Warehouse, **overrides: object) -> Flask:
 
 
 @pytest.fixture
-def no_warehouse(board_warehouse: Warehouse, tmp_path: Path) -> Flask:
+def no_warehouse(board_warehouse: Warehouse, tmp_path: Path) -> Iterator[Flask]:
     """An app pointed at a warehouse that was never built."""
-    return _second_app(board_warehouse, WAREHOUSE_URL=f"sqlite:///{tmp_path / 'never-built.sqlite3'}")
+    app = _second_app(board_warehouse, WAREHOUSE_URL=f"sqlite:///{tmp_path / 'never-built.sqlite3'}")
+    yield app
+    dispose_pack_engine(app)
 
 
 def test_before_the_warehouse_is_built_the_command_says_what_to_run(
@@ -148,8 +152,10 @@ PROVIDERS = {"refuge", "halton_provider"}
 
 
 @pytest.fixture
-def web(board_warehouse: Warehouse) -> FlaskClient:
-    return _second_app(board_warehouse).test_client()
+def web(board_warehouse: Warehouse) -> Iterator[FlaskClient]:
+    app = _second_app(board_warehouse)
+    yield app.test_client()
+    dispose_pack_engine(app)
 
 
 def _viewer(name: str) -> str:
