@@ -1,5 +1,6 @@
 # The two commands a new machine needs:
-#   make demo   run the product with demo data on http://127.0.0.1:5000
+#   make demo   run the product with demo data on http://127.0.0.1:5000,
+#               with Superset's dashboards on http://127.0.0.1:8088
 #   make test   lint, type-check and run every test on SQLite and PostgreSQL
 
 PYTHON ?= python3
@@ -11,8 +12,19 @@ DEMO_DB := instance/demo.sqlite3
 # contracts face decisions, and Halton has two quarters of outcomes.
 DEMO_ENV := MONITOR_ENV=development DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) MONITOR_TODAY=2014-05-06 MONITOR_DEMO=1
 FLASK := $(BIN)/flask --app wsgi
+# Superset has its own virtual environment: it pins SQLAlchemy 1.4 and pandas 2.1.
+SUPERSET_VENV := .superset-venv
+SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
+# The demo's Superset admin (the account the app signs in as for guest tokens).
+SUPERSET_ADMIN_PASSWORD ?= demo-superset-2013
+SUPERSET_ENV := SUPERSET_HOME=$(CURDIR)/instance/superset SUPERSET_PORT=8088 \
+	SUPERSET_ADMIN_USERNAME=admin SUPERSET_ADMIN_PASSWORD=$(SUPERSET_ADMIN_PASSWORD) \
+	MONITOR_ORIGIN=http://127.0.0.1:5000
+SUPERSET := $(SUPERSET_ENV) bash superset_config/superset.sh
+DEMO_ENV += SUPERSET_URL=http://127.0.0.1:8088 SUPERSET_USERNAME=admin SUPERSET_PASSWORD=$(SUPERSET_ADMIN_PASSWORD)
 
-.PHONY: demo test lint typecheck pytest assets install migrate seed run bench clean
+.PHONY: demo test lint typecheck pytest assets install migrate seed etl run bench clean \
+	superset-venv superset-setup superset-start superset-stop provision
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +33,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(SUPERSET_STAMP): superset_config/requirements.txt
+	test -x $(SUPERSET_VENV)/bin/python || $(PYTHON) -m venv $(SUPERSET_VENV)
+	$(SUPERSET_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SUPERSET_VENV)/bin/python -m pip install --quiet -r superset_config/requirements.txt
+	touch $(SUPERSET_STAMP)
+
+superset-venv: $(SUPERSET_STAMP)
 
 monitor/static/css/app.css: frontend/app.scss frontend/build.sh frontend/init.js package-lock.json
 	bash frontend/build.sh
@@ -34,11 +54,35 @@ migrate: install
 seed: migrate
 	$(DEMO_ENV) $(FLASK) seed demo
 
+etl: seed
+	$(DEMO_ENV) $(FLASK) etl run --full
+
+superset-setup: superset-venv
+	$(SUPERSET) setup
+
+superset-start: superset-setup
+	$(SUPERSET) start
+
+superset-stop:
+	$(SUPERSET) stop
+
+provision: etl superset-start
+	$(DEMO_ENV) $(FLASK) superset provision
+
 run: install assets
 	@echo "app: http://127.0.0.1:5000 (Ctrl+C to stop)"
 	$(DEMO_ENV) $(FLASK) run --host 127.0.0.1 --port 5000
 
-demo: install assets seed run
+# The app in the foreground, Superset beside it; stopping the app (Ctrl+C)
+# stops Superset too.
+demo: install assets etl provision
+	@echo ""
+	@echo "app:      http://127.0.0.1:5000  (every demo account's password: demo-password-2013)"
+	@$(BIN)/python -c "from monitor.demo import USERS; [print(f\"  {u['role']:<13} {u['email']}\") for u in USERS]"
+	@echo "superset: http://127.0.0.1:8088  (admin / $(SUPERSET_ADMIN_PASSWORD)); the app embeds its dashboards at /dashboards"
+	@echo "Ctrl+C stops both."
+	@trap '$(SUPERSET) stop' EXIT; trap 'exit 130' INT TERM; \
+		$(DEMO_ENV) $(FLASK) run --host 127.0.0.1 --port 5000
 
 lint: install
 	$(BIN)/ruff check .
@@ -47,7 +91,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install assets
+pytest: install assets superset-venv
 	$(BIN)/python -m pytest -p no:cacheprovider
 
 test: lint typecheck pytest
@@ -56,4 +100,4 @@ bench: install assets
 	$(BIN)/python -m bench.register
 
 clean:
-	rm -rf $(VENV) node_modules monitor/static instance test-artifacts
+	rm -rf $(VENV) $(SUPERSET_VENV) node_modules monitor/static instance test-artifacts
