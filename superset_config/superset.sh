@@ -31,6 +31,12 @@ export HOME="$SUPERSET_HOME" FLASK_APP="superset.app:create_app()" PYTHONUNBUFFE
 
 say() { echo "superset: $*"; }
 
+# Whether something answers on the health URL (with Python: no curl needed).
+healthy() {
+  "$SUPERSET_VENV/bin/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+    "$URL/health" >/dev/null 2>&1
+}
+
 need_venv() {
   if [ ! -x "$SUPERSET_VENV/bin/superset" ]; then
     say "no Superset in $SUPERSET_VENV; run \`make superset-venv\` first" >&2
@@ -72,7 +78,7 @@ start() {
     say "already running (pid $pid) on $URL"
     return 0
   fi
-  if curl -fsS -o /dev/null "$URL/health" 2>/dev/null; then
+  if healthy; then
     say "something else already answers on $URL; stop it or set SUPERSET_PORT" >&2
     exit 1
   fi
@@ -82,7 +88,7 @@ start() {
     >>"$LOG_FILE" 2>&1 </dev/null &
   echo $! >"$PID_FILE"
   local waited=0
-  until curl -fsS -o /dev/null "$URL/health" 2>/dev/null; do
+  until healthy; do
     if ! running_pid >/dev/null; then
       say "Superset stopped while starting; the end of $LOG_FILE:" >&2
       tail -n 20 "$LOG_FILE" >&2

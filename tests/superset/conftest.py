@@ -147,7 +147,7 @@ def _free_port() -> int:
 
 
 def _script(
-    action: str, home: Path, port: int = FIRST_PORT, timeout: float = 180
+    action: str, home: Path, port: int = FIRST_PORT, timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
@@ -159,6 +159,8 @@ def _script(
         "SUPERSET_SECRET_KEY": "superset-test-secret-" + "x" * 32,
         "SUPERSET_GUEST_TOKEN_SECRET": "superset-test-guest-secret-" + "y" * 32,
         "MONITOR_ORIGIN": TEST_FRAME_ORIGINS,
+        # A loaded two-core machine (CI runs the whole suite) can take a while.
+        "SUPERSET_START_TIMEOUT": "180",
     }
     env.pop("SUPERSET_METADATA_URL", None)
     return subprocess.run(
