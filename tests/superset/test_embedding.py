@@ -82,6 +82,30 @@ def as_multiset(rows: list[dict[str, Any]]) -> Counter[str]:
     return Counter(json.dumps(row, sort_keys=True, default=str) for row in rows)
 
 
+_stored: dict[tuple[str, int], dict[str, Any]] = {}  # by (Superset home, chart id)
+
+
+def stored_context(superset: ProvisionedSuperset, chart: ChartInfo) -> dict[str, Any]:
+    """The chart's stored query context (a fresh copy; fetched once per Superset)."""
+    key = (str(superset.home), chart.id)
+    if key not in _stored:
+        _stored[key] = superset.stored_query_context(chart)
+    return copy.deepcopy(_stored[key])
+
+
+_everyone: dict[tuple[str, int], Counter[str]] = {}
+
+
+def everyones_rows(superset: ProvisionedSuperset, chart: ChartInfo) -> Counter[str]:
+    """The chart's rows as the admin sees them, with no viewer rule (fetched once per Superset)."""
+    key = (str(superset.home), chart.id)
+    if key not in _everyone:
+        _everyone[key] = as_multiset(
+            superset.chart_data(chart, query_context=stored_context(superset, chart))
+        )
+    return _everyone[key]
+
+
 def with_viewer_filter(context: dict[str, Any], viewer: str, op: str = "==") -> dict[str, Any]:
     changed = copy.deepcopy(context)
     for query in changed["queries"]:
@@ -139,11 +163,11 @@ def test_every_chart_returns_only_the_viewers_rows(
         assert claims["rls_rules"] == [{"clause": f"viewer = '{viewer}'"}], (role, slug)
         assert claims["resources"] == [{"type": "dashboard", "id": dashboard.embedded_uuid}], (role, slug)
         for chart in dashboard.charts:
-            context = superset.stored_query_context(chart)
+            context = stored_context(superset, chart)
             as_guest = superset.chart_data(chart, guest_token=grant["token"], query_context=context)
             as_admin = superset.chart_data(chart, query_context=with_viewer_filter(context, viewer))
             assert as_multiset(as_guest) == as_multiset(as_admin), (role, slug, chart.title)
-            if as_multiset(as_guest) != as_multiset(superset.chart_data(chart, query_context=context)):
+            if as_multiset(as_guest) != everyones_rows(superset, chart):
                 narrowed.append(chart.title)
             total_rows += len(as_guest)
         for dataset_id, table in datasets_of(superset, dashboard).items():
@@ -175,7 +199,7 @@ def test_a_token_for_one_dashboard_cannot_read_another(provisioned_superset: Pro
             if other.slug == slug:
                 continue
             for chart in other.charts:
-                context = superset.stored_query_context(chart)
+                context = stored_context(superset, chart)
                 for dashboard_id in (other.id, own.id):  # as the other dashboard, and passed off as this one
                     context["form_data"]["dashboardId"] = dashboard_id
                     with pytest.raises(SupersetError) as refusal:
@@ -201,7 +225,7 @@ def test_a_guest_cannot_widen_its_rows(provisioned_superset: ProvisionedSuperset
     token = grants_through_the_app(superset, "halton")["board-performance"]["token"]
     dashboard = superset.dashboards["board-performance"]
     table = next(chart for chart in dashboard.charts if chart.viz_type == "table")
-    context = superset.stored_query_context(table)
+    context = stored_context(superset, table)
     assert superset.chart_data(table, guest_token=token, query_context=context)
     asked_for_other = with_viewer_filter(context, other)
     assert superset.chart_data(table, guest_token=token, query_context=asked_for_other) == []
@@ -223,7 +247,7 @@ def test_a_guest_cannot_widen_its_rows(provisioned_superset: ProvisionedSuperset
 def test_a_forged_or_altered_token_reads_nothing(provisioned_superset: ProvisionedSuperset) -> None:
     superset = provisioned_superset
     chart: ChartInfo = superset.dashboards["outcomes"].charts[0]
-    context = superset.stored_query_context(chart)
+    context = stored_context(superset, chart)
     real = grants_through_the_app(superset, "halton")["outcomes"]["token"]
     header, payload, signature = real.split(".")
     claims = token_claims(real)
@@ -306,8 +330,9 @@ def test_dashboard_page_shows_the_embedded_dashboard(
                 f"{superset.base_url}/embedded/{dashboard.embedded_uuid}"
             )
             inside = page.frame_locator(f'iframe[title="{title}"]')
+            # Superset's first page load compiles and fetches its bundles: allow it time.
             for chart in dashboard.charts:
-                expect(inside.get_by_text(chart.title, exact=True).first).to_be_visible()
+                expect(inside.get_by_text(chart.title, exact=True).first).to_be_visible(timeout=60_000)
             # Let the charts draw before the picture is taken.
             page.wait_for_timeout(3000)
             page.screenshot(
