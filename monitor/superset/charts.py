@@ -372,6 +372,7 @@ def _x_axis_chart(
             "legendOrientation": "top",
             "x_axis_time_format": "smart_date",
             "xAxisLabelRotation": 0,
+            "xAxisLabelInterval": 0,  # every category labelled, not every other one
             "y_axis_format": number_format,
             "y_axis_bounds": [None, None],
             "rich_tooltip": True,
@@ -386,6 +387,9 @@ def _x_axis_chart(
         "sqlExpression": x_axis,
         "label": x_axis,
         "expressionType": "SQL",
+        # The front end marks a plain column used as the axis this way; a
+        # guest's request must match the stored query exactly.
+        "isColumnReference": True,
     }
     post_processing: list[dict[str, Any]] = [
         {

@@ -32,7 +32,9 @@ PERFORMANCE = Dataset(
         Metric("red", _count_where("rag = 'red'"), "Red", description="Beyond tolerance"),
         Metric("suppressed", _count_where("rag = '[c]'"), "Suppressed [c]"),
         Metric("total_actual", "SUM(actual)", "Actual", ",.0f"),
-        Metric("total_target", "SUM(target)", "Target", ",.0f"),
+        # Only where the actual is shown, so a hidden figure's target does
+        # not make the shown total look short of target.
+        Metric("total_target", "SUM(CASE WHEN actual IS NOT NULL THEN target END)", "Target", ",.0f"),
     ),
     labels={
         **VIEWER_LABELS,

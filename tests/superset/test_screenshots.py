@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Request, sync_playwright
+from playwright.sync_api import Page, Request, sync_playwright
 
 from monitor.superset.client import SupersetError
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
@@ -48,6 +48,22 @@ class Rendered:
     script_errors: list[str] = field(default_factory=list)
 
 
+def _drawn(page: Page) -> int:
+    """Chart containers on the page that are not showing a spinner."""
+    containers = page.locator('[data-test="chart-container"]').count()
+    return containers - page.locator('[data-test="chart-container"] [data-test="loading-indicator"]').count()
+
+
+def _wait_until_drawn(page: Page, charts: int, deadline: float) -> None:
+    """Until every chart has drawn, and stays drawn: the grid re-mounts once
+    the "Viewing as" filter has its value, so one good look is not enough."""
+    steady = 0
+    while steady < 3 and time.monotonic() < deadline:
+        ready = _drawn(page) == charts and not page.locator('[data-test="loading-indicator"]').count()
+        steady = steady + 1 if ready else 0
+        page.wait_for_timeout(300)
+
+
 def _render(superset: ProvisionedSuperset, artifacts: Path) -> dict[str, Rendered]:
     rendered: dict[str, Rendered] = {}
     with sync_playwright() as playwright:
@@ -68,14 +84,23 @@ def _render(superset: ProvisionedSuperset, artifacts: Path) -> dict[str, Rendere
             page.on("pageerror", on_error)
             started = time.monotonic()
             page.goto(f"{superset.base_url}/superset/dashboard/{slug}/")
-            # The "Viewing as" filter's values first, then one query per chart.
+            # The "Viewing as" filter's values first, then one query per chart;
+            # each chart then draws (a slow query shows "Waiting on ...").
             deadline = started + RENDER_TIMEOUT_S
             while len(sent) < len(dashboard.charts) + 1 and time.monotonic() < deadline:
                 page.wait_for_timeout(200)
-            page.wait_for_load_state("networkidle")
-            page.wait_for_timeout(1500)  # let the charts' animations finish before the picture
+            for request in sent:
+                request.response()  # waits for the answer
+            _wait_until_drawn(page, len(dashboard.charts), deadline)
             seconds = time.monotonic() - started
-            page.screenshot(path=str(artifacts / f"superset-{superset.backend}-{slug}.png"), full_page=True)
+            # Superset draws only the charts in view and redraws on a resize, so
+            # make the window as tall as the dashboard, then wait for it again.
+            height = page.evaluate("() => document.documentElement.scrollHeight")
+            page.set_viewport_size({"width": 1400, "height": max(1000, int(height))})
+            page.wait_for_timeout(500)
+            _wait_until_drawn(page, len(dashboard.charts), deadline)
+            page.wait_for_timeout(1500)  # let the charts' animations finish before the picture
+            page.screenshot(path=str(artifacts / f"superset-{superset.backend}-{slug}.png"))
             requests = []
             for request in sent:
                 response = request.response()
@@ -88,11 +113,12 @@ def _render(superset: ProvisionedSuperset, artifacts: Path) -> dict[str, Rendere
                 )
             rendered[slug] = Rendered(
                 seconds=seconds,
-                charts_drawn=page.locator('[data-test="chart-container"]').count(),
+                charts_drawn=_drawn(page),
                 chart_errors=page.locator('[data-test="chart-container"] [role="alert"]').all_inner_texts(),
                 requests=requests,
                 script_errors=errors,
             )
+            page.set_viewport_size({"width": 1400, "height": 1000})
             page.remove_listener("request", on_request)
             page.remove_listener("pageerror", on_error)
         browser.close()
