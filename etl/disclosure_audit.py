@@ -24,20 +24,22 @@ def equations(
 ) -> list[tuple[dict[int, float], float]]:
     """Each group as `sum(coefficient * hidden figure) = constant`. Members
     count +1 and the total -1; visible figures move into the constant."""
-    result = []
-    for _, group in groups.groupby("group", sort=False):
-        coefficients: dict[int, float] = {}
-        constant = 0.0
-        for cell, is_total in zip(group["cell"].tolist(), group["is_total"].tolist(), strict=True):
-            sign = -1.0 if is_total else 1.0
-            if hidden.get(cell, False):
-                coefficients[cell] = coefficients.get(cell, 0.0) + sign
-            else:
-                value = values.get(cell)
-                constant -= sign * (0.0 if value is None or pd.isna(value) else float(value))
-        if coefficients:
-            result.append((coefficients, constant))
-    return result
+    if groups.empty:
+        return []
+    cells = groups["cell"].to_numpy()
+    sign = np.where(groups["is_total"].to_numpy(dtype=bool), -1.0, 1.0)
+    is_hidden = hidden.reindex(cells).fillna(False).to_numpy(dtype=bool)
+    value = values.reindex(cells).fillna(0.0).to_numpy(dtype=float)
+    group_codes, group_index = np.unique(groups["group"].to_numpy(), return_inverse=True)
+    constants = np.zeros(len(group_codes))
+    visible = ~is_hidden
+    np.add.at(constants, group_index[visible], -sign[visible] * value[visible])
+    coefficients: list[dict[int, float]] = [{} for _ in group_codes]
+    for g, cell, a in zip(
+        group_index[is_hidden].tolist(), cells[is_hidden].tolist(), sign[is_hidden].tolist(), strict=True
+    ):
+        coefficients[g][cell] = coefficients[g].get(cell, 0.0) + a
+    return [(c, float(k)) for c, k in zip(coefficients, constants.tolist(), strict=True) if c]
 
 
 def _components(system: list[tuple[dict[int, float], float]]) -> list[list[int]]:
@@ -82,30 +84,56 @@ def linear_disclosures(system: list[tuple[dict[int, float], float]]) -> set[int]
     return found
 
 
-def bound_disclosures(system: list[tuple[dict[int, float], float]], max_rounds: int = 50) -> set[int]:
-    """Hidden figures whose interval closes to a single value."""
-    low: dict[int, float] = defaultdict(lambda: 1.0)
-    high: dict[int, float] = defaultdict(lambda: np.inf)
+def bound_disclosures(system: list[tuple[dict[int, float], float]], max_rounds: int = 30) -> set[int]:
+    """Hidden figures whose interval closes to a single value.
+
+    Every equation bounds each of its figures by the bounds of the others;
+    all equations are applied at once each round, on whole arrays. Intervals
+    in a cycle of totals can keep shrinking a little each round without
+    closing, so the rounds are capped; the tests attack the result with
+    exact linear programming."""
+    if not system:
+        return set()
+    cells = sorted({cell for coefficients, _ in system for cell in coefficients})
+    position = {cell: i for i, cell in enumerate(cells)}
+    eq = np.array([e for e, (coefficients, _) in enumerate(system) for _ in coefficients])
+    col = np.array([position[c] for coefficients, _ in system for c in coefficients])
+    a = np.array([v for coefficients, _ in system for v in coefficients.values()])
+    constant = np.array([k for _, k in system])[eq]
+    low = np.ones(len(cells))
+    high = np.full(len(cells), np.inf)
+    n = len(system)
     for _ in range(max_rounds):
-        changed = False
-        for coefficients, constant in system:
-            for cell, a in coefficients.items():
-                # a * x = constant - sum(others); bound the others' sum.
-                rest_low = sum(
-                    c * (low[o] if c > 0 else high[o]) for o, c in coefficients.items() if o != cell
-                )
-                rest_high = sum(
-                    c * (high[o] if c > 0 else low[o]) for o, c in coefficients.items() if o != cell
-                )
-                lo, hi = sorted(((constant - rest_high) / a, (constant - rest_low) / a))
-                if lo > low[cell] + TOLERANCE:
-                    low[cell], changed = lo, True
-                if hi < high[cell] - TOLERANCE:
-                    high[cell], changed = hi, True
-        if not changed:
+        least = np.where(a > 0, a * low[col], a * high[col])
+        most = np.where(a > 0, a * high[col], a * low[col])
+        rest_low = _others(least, eq, n, -np.inf)
+        rest_high = _others(most, eq, n, np.inf)
+        with np.errstate(invalid="ignore"):
+            first, second = (constant - rest_high) / a, (constant - rest_low) / a
+        # inf - inf is no bound at all (NaN); keep infinities as they are.
+        lo = np.minimum(first, second)
+        hi = np.maximum(first, second)
+        lo[np.isnan(lo)] = -np.inf
+        hi[np.isnan(hi)] = np.inf
+        new_low, new_high = low.copy(), high.copy()
+        np.maximum.at(new_low, col, lo)
+        np.minimum.at(new_high, col, hi)
+        if np.all(new_low <= low + TOLERANCE) and np.all(new_high >= high - TOLERANCE):
             break
-    cells = {cell for coefficients, _ in system for cell in coefficients}
-    return {cell for cell in cells if high[cell] - low[cell] < 0.5}
+        low, high = new_low, new_high
+    return {cells[i] for i in np.flatnonzero(high - low < 0.5)}
+
+
+def _others(terms: np.ndarray, eq: np.ndarray, n: int, infinity: float) -> np.ndarray:
+    """For each term, the sum of the other terms of its equation. Only one
+    kind of infinity can occur in `terms`: lower bounds of the terms are
+    finite or -inf, upper bounds finite or +inf."""
+    infinite = np.isinf(terms)
+    own = np.where(infinite, 0.0, terms)
+    finite_sum = np.bincount(eq, weights=own, minlength=n)
+    infinite_count = np.bincount(eq, weights=infinite.astype(float), minlength=n)
+    others_infinite = infinite_count[eq] - infinite > 0
+    return np.where(others_infinite, infinity, finite_sum[eq] - own)
 
 
 def disclosed(values: pd.Series, hidden: pd.Series, groups: pd.DataFrame) -> set[int]:

@@ -117,13 +117,42 @@ def protect(values: pd.Series, primary: pd.Series, groups: pd.DataFrame, max_rou
             # The figure is pinned through a chain of totals whose own groups
             # have nothing left to hide: hide the smallest figure still shown
             # in any group that hides something.
-            touched = frame[frame["group"].isin(frame[frame["hidden"]]["group"])]
-            spare = touched[~touched["hidden"] & (touched["value"] > 0)].sort_values("value", kind="stable")
-            if spare.empty:
-                raise RuntimeError("disclosure control could not protect the table")
-            picked = spare["cell"].iloc[:1].to_numpy()
+            picked = _spare_cells(frame, given_away)
         suppressed.loc[picked] = True
     raise RuntimeError("disclosure control did not settle")
+
+
+def _spare_cells(frame: pd.DataFrame, given_away: set[int]) -> np.ndarray:
+    """For each cluster of groups linked by hidden cells that holds a figure
+    given away, the smallest figure still shown in it."""
+    component = _group_components(frame)
+    frame = frame.assign(component=frame["group"].map(component))
+    wanted = set(frame[frame["cell"].isin(given_away)]["component"])
+    spare = frame[frame["component"].isin(wanted) & ~frame["hidden"] & (frame["value"] > 0)]
+    spare = spare.sort_values(["component", "value"], kind="stable").drop_duplicates("component")
+    if len(spare) < len(wanted):
+        raise RuntimeError("disclosure control could not protect the table")
+    return spare["cell"].to_numpy()
+
+
+def _group_components(frame: pd.DataFrame) -> dict[object, object]:
+    """Union-find over groups that share a hidden cell."""
+    parent: dict[object, object] = {g: g for g in frame["group"].unique()}
+
+    def find(g: object) -> object:
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
+
+    hidden = frame[frame["hidden"]]
+    first_group: dict[int, object] = {}
+    for cell, group in zip(hidden["cell"].tolist(), hidden["group"].tolist(), strict=True):
+        if cell in first_group:
+            parent[find(group)] = find(first_group[cell])
+        else:
+            first_group[cell] = group
+    return {g: find(g) for g in parent}
 
 
 def _membership(frame: pd.DataFrame, keys: Sequence[str], is_total: pd.Series, prefix: str) -> pd.DataFrame:
@@ -245,19 +274,26 @@ def _vfm_groups(
     quarters = performance[
         performance["scope"].eq("service") & performance["breakdown"].eq("") & performance["unit"].eq("count")
     ]
+
+    def keys(frame: pd.DataFrame) -> pd.Series:
+        parts = frame[["viewer", "contract_id", "financial_year"]]
+        parts = parts.assign(contract_id=pd.to_numeric(parts["contract_id"]).astype("Int64")).astype(str)
+        return parts.agg("|".join, axis=1) if len(parts) else pd.Series(dtype=str)
+
+    vfm_keys = keys(value_for_money)
     for measure, codes in VFM_PARTS.items():
         members = quarters[quarters["kpi_code"].isin(codes)]
-        key = value_for_money[["viewer", "contract_id", "financial_year"]].astype(str).agg("|".join, axis=1)
-        member_key = members[["viewer", "contract_id", "financial_year"]]
-        member_key = member_key.assign(contract_id=member_key["contract_id"].astype("Int64")).astype(str)
-        member_key = member_key.agg("|".join, axis=1) if len(members) else pd.Series(dtype=str)
         totals = pd.DataFrame(
-            {"group": "v" + measure + key, "cell": vfm_cells[measure].to_numpy(), "is_total": True}
+            {"group": "v" + measure + vfm_keys, "cell": vfm_cells[measure].to_numpy(), "is_total": True}
         )
-        parts = pd.DataFrame({"group": "v" + measure + member_key, "cell": members.index, "is_total": False})
+        parts = pd.DataFrame(
+            {"group": "v" + measure + keys(members), "cell": members.index, "is_total": False}
+        )
         combined = pd.concat([totals, parts])
-        sizes = combined.groupby("group")["cell"].transform("size")
-        groups.append(combined[sizes >= 2])
+        # A year with no quarters, or quarters with no year shown, constrain nothing.
+        per_group = combined.groupby("group")["is_total"].agg(["sum", "size"])
+        complete = per_group.index[(per_group["sum"] == 1) & (per_group["size"] >= 2)]
+        groups.append(combined[combined["group"].isin(complete)])
     return groups
 
 
