@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 
 from etl.schema import WAREHOUSE_SCHEMA, metadata
@@ -46,10 +46,25 @@ def warehouse_engine(url: str) -> Engine:
     )
 
 
-def create_warehouse(engine: Engine) -> None:
-    """Create the schema and any missing table (the warehouse is rebuilt by
-    the ETL, so it needs no migrations: `flask etl run --full` after a change)."""
+def create_warehouse(engine: Engine) -> bool:
+    """Create the schema and the tables. The warehouse needs no migrations:
+    a table whose columns differ from `etl.schema` (an older release) is
+    dropped and created again, and the caller rebuilds everything. Returns
+    whether any table was new or replaced."""
+    schema = WAREHOUSE_SCHEMA if is_postgresql(engine) else None
     with engine.begin() as connection:
-        if is_postgresql(engine):
-            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{WAREHOUSE_SCHEMA}"'))
+        if schema:
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        inspector = inspect(connection)
+        existing = set(inspector.get_table_names(schema=schema))
+        stale = [
+            table
+            for table in metadata.sorted_tables
+            if table.name in existing
+            and {c["name"] for c in inspector.get_columns(table.name, schema=schema)}
+            != set(table.columns.keys())
+        ]
+        for table in stale:
+            table.drop(connection)
         metadata.create_all(connection)
+    return bool(stale) or any(table.name not in existing for table in metadata.sorted_tables)

@@ -43,7 +43,7 @@ from etl.schema import (
 from etl.transform import contracts as contract_transforms
 from etl.transform.marts import Facts, build_marts
 from etl.transform.outcomes import outcome_facts
-from etl.transform.performance import kpi_results
+from etl.transform.performance import kpi_results, with_outcome_parts
 from etl.transform.periods import dim_period as build_dim_period
 from monitor.contracts.models import Contract, contract_partners
 from monitor.contracts.renewal import Leads
@@ -142,8 +142,8 @@ def run_etl(
     clock = time.perf_counter()
     warehouse = warehouse_engine(warehouse_url)
     try:
-        create_warehouse(warehouse)
-        last = last_success(warehouse)
+        rebuilt = create_warehouse(warehouse)
+        last = None if rebuilt else last_success(warehouse)
         with _reading(app_engine) as app:
             fingerprint = reference_fingerprint(app)
             if last is None or last.as_at != today or last.reference_hash != fingerprint:
@@ -286,6 +286,7 @@ def transform(
 
     say(STEPS[3])
     outcomes = outcome_facts(source.outcome_scores, settings.improvement)
+    results = with_outcome_parts(results, outcomes, source.kpis)
 
     say(STEPS[4])
     snapshots = contract_transforms.snapshots(source.contracts, versions, source.amendments, today)

@@ -188,12 +188,16 @@ def display_column(values: pd.Series, units: pd.Series | str, hidden: pd.Series)
 
 
 def _percentage_disclosive(frame: pd.DataFrame, threshold: int) -> np.ndarray:
+    """A percentage is hidden when a part, or what the part leaves out, is a
+    small count; and when its parts are unknown, since nothing shows it safe."""
     numerator = frame["numerator"].to_numpy(dtype=float)
     denominator = frame["denominator"].to_numpy(dtype=float)
+    figure = frame["actual"].notna().to_numpy()
     return (
         is_small(numerator, threshold)
         | is_small(denominator, threshold)
         | is_small(denominator - numerator, threshold)
+        | (figure & (np.isnan(numerator) | np.isnan(denominator)))
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from monitor.kpis.library import DERIVED_FROM_OUTCOMES
 from monitor.kpis.models import Direction, Rollup, TargetBasis
 from monitor.kpis.rag import ProcurementRating, Rag
 
@@ -98,3 +99,24 @@ def procurement_ratings(results: pd.DataFrame) -> pd.Series:
         ~(ordered["rag"].eq(Rag.RED.value) & previous.eq(Rag.RED.value)), ProcurementRating.INADEQUATE.value
     )
     return rating.reindex(results.index)
+
+
+def with_outcome_parts(results: pd.DataFrame, outcomes: pd.DataFrame, kpis: pd.DataFrame) -> pd.DataFrame:
+    """The app works out SDQ and WEMWBS improvement percentages from paired
+    scores and keeps no parts; take them from the outcome facts (improved
+    cases of paired cases, all informants), so disclosure control can judge
+    the percentage like any other."""
+    if outcomes.empty or results.empty:
+        return results
+    codes = kpis.set_index("kpi_id")["code"]
+    measure = results["kpi_id"].map(codes).map(DERIVED_FROM_OUTCOMES)
+    parts = outcomes.groupby(["contract_id", "period_key", "measure"])[
+        ["improved_cases", "paired_cases"]
+    ].sum()
+    keys = pd.MultiIndex.from_arrays([results["contract_id"], results["period_key"], measure])
+    found = parts.reindex(keys)
+    derived = measure.notna().to_numpy() & results["numerator"].isna().to_numpy()
+    results = results.copy()
+    results.loc[derived, "numerator"] = found["improved_cases"].to_numpy(dtype=float)[derived]
+    results.loc[derived, "denominator"] = found["paired_cases"].to_numpy(dtype=float)[derived]
+    return results

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from etl import load
 from etl.app import run_for_app
@@ -208,3 +208,25 @@ def test_the_command_reports_each_run_and_its_checks(
     assert failed.exit_code == 1
     assert "the ETL run failed and changed nothing: OSError: warehouse disk is full" in failed.output
     assert "Traceback" not in failed.output
+
+
+def test_a_warehouse_from_an_older_release_is_rebuilt(warehouse: Warehouse) -> None:
+    with warehouse.engine.begin() as connection:
+        connection.execute(
+            text(
+                "DROP TABLE "
+                + ("warehouse." if warehouse.url.startswith("postgresql") else "")
+                + "mart_renewals"
+            )
+        )
+        connection.execute(
+            text(
+                "CREATE TABLE "
+                + ("warehouse." if warehouse.url.startswith("postgresql") else "")
+                + "mart_renewals (viewer VARCHAR(40), old_column INTEGER)"
+            )
+        )
+    with warehouse.app.app_context():
+        result = run_for_app()
+    assert result.mode == "full"
+    assert warehouse.rows("SELECT count(*) AS n FROM mart_renewals")[0]["n"] > 0

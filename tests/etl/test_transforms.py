@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from etl.transform.contracts import contract_viewers, dim_contract, renewals, snapshots, version_in_force
 from etl.transform.outcomes import outcome_facts
-from etl.transform.performance import kpi_results, procurement_ratings
+from etl.transform.performance import kpi_results, procurement_ratings, with_outcome_parts
 from etl.transform.periods import dim_period
 from monitor.contracts.renewal import Ending, Leads, Terms, derive_status, extend_end, term_end
 
@@ -274,3 +274,28 @@ def test_snapshot_statuses_follow_the_registers_rules(
             served if served and served.effective_date <= month else None,
         )
         assert row.status == derive_status(terms, month).value, month
+
+
+def test_improvement_percentages_take_their_parts_from_the_outcome_facts() -> None:
+    kpis = pd.DataFrame({"kpi_id": [5], "code": ["SDQ-IMPROVED"]})
+    results = pd.DataFrame(
+        {
+            "contract_id": [7],
+            "kpi_id": [5],
+            "period_key": ["2013-14-Q4"],
+            "numerator": [np.nan],
+            "denominator": [np.nan],
+        }
+    )
+    outcomes = pd.DataFrame(
+        {
+            "contract_id": [7, 7],
+            "period_key": ["2013-14-Q4"] * 2,
+            "measure": ["SDQ", "SDQ"],
+            "informant": ["parent", "teacher"],
+            "paired_cases": [10, 4],
+            "improved_cases": [6, 1],
+        }
+    )
+    filled = with_outcome_parts(results, outcomes, kpis)
+    assert (filled.loc[0, "numerator"], filled.loc[0, "denominator"]) == (7.0, 14.0)
