@@ -238,7 +238,6 @@ VIEWER_FILTER_ID = "NATIVE_FILTER-viewing-as"
 
 def _metadata(dashboard: Dashboard) -> dict[str, Any]:
     return {
-        "color_scheme": "supersetColors",
         "label_colors": dict(dashboard.label_colors),
         "shared_label_colors": [],
         "map_label_colors": {},
@@ -277,6 +276,9 @@ def _metadata(dashboard: Dashboard) -> dict[str, Any]:
                 },
                 "defaultDataMask": {"extraFormData": {}, "filterState": {}, "ownState": {}},
                 "cascadeParentIds": [],
+                # Charts wait for the first viewer to be chosen, instead of
+                # loading every viewer's rows first.
+                "requiredFirst": True,
                 "scope": {"rootPath": ["ROOT_ID"], "excluded": []},
             }
         ],

@@ -8,8 +8,10 @@ has not changed in the declarations or the warehouse address.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from monitor.superset.bundle import build_bundle, superset_database
 from monitor.superset.client import SupersetClient, SupersetError
@@ -75,21 +77,30 @@ def provision(
 
 def _embed(client: SupersetClient, dashboard: Dashboard, allowed_domains: list[str]) -> ProvisionedDashboard:
     found = client.dashboard(dashboard.slug)
-    stored = {c["slice_name"]: c for c in client.dashboard_charts(found["id"])}
+    ids = chart_ids(found)
     charts = []
     for chart in dashboard.charts:
-        if chart.title not in stored:
+        if chart.uuid not in ids:
             raise SupersetError(
                 f"dashboard {dashboard.slug} was imported without its chart {chart.title!r}; "
                 "check that its dataset and every column it names exist in the warehouse"
             )
-        charts.append(
-            ProvisionedChart(chart.key, chart.title, int(stored[chart.title]["id"]), chart.viz_type)
-        )
+        charts.append(ProvisionedChart(chart.key, chart.title, ids[chart.uuid], chart.viz_type))
     embedded_uuid = client.ensure_embedded(int(found["id"]), allowed_domains)
     return ProvisionedDashboard(
         dashboard.slug, dashboard.title, int(found["id"]), embedded_uuid, tuple(charts)
     )
+
+
+def chart_ids(dashboard: dict[str, Any]) -> dict[str, int]:
+    """Chart uuid -> Superset chart id, from a dashboard's layout (the import
+    writes each chart's new id beside its uuid there)."""
+    position = json.loads(dashboard.get("position_json") or "{}")
+    return {
+        node["meta"]["uuid"]: int(node["meta"]["chartId"])
+        for node in position.values()
+        if isinstance(node, dict) and node.get("type") == "CHART" and "uuid" in node.get("meta", {})
+    }
 
 
 def _safe(uri: str) -> str:

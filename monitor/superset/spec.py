@@ -129,7 +129,6 @@ class ChartQuery:
             "extras": {"having": "", "where": ""},
             "applied_time_extras": {},
             "columns": [dict(c) if not isinstance(c, str) else c for c in self.columns],
-            "metrics": list(self.metrics),
             "orderby": [[name, ascending] for name, ascending in self.orderby],
             "annotation_layers": [],
             "row_limit": self.row_limit,
@@ -139,6 +138,10 @@ class ChartQuery:
             "custom_params": {},
             "custom_form_data": {},
         }
+        if self.metrics:
+            # No metrics at all (not an empty list) asks for rows as they are;
+            # an empty list would make Superset GROUP BY every column.
+            query["metrics"] = list(self.metrics)
         query.update(self.extra)
         return query
 
