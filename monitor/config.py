@@ -183,6 +183,7 @@ def load_config(instance_path: Path, env_name: str | None = None) -> BaseConfig:
     config.SERVICE_URL = os.environ.get("SERVICE_URL", config.SERVICE_URL).rstrip("/")
     config.OUTBOX_DIR = os.environ.get("OUTBOX_DIR", "") or str(instance_path / "outbox")
     config.DEMO_BANNER = os.environ.get("MONITOR_DEMO", "") == "1" or config.DEMO_BANNER
+    config.DISCLOSURE_THRESHOLD = _int("DISCLOSURE_THRESHOLD", config.DISCLOSURE_THRESHOLD)
     config.WAREHOUSE_URL = os.environ.get("WAREHOUSE_URL", config.WAREHOUSE_URL)
     config.ETL_ON_CHANGE = os.environ.get("ETL_ON_CHANGE", "1" if config.ETL_ON_CHANGE else "0") != "0"
     config.SUPERSET_URL = os.environ.get("SUPERSET_URL", config.SUPERSET_URL).rstrip("/")
