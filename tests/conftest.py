@@ -243,3 +243,31 @@ def shared_warehouse(database_url: str) -> Iterator[Warehouse]:
         built = build_warehouse(app)
         yield built
         built.engine.dispose()
+
+
+# One Playwright for the whole session: its sync API refuses a second
+# instance in the same thread, and the e2e, dashboard and Superset tests
+# all drive the same Debian chromium.
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as instance:
+        yield instance
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Any) -> Iterator[Any]:
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.is_file():
+        # Fail, never skip: CI installs Debian's chromium package, and a silently
+        # skipped browser suite would hide every end-to-end regression.
+        pytest.fail(
+            f"Chromium was not found at {CHROMIUM}. Install it with `apt-get install chromium` "
+            "(or set E2E_CHROMIUM to its path). Do not run `playwright install`.",
+            pytrace=False,
+        )
+    instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield instance
+    instance.close()

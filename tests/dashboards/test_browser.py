@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from werkzeug.serving import make_server
 
 from monitor.dashboards.catalogue import Dashboard
@@ -24,7 +24,7 @@ from monitor.dashboards.rls import Viewer
 from monitor.dashboards.tokens import ISSUER_KEY, DashboardsUnavailable, Grant
 from monitor.db import db
 from tests.conftest import DEMO_USERS
-from tests.e2e.conftest import AXE_SCRIPT, CHROMIUM, CHROMIUM_ARGS, _QuietHandler
+from tests.e2e.conftest import AXE_SCRIPT, _QuietHandler
 
 pytestmark = pytest.mark.e2e
 
@@ -66,16 +66,6 @@ def base_url(demo: Flask) -> Iterator[str]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"Chromium was not found at {CHROMIUM}: `apt-get install chromium`", pytrace=False)
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

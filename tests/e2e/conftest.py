@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, Playwright, Response, sync_playwright
+from playwright.sync_api import Browser, Page, Response
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from monitor.db import db
@@ -64,27 +64,6 @@ def static_assets() -> None:
             "Run `bash frontend/build.sh` from the repository root first.",
             pytrace=False,
         )
-
-
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as instance:
-        yield instance
-
-
-@pytest.fixture(scope="session")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        # Fail, never skip: CI installs Debian's chromium package, and a silently
-        # skipped browser suite would hide every end-to-end regression.
-        pytest.fail(
-            f"Chromium was not found at {CHROMIUM}. Install it with `apt-get install chromium` "
-            "(or set E2E_CHROMIUM to its path). Do not run `playwright install`.",
-            pytrace=False,
-        )
-    instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-    yield instance
-    instance.close()
 
 
 class _QuietHandler(WSGIRequestHandler):

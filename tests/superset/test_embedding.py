@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import ConsoleMessage, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, expect
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
@@ -38,7 +38,7 @@ from monitor.auth.models import User
 from monitor.db import db
 from monitor.superset.client import SupersetError
 from tests.conftest import DEMO_USERS
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, STATIC_FILES, _QuietHandler
+from tests.e2e.conftest import STATIC_FILES, _QuietHandler
 from tests.superset.conftest import ChartInfo, DashboardInfo, ProvisionedSuperset
 
 VIEWER_ROLES = ["lbbd", "ccg", "halton", "westminster", "bd_board", "halton_board"]
@@ -293,10 +293,8 @@ def app_server(provisioned_superset: ProvisionedSuperset) -> Iterator[str]:
 
 @pytest.mark.e2e
 def test_dashboard_page_shows_the_embedded_dashboard(
-    provisioned_superset: ProvisionedSuperset, app_server: str, artifacts: Path
+    provisioned_superset: ProvisionedSuperset, app_server: str, artifacts: Path, browser: Browser
 ) -> None:
-    if not CHROMIUM.is_file():
-        pytest.fail(f"Chromium was not found at {CHROMIUM}: `apt-get install chromium`", pytrace=False)
     superset = provisioned_superset
     dashboard = superset.dashboards["board-performance"]
     problems: list[str] = []
@@ -306,39 +304,35 @@ def test_dashboard_page_shows_the_embedded_dashboard(
         if message.type == "error" and message.location.get("url", "").startswith(app_server):
             problems.append(message.text)
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(base_url=app_server, viewport={"width": 1280, "height": 900})
-            context.set_default_timeout(30_000)
-            page = context.new_page()
-            page.on("console", on_console)
-            page.on("pageerror", lambda error: problems.append(str(error)))
-            page.goto("/sign-in")
-            page.get_by_label("Email address").fill(DEMO_USERS["bd_board"])
-            page.get_by_label("Password", exact=True).fill("demo-password-2013")
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url("**/contracts")
-            page.get_by_role("link", name="Dashboards").click()
-            page.get_by_role("link", name="Board performance overview").click()
-            expect(page.get_by_role("heading", level=1)).to_have_text("Board performance overview")
-            expect(page.locator("#figures-note")).to_contain_text("are suppressed")
-            title = "Board performance overview dashboard for Barking and Dagenham Health and Wellbeing Board"
-            frame = page.locator(f'iframe[title="{title}"]')
-            expect(frame).to_be_visible()
-            assert frame.get_attribute("src").startswith(
-                f"{superset.base_url}/embedded/{dashboard.embedded_uuid}"
-            )
-            inside = page.frame_locator(f'iframe[title="{title}"]')
-            # Superset's first page load compiles and fetches its bundles: allow it time.
-            for chart in dashboard.charts:
-                expect(inside.get_by_text(chart.title, exact=True).first).to_be_visible(timeout=60_000)
-            # Let the charts draw before the picture is taken.
-            page.wait_for_timeout(3000)
-            page.screenshot(
-                path=str(artifacts / f"dashboard-embedded-{superset.backend}.png"), full_page=True
-            )
-            assert not page.locator("#dashboard-error").is_visible()
-        finally:
-            browser.close()
+    context = browser.new_context(base_url=app_server, viewport={"width": 1280, "height": 900})
+    try:
+        context.set_default_timeout(30_000)
+        page = context.new_page()
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.goto("/sign-in")
+        page.get_by_label("Email address").fill(DEMO_USERS["bd_board"])
+        page.get_by_label("Password", exact=True).fill("demo-password-2013")
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url("**/contracts")
+        page.get_by_role("link", name="Dashboards").click()
+        page.get_by_role("link", name="Board performance overview").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Board performance overview")
+        expect(page.locator("#figures-note")).to_contain_text("are suppressed")
+        title = "Board performance overview dashboard for Barking and Dagenham Health and Wellbeing Board"
+        frame = page.locator(f'iframe[title="{title}"]')
+        expect(frame).to_be_visible()
+        assert frame.get_attribute("src").startswith(
+            f"{superset.base_url}/embedded/{dashboard.embedded_uuid}"
+        )
+        inside = page.frame_locator(f'iframe[title="{title}"]')
+        # Superset's first page load compiles and fetches its bundles: allow it time.
+        for chart in dashboard.charts:
+            expect(inside.get_by_text(chart.title, exact=True).first).to_be_visible(timeout=60_000)
+        # Let the charts draw before the picture is taken.
+        page.wait_for_timeout(3000)
+        page.screenshot(path=str(artifacts / f"dashboard-embedded-{superset.backend}.png"), full_page=True)
+        assert not page.locator("#dashboard-error").is_visible()
+    finally:
+        context.close()
     assert not problems, problems
