@@ -130,7 +130,8 @@ def databases(count: int) -> Iterator[list[str]]:
         with server.connect() as connection:
             for name in names:
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield [str(make_url(POSTGRES_SERVER).set(database=name)) for name in names]
+        server_url = make_url(POSTGRES_SERVER)
+        yield [server_url.set(database=name).render_as_string(hide_password=False) for name in names]
     finally:
         with server.connect() as connection:
             for name in names:
@@ -140,7 +141,6 @@ def databases(count: int) -> Iterator[list[str]]:
 
 def build_register(label: str, url: str, shape: Shape) -> Register:
     """Migrate with Alembic, load the KPI library through the app, then COPY the register in."""
-    url = make_url(url).render_as_string(hide_password=False)
     app = _app(url)
     with app.app_context():
         command.upgrade(alembic_config(), "head")
