@@ -9,7 +9,6 @@ Superset in tests/superset/test_embedding.py.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,14 +16,13 @@ from typing import Any
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
-from werkzeug.serving import make_server
 
 from monitor.dashboards.catalogue import Dashboard
 from monitor.dashboards.rls import Viewer
 from monitor.dashboards.tokens import ISSUER_KEY, DashboardsUnavailable, Grant
 from monitor.db import db
 from tests.conftest import DEMO_USERS
-from tests.e2e.conftest import AXE_SCRIPT, _QuietHandler
+from tests.e2e.conftest import AXE_SCRIPT, serve
 
 pytestmark = pytest.mark.e2e
 
@@ -57,15 +55,8 @@ def base_url(demo: Flask) -> Iterator[str]:
     demo.config.update(WTF_CSRF_ENABLED=True, SUPERSET_PUBLIC_URL="http://127.0.0.1:9")
     demo.extensions[ISSUER_KEY] = NotProvisioned()
     db.session.remove()  # requests run in server threads with their own sessions
-    server = make_server("127.0.0.1", 0, demo, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="dashboards-browser", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+    with serve(demo, "dashboards-browser") as url:
+        yield url
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -99,19 +100,26 @@ class _Server:
     current: _CurrentApp
 
 
-@pytest.fixture(scope="session")
-def _server(database_url: str) -> Iterator[_Server]:
-    """One HTTP server on a free localhost port for each database."""
-    current = _CurrentApp()
-    server = make_server("127.0.0.1", 0, current, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
+@contextmanager
+def serve(app: Any, name: str) -> Iterator[str]:
+    """Serve a WSGI app on a free localhost port in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     try:
-        yield _Server(f"http://127.0.0.1:{server.server_port}", current)
+        yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def _server(database_url: str) -> Iterator[_Server]:
+    """One HTTP server on a free localhost port for each database."""
+    current = _CurrentApp()
+    with serve(current, "e2e-server") as base_url:
+        yield _Server(base_url, current)
 
 
 @pytest.fixture

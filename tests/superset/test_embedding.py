@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,14 +30,13 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, ConsoleMessage, expect
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from etl.schema import MARTS
 from monitor.auth.models import User
 from monitor.db import db
 from monitor.superset.client import SupersetError
 from tests.conftest import DEMO_USERS
-from tests.e2e.conftest import STATIC_FILES, _QuietHandler
+from tests.e2e.conftest import STATIC_FILES, serve
 from tests.superset.conftest import ChartInfo, DashboardInfo, ProvisionedSuperset
 
 VIEWER_ROLES = ["lbbd", "ccg", "halton", "westminster", "bd_board", "halton_board"]
@@ -279,15 +277,10 @@ def app_server(provisioned_superset: ProvisionedSuperset) -> Iterator[str]:
         )
     app = provisioned_superset.app
     app.config["WTF_CSRF_ENABLED"] = True
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="embedding-server", daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with serve(app, "embedding-server") as url:
+            yield url
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
         app.config["WTF_CSRF_ENABLED"] = False
 
 
