@@ -292,7 +292,8 @@ def transform(
     snapshots = contract_transforms.snapshots(source.contracts, versions, source.amendments, today)
 
     say(STEPS[5])
-    current = versions[versions["is_current"]]
+    # astype: an empty object column would select columns, not rows.
+    current = versions[versions["is_current"].astype(bool)]
     facts = Facts(
         contracts=current,
         viewers=viewers,

@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import select, text
 
 from etl import load
-from etl.app import run_for_app
+from etl.app import run_for_app, warehouse_url
 from etl.run import EtlFailed
 from etl.schema import MARTS, metadata
 from monitor.audit import Actor, acting_as
@@ -20,6 +20,7 @@ from monitor.auth.models import Role, User
 from monitor.contracts.models import Contract, FundingLine
 from monitor.db import db
 from monitor.demo import load_demo
+from monitor.kpis.library import load_library
 from monitor.kpis.models import Return, ReturnState
 from monitor.kpis.returns import accept_return
 from tests.conftest import WAREHOUSE_AS_AT, Warehouse, _fresh_app, build_warehouse
@@ -230,3 +231,18 @@ def test_a_warehouse_from_an_older_release_is_rebuilt(warehouse: Warehouse) -> N
         result = run_for_app()
     assert result.mode == "full"
     assert warehouse.rows("SELECT count(*) AS n FROM mart_renewals")[0]["n"] > 0
+
+
+def test_a_register_with_no_contracts_yet_gives_an_empty_warehouse(warehouse_app: Flask) -> None:
+    # A new installation: the KPI library is loaded, nothing else.
+    with acting_as(Actor(None, "test")), db.transaction() as session:
+        assert load_library(session) > 0
+    db.session.remove()
+    with warehouse_app.app_context():
+        result = run_for_app(full=True)
+    warehouse = Warehouse(warehouse_app, warehouse_url(warehouse_app))
+    assert result.checks and all(check.passed for check in result.checks)
+    assert warehouse.rows("SELECT count(*) AS n FROM dim_kpi")[0]["n"] > 0
+    for table in ("fact_kpi_result", "fact_funding", *(mart.name for mart in MARTS)):
+        assert warehouse.rows(f"SELECT count(*) AS n FROM {table}")[0]["n"] == 0, table  # noqa: S608
+    warehouse.engine.dispose()
