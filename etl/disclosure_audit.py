@@ -15,6 +15,8 @@ from collections import defaultdict
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 TOLERANCE = 1e-9
 
@@ -44,25 +46,28 @@ def equations(
 
 def _components(system: list[tuple[dict[int, float], float]]) -> list[list[int]]:
     """Indexes of equations that share hidden figures, grouped."""
-    parent = list(range(len(system)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    first_seen: dict[int, int] = {}
-    for index, (coefficients, _) in enumerate(system):
-        for cell in coefficients:
-            if cell in first_seen:
-                parent[find(index)] = find(first_seen[cell])
-            else:
-                first_seen[cell] = index
+    equation = np.array(
+        [i for i, (coefficients, _) in enumerate(system) for _ in coefficients], dtype=np.int64
+    )
+    cell = np.array([c for coefficients, _ in system for c in coefficients], dtype=np.int64)
+    labels = linked(equation, cell, len(system))
     members: dict[int, list[int]] = defaultdict(list)
-    for index in range(len(system)):
-        members[find(index)].append(index)
+    for index, label in enumerate(labels.tolist()):
+        members[label].append(index)
     return list(members.values())
+
+
+def linked(rows: np.ndarray, cells: np.ndarray, n_rows: int) -> np.ndarray:
+    """Label each of `n_rows` rows (equations, groups) by the cluster of rows
+    it shares a cell with, directly or through others."""
+    _, cell_index = np.unique(cells, return_inverse=True)
+    n_cells = int(cell_index.max()) + 1 if len(cell_index) else 0
+    # Rows and cells as one bipartite graph: rows first, then cells.
+    graph = sparse.coo_matrix(
+        (np.ones(len(rows)), (rows, n_rows + cell_index)), shape=(n_rows + n_cells, n_rows + n_cells)
+    )
+    _, labels = connected_components(graph, directed=False)
+    return labels[:n_rows]
 
 
 def linear_disclosures(system: list[tuple[dict[int, float], float]]) -> set[int]:
@@ -136,9 +141,23 @@ def _others(terms: np.ndarray, eq: np.ndarray, n: int, infinity: float) -> np.nd
     return np.where(others_infinite, infinity, finite_sum[eq] - own)
 
 
-def disclosed(values: pd.Series, hidden: pd.Series, groups: pd.DataFrame) -> set[int]:
-    """Hidden cells that the groups' totals give away."""
+def disclosed(
+    values: pd.Series, hidden: pd.Series, groups: pd.DataFrame, changed: set[int] | None = None
+) -> set[int]:
+    """Hidden cells that the groups' totals give away.
+
+    With `changed` (the cells hidden since the last audit), only clusters of
+    totals linked by hidden cells that hold one of them are audited: any
+    other cluster is exactly as it was, and so is its answer."""
     has_hidden = hidden.reindex(groups["cell"]).fillna(False).to_numpy(dtype=bool)
-    groups = groups[groups["group"].isin(set(groups["group"].to_numpy()[has_hidden]))]
+    entries = groups[has_hidden]
+    if entries.empty:
+        return set()
+    group_codes, group_index = np.unique(entries["group"].to_numpy(), return_inverse=True)
+    if changed is not None:
+        cluster = linked(group_index, entries["cell"].to_numpy(dtype=np.int64), len(group_codes))
+        touched = np.unique(cluster[group_index[entries["cell"].isin(changed).to_numpy()]])
+        group_codes = group_codes[np.isin(cluster, touched)]
+    groups = groups[groups["group"].isin(group_codes)]
     system = equations(values, hidden, groups)
     return linear_disclosures(system) | bound_disclosures(system)

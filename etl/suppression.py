@@ -53,7 +53,7 @@ def is_small(values: pd.Series | np.ndarray, threshold: int) -> np.ndarray:
         return (array >= 1) & (array <= threshold)
 
 
-def protect(values: pd.Series, primary: pd.Series, groups: pd.DataFrame, max_rounds: int = 100) -> pd.Series:
+def protect(values: pd.Series, primary: pd.Series, groups: pd.DataFrame, max_rounds: int = 1000) -> pd.Series:
     """Add secondary suppression until no group gives a hidden figure away.
 
     `values` and `primary` are indexed by cell id. `groups` has one row per
@@ -62,11 +62,16 @@ def protect(values: pd.Series, primary: pd.Series, groups: pd.DataFrame, max_rou
     cells. In each round every group with exactly one hidden cell hides its
     smallest positive visible member (or its total), and every group whose
     hidden members are all ones hides its total; rounds repeat because a cell
-    hidden for one group can leave another with a single unknown.
+    hidden for one group can leave another with a single unknown. When these
+    rules hold, the audit looks for figures pinned by several totals at once,
+    and each one found takes the nearest figure still shown with it. Every
+    round hides at least one more figure, so the rounds end.
     """
     suppressed = primary.astype(bool).copy()
     if groups.empty:
         return suppressed
+    # Groups as integer codes: every round groups and sorts by them.
+    groups = groups.assign(group=pd.factorize(groups["group"])[0])
     frame = pd.DataFrame(
         {
             "group": groups["group"].to_numpy(),
@@ -75,84 +80,110 @@ def protect(values: pd.Series, primary: pd.Series, groups: pd.DataFrame, max_rou
             "is_total": groups["is_total"].to_numpy(dtype=bool),
         }
     )
+    links = _Links(frame)
+    audited: pd.Series | None = None
+    # Only groups holding a figure hidden in the last round can break a rule.
+    touched: np.ndarray | None = None
     for _ in range(max_rounds):
-        frame["hidden"] = suppressed.reindex(frame["cell"]).to_numpy(dtype=bool)
-        hidden_member = frame["hidden"] & ~frame["is_total"]
-        stats = (
-            frame.assign(
-                hidden_member=hidden_member,
-                hidden_value=frame["value"].where(hidden_member, 0.0),
-                visible_total=frame["is_total"] & ~frame["hidden"],
-            )
-            .groupby("group", sort=False)
-            .agg(
-                hidden=("hidden", "sum"),
-                hidden_members=("hidden_member", "sum"),
-                hidden_value=("hidden_value", "sum"),
-                total_visible=("visible_total", "any"),
-            )
-        )
-        lone = stats.index[stats["hidden"] == 1]
-        all_ones = stats.index[
-            stats["total_visible"]
-            & (stats["hidden_members"] >= 2)
-            & (stats["hidden_value"] <= stats["hidden_members"])
-        ]
-        if len(lone) == 0 and len(all_ones) == 0:
-            # The simple rules hold; the audit looks for what they miss
-            # (figures pinned by several totals at once).
-            given_away = disclosed(values, suppressed, groups)
+        rows = frame if touched is None else links.members(touched)
+        rows = rows.assign(hidden=suppressed.reindex(rows["cell"]).to_numpy(dtype=bool))
+        picked = _simple_rules(rows)
+        if len(picked) == 0:
+            # Only clusters holding a figure hidden since the last audit can
+            # have changed their answer.
+            changed = None if audited is None else set(suppressed.index[suppressed & ~audited])
+            audited = suppressed.copy()
+            given_away = disclosed(values, suppressed, groups, changed)
             if not given_away:
                 return suppressed
-            lone = pd.Index(frame[frame["cell"].isin(given_away)]["group"].unique())
-        chosen: list[pd.Series] = []
-        if len(lone):
-            candidates = frame[frame["group"].isin(lone) & ~frame["hidden"] & (frame["value"] > 0)]
-            candidates = candidates.sort_values(["group", "is_total", "value"], kind="stable")
-            chosen.append(candidates.drop_duplicates("group")["cell"])
-        if len(all_ones):
-            chosen.append(frame[frame["group"].isin(all_ones) & frame["is_total"]]["cell"])
-        picked = pd.concat(chosen).unique()
-        if len(picked) == 0:
-            # The figure is pinned through a chain of totals whose own groups
-            # have nothing left to hide: hide the smallest figure still shown
-            # in any group that hides something.
-            picked = _spare_cells(frame, given_away)
+            picked = _nearest_shown(links, suppressed, given_away)
         suppressed.loc[picked] = True
+        touched = links.groups_of(picked)
     raise RuntimeError("disclosure control did not settle")
 
 
-def _spare_cells(frame: pd.DataFrame, given_away: set[int]) -> np.ndarray:
-    """For each cluster of groups linked by hidden cells that holds a figure
-    given away, the smallest figure still shown in it."""
-    component = _group_components(frame)
-    frame = frame.assign(component=frame["group"].map(component))
-    wanted = set(frame[frame["cell"].isin(given_away)]["component"])
-    spare = frame[frame["component"].isin(wanted) & ~frame["hidden"] & (frame["value"] > 0)]
-    spare = spare.sort_values(["component", "value"], kind="stable").drop_duplicates("component")
-    if len(spare) < len(wanted):
+def _simple_rules(frame: pd.DataFrame) -> np.ndarray:
+    """Cells to hide for groups with a lone hidden cell (its smallest positive
+    visible member, else its total) and groups whose hidden members, all
+    ones, add up to a total that is shown (the total)."""
+    hidden_member = frame["hidden"] & ~frame["is_total"]
+    stats = (
+        frame.assign(
+            hidden_member=hidden_member,
+            hidden_value=frame["value"].where(hidden_member, 0.0),
+            visible_total=frame["is_total"] & ~frame["hidden"],
+        )
+        .groupby("group", sort=False)
+        .agg(
+            hidden=("hidden", "sum"),
+            hidden_members=("hidden_member", "sum"),
+            hidden_value=("hidden_value", "sum"),
+            total_visible=("visible_total", "any"),
+        )
+    )
+    lone = stats.index[stats["hidden"] == 1]
+    all_ones = stats.index[
+        stats["total_visible"]
+        & (stats["hidden_members"] >= 2)
+        & (stats["hidden_value"] <= stats["hidden_members"])
+    ]
+    candidates = frame[frame["group"].isin(lone) & ~frame["hidden"] & (frame["value"] > 0)]
+    candidates = candidates.sort_values(["group", "is_total", "value"], kind="stable")
+    totals = frame[frame["group"].isin(all_ones) & frame["is_total"]]
+    return pd.concat([candidates.drop_duplicates("group")["cell"], totals["cell"]]).unique()
+
+
+class _Links:
+    """The cells of each group and the groups of each cell, sorted for
+    look-ups by binary search rather than scans of every row."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._by_group = frame.set_index("group").sort_index()
+        self._by_cell = frame[["cell", "group"]].set_index("cell").sort_index()
+
+    def members(self, groups: np.ndarray) -> pd.DataFrame:
+        return self._by_group.loc[np.unique(groups)].reset_index()
+
+    def groups_of(self, cells: np.ndarray) -> np.ndarray:
+        cells = np.intersect1d(cells, self._by_cell.index.to_numpy())
+        return self._by_cell.loc[cells, "group"].unique()
+
+    def seeds(self, cells: set[int]) -> pd.DataFrame:
+        """(seed, group) for each group of each of `cells`."""
+        found = self._by_cell.loc[np.intersect1d(np.fromiter(cells, dtype=np.int64), self._by_cell.index)]
+        return found.reset_index().rename(columns={"cell": "seed"})
+
+
+def _nearest_shown(links: _Links, hidden: pd.Series, given_away: set[int], max_steps: int = 50) -> np.ndarray:
+    """For each figure given away, the smallest positive figure still shown
+    in each of the groups nearest to it: its own groups, else the groups of
+    the hidden figures in those, and so on. Hiding them adds an unknown to
+    the equations that pin the figure, or to ones a step away."""
+    reached = links.seeds(given_away)
+    visited = reached
+    picked: list[pd.Series] = []
+    for _ in range(max_steps):
+        if reached.empty:
+            break
+        members = reached.merge(links.members(reached["group"].to_numpy()), on="group")
+        members["hidden"] = hidden.reindex(members["cell"]).to_numpy(dtype=bool)
+        shown = members[~members["hidden"] & (members["value"] > 0)]
+        shown = shown.sort_values(["seed", "group", "is_total", "value"], kind="stable")
+        picked.append(shown.drop_duplicates(["seed", "group"])["cell"])
+        # Seeds still without a figure to hide go a step further.
+        onward = members[members["hidden"] & ~members["seed"].isin(shown["seed"])]
+        if onward.empty:
+            break
+        step = onward[["seed", "cell"]].merge(
+            links.seeds(set(onward["cell"])).rename(columns={"seed": "cell"})
+        )
+        reached = step[["seed", "group"]].drop_duplicates().merge(visited, how="left", indicator=True)
+        reached = reached[reached["_merge"] == "left_only"].drop(columns="_merge")
+        visited = pd.concat([visited, reached])
+    found = pd.concat(picked).unique() if picked else np.array([], dtype=np.int64)
+    if len(found) == 0:
         raise RuntimeError("disclosure control could not protect the table")
-    return spare["cell"].to_numpy()
-
-
-def _group_components(frame: pd.DataFrame) -> dict[object, object]:
-    """Union-find over groups that share a hidden cell."""
-    parent: dict[object, object] = {g: g for g in frame["group"].unique()}
-
-    def find(g: object) -> object:
-        while parent[g] != g:
-            parent[g] = parent[parent[g]]
-            g = parent[g]
-        return g
-
-    hidden = frame[frame["hidden"]]
-    first_group: dict[int, object] = {}
-    for cell, group in zip(hidden["cell"].tolist(), hidden["group"].tolist(), strict=True):
-        if cell in first_group:
-            parent[find(group)] = find(first_group[cell])
-        else:
-            first_group[cell] = group
-    return {g: find(g) for g in parent}
+    return found
 
 
 def _membership(frame: pd.DataFrame, keys: Sequence[str], is_total: pd.Series, prefix: str) -> pd.DataFrame:
