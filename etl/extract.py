@@ -8,13 +8,14 @@ extracts to some contracts (an incremental run); None reads them all.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, fields
 from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import Connection, Select, and_, func, select
 
+from etl.load import chunks
 from monitor.audit import AuditEvent
 from monitor.auth.models import Organisation, Partnership, partnership_members
 from monitor.contracts.models import (
@@ -34,9 +35,6 @@ from monitor.kpis.models import (
     ReturnValue,
     ReturnVersion,
 )
-
-# Bind parameters per IN list: well under SQLite's and PostgreSQL's limits.
-CHUNK = 900
 
 
 @dataclass
@@ -64,11 +62,6 @@ def _frame(connection: Connection, query: Select, columns: list[str]) -> pd.Data
     return pd.DataFrame.from_records(rows, columns=columns)
 
 
-def _chunks(ids: list[int]) -> Iterator[list[int]]:
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
-
-
 def _per_contract(
     connection: Connection,
     query: Select,
@@ -80,7 +73,7 @@ def _per_contract(
         return _frame(connection, query, columns)
     parts = [
         _frame(connection, query.where(contract_column.in_(chunk)), columns)  # type: ignore[attr-defined]
-        for chunk in _chunks(sorted(contracts))
+        for chunk in chunks(sorted(contracts))
     ]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 

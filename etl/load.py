@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Table, delete, text
 
 from etl.schema import WAREHOUSE_SCHEMA
 
+# Bind parameters per IN list: well under SQLite's and PostgreSQL's limits.
 CHUNK = 900
 NULL = r"\N"
 
@@ -24,7 +25,7 @@ def is_postgresql(connection: Connection) -> bool:
     return connection.dialect.name == "postgresql"
 
 
-def _chunks(values: list, size: int = CHUNK) -> Iterator[list]:
+def chunks(values: list, size: int = CHUNK) -> Iterator[list]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
 
@@ -37,7 +38,7 @@ def clear(connection: Connection, table: Table) -> None:
 
 
 def delete_where_in(connection: Connection, table: Table, column: str, values: Collection[object]) -> None:
-    for chunk in _chunks(sorted(values)):
+    for chunk in chunks(sorted(values)):
         connection.execute(delete(table).where(table.c[column].in_(chunk)))
 
 
@@ -58,7 +59,7 @@ def insert(connection: Connection, table: Table, frame: pd.DataFrame) -> int:
         _copy(connection, table, frame)
     else:
         records = frame.astype(object).where(frame.notna(), None).to_dict("records")
-        for chunk in _chunks(records, 5000):
+        for chunk in chunks(records, 5000):
             connection.execute(table.insert(), chunk)
     return len(frame)
 

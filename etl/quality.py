@@ -3,13 +3,15 @@ check fails the run, so the previous warehouse stays as it was."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Column, Connection, func, select
+from sqlalchemy import Column, ColumnElement, Connection, Select, Table, func, select
 
 from etl.extract import accepted_versions
+from etl.load import chunks
 from etl.schema import (
     bridge_contract_viewer,
     dim_contract,
@@ -37,13 +39,22 @@ class Check:
         return asdict(self)
 
 
-def _orphans(warehouse: Connection, child: Column[Any], parent: Column[Any]) -> int:
+def _count(connection: Connection, query: Select, column: Any, only: Collection[Any] | None) -> int:
+    """`query`'s count, of the rows whose `column` is in `only` when given."""
+    if only is None:
+        return int(connection.scalar(query) or 0)
+    return sum(int(connection.scalar(query.where(column.in_(chunk))) or 0) for chunk in chunks(sorted(only)))
+
+
+def _orphans(
+    warehouse: Connection, child: Column[Any], parent: Column[Any], contracts: Collection[int] | None
+) -> int:
     """Rows of `child` whose key has no row in `parent`."""
     query = select(func.count()).select_from(child.table).where(~child.in_(select(parent)))
-    return int(warehouse.scalar(query) or 0)
+    return _count(warehouse, query, child.table.c.contract_id, contracts)
 
 
-def keys_resolve(warehouse: Connection) -> Check:
+def keys_resolve(warehouse: Connection, contracts: Collection[int] | None = None) -> Check:
     pairs = [
         (fact_kpi_result.c.contract_version_key, dim_contract.c.contract_version_key),
         (fact_kpi_result.c.kpi_id, dim_kpi.c.kpi_id),
@@ -55,7 +66,7 @@ def keys_resolve(warehouse: Connection) -> Check:
     ]
     problems = []
     for child, parent in pairs:
-        count = _orphans(warehouse, child, parent)
+        count = _orphans(warehouse, child, parent, contracts)
         if count:
             problems.append(f"{count} {child.table.name}.{child.name} not in {parent.table.name}")
     return Check(
@@ -94,51 +105,46 @@ def funding_reconciles(warehouse: Connection, app: Connection) -> Check:
     return Check("funding reconciles", not differ, detail)
 
 
-def results_reconcile(warehouse: Connection, app: Connection) -> Check:
+def results_reconcile(
+    warehouse: Connection, app: Connection, contracts: Collection[int] | None = None
+) -> Check:
     """Every accepted figure, and nothing else, is a KPI result."""
     accepted = accepted_versions().subquery()
-    theirs = int(
-        app.scalar(
-            select(func.count())
-            .select_from(ReturnValue)
-            .join(accepted, accepted.c.version_id == ReturnValue.version_id)
-        )
-        or 0
+    theirs = _count(
+        app,
+        select(func.count())
+        .select_from(ReturnValue)
+        .join(accepted, accepted.c.version_id == ReturnValue.version_id),
+        accepted.c.contract_id,
+        contracts,
     )
-    ours = int(warehouse.scalar(select(func.count()).select_from(fact_kpi_result)) or 0)
+    ours = _count(
+        warehouse, select(func.count()).select_from(fact_kpi_result), fact_kpi_result.c.contract_id, contracts
+    )
     return Check("results reconcile", ours == theirs, f"{ours:,} KPI results for {theirs:,} accepted figures")
 
 
-def boards_see_no_small_counts(warehouse: Connection, threshold: int) -> Check:
+def boards_see_no_small_counts(
+    warehouse: Connection, threshold: int, viewers: Collection[str] | None = None
+) -> Check:
     """No board row shows a count from 1 to the threshold."""
-    small = 0
-    perf = mart_board_performance.c
-    small += int(
-        warehouse.scalar(
-            select(func.count())
-            .select_from(mart_board_performance)
-            .where(perf.viewer_kind == "board", perf.unit == "count", perf.actual.between(1, threshold))
+    perf, vfm, out = mart_board_performance.c, mart_value_for_money.c, mart_outcomes.c
+    small_count: list[tuple[Table, list[ColumnElement[bool]]]] = [
+        (mart_board_performance, [perf.unit == "count", perf.actual.between(1, threshold)]),
+        (mart_outcomes, [out.paired_cases.between(1, threshold)]),
+    ]
+    small_count += [
+        (mart_value_for_money, [column.between(1, threshold)])
+        for column in (vfm.referrals, vfm.completions, vfm.positive_outcomes)
+    ]
+    small = sum(
+        _count(
+            warehouse,
+            select(func.count()).select_from(mart).where(mart.c.viewer_kind == "board", *conditions),
+            mart.c.viewer,
+            viewers,
         )
-        or 0
-    )
-    vfm = mart_value_for_money.c
-    for column in (vfm.referrals, vfm.completions, vfm.positive_outcomes):
-        small += int(
-            warehouse.scalar(
-                select(func.count())
-                .select_from(mart_value_for_money)
-                .where(vfm.viewer_kind == "board", column.between(1, threshold))
-            )
-            or 0
-        )
-    out = mart_outcomes.c
-    small += int(
-        warehouse.scalar(
-            select(func.count())
-            .select_from(mart_outcomes)
-            .where(out.viewer_kind == "board", out.paired_cases.between(1, threshold))
-        )
-        or 0
+        for mart, conditions in small_count
     )
     return Check(
         "disclosure control",
@@ -149,10 +155,20 @@ def boards_see_no_small_counts(warehouse: Connection, threshold: int) -> Check:
     )
 
 
-def run_checks(warehouse: Connection, app: Connection, threshold: int) -> list[Check]:
+def run_checks(
+    warehouse: Connection,
+    app: Connection,
+    threshold: int,
+    contracts: Collection[int] | None = None,
+    viewers: Collection[str] | None = None,
+) -> list[Check]:
+    """The checks, on the whole warehouse, or (after an incremental run) on
+    the contracts and viewers it rebuilt: the rest was checked when it was
+    written, and scanning it all would make every small change cost as much
+    as the warehouse is large."""
     return [
-        keys_resolve(warehouse),
+        keys_resolve(warehouse, contracts),
         funding_reconciles(warehouse, app),
-        results_reconcile(warehouse, app),
-        boards_see_no_small_counts(warehouse, threshold),
+        results_reconcile(warehouse, app, contracts),
+        boards_see_no_small_counts(warehouse, threshold, viewers),
     ]

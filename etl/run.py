@@ -163,7 +163,13 @@ def run_etl(
                 say(STEPS[6])
                 counts = _load(target, frames, scope)
                 say(STEPS[7])
-                checks = run_checks(target, app, settings.threshold)
+                checks = run_checks(
+                    target,
+                    app,
+                    settings.threshold,
+                    None if scope is None else scope.contracts,
+                    None if scope is None else scope.viewers,
+                )
                 failed = [c for c in checks if not c.passed]
                 if failed:
                     raise EtlFailed(
@@ -244,7 +250,7 @@ def _scope(app: Connection, warehouse: Connection, changed: set[int]) -> Scope:
     )
     before = {
         row[0]
-        for chunk in load._chunks(sorted(changed))
+        for chunk in load.chunks(sorted(changed))
         for row in warehouse.execute(
             select(bridge_contract_viewer.c.viewer).where(bridge_contract_viewer.c.contract_id.in_(chunk))
         )

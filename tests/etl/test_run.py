@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pytest
 from flask import Flask
 from sqlalchemy import select, text
 
-from etl import load
+from etl import load, suppression
 from etl.app import run_for_app, warehouse_url
 from etl.run import EtlFailed
 from etl.schema import MARTS, metadata
@@ -101,6 +102,21 @@ def test_an_incremental_run_rebuilds_only_what_a_change_touches(warehouse: Wareh
     with warehouse.app.app_context():
         run_for_app(full=True)
     assert snapshot(warehouse) == after_incremental
+
+
+def test_an_incremental_run_checks_what_it_rebuilt(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checks after an incremental run look only at the contracts and
+    viewers it rebuilt, and still stop a bad rebuild of those."""
+    before = snapshot(warehouse)
+    # Disclosure control that hides nothing puts small counts on board rows.
+    monkeypatch.setattr(suppression, "is_small", lambda values, _threshold: np.zeros(len(values), dtype=bool))
+    with warehouse.app.app_context():
+        _change_funding("LBBD-DV-002", Decimal("1000.00"))
+        with pytest.raises(EtlFailed, match=r"disclosure control: \d+ board figures from 1 to 4 are visible"):
+            run_for_app()
+    assert snapshot(warehouse) == before
 
 
 def test_a_failure_part_way_leaves_the_previous_warehouse(
