@@ -7,6 +7,7 @@ settings when the app is created, so tests can set variables first.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,25 @@ def _int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as error:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from error
+
+
+# Prefixes are issued to publishers: OCDS "ocds-" and six letters or digits,
+# 360Giving "360G-" and the publisher's own part.
+_OCID_PREFIX = re.compile(r"^ocds-[a-z0-9]{6}$")
+_GIVING_PREFIX = re.compile(r"^360G-[A-Za-z0-9_-]+$")
+
+
+def _check_open_data(config: BaseConfig) -> None:
+    if not _OCID_PREFIX.match(config.OCID_PREFIX):
+        raise ConfigError(
+            f"OCID_PREFIX must be 'ocds-' and six lower-case letters or digits, like ocds-b5fd17, "
+            f"got {config.OCID_PREFIX!r}"
+        )
+    if not _GIVING_PREFIX.match(config.GIVING_PREFIX):
+        raise ConfigError(
+            f"GIVING_PREFIX must be '360G-' and your 360Giving prefix, like 360G-example, "
+            f"got {config.GIVING_PREFIX!r}"
+        )
 
 
 def _default_sqlite_url(instance_path: Path) -> str:
@@ -109,6 +129,14 @@ class BaseConfig:
     SUPERSET_PUBLIC_URL: str = ""
     SUPERSET_USERNAME: str = "admin"
     SUPERSET_PASSWORD: str = ""
+    # Open data (OCDS and 360Giving). OCID_PREFIX is the prefix the Open
+    # Contracting Partnership registers for a publisher, GIVING_PREFIX the one
+    # 360Giving issues; the defaults are for demonstrations only. Package
+    # addresses are built on SERVICE_URL.
+    OCID_PREFIX: str = "ocds-demo00"
+    GIVING_PREFIX: str = "360G-demo"
+    OPEN_DATA_PUBLISHER: str = "Commissioning monitor (demonstration)"
+    OPEN_DATA_LICENSE: str = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
     TESTING: bool = False
 
     def validate(self) -> None:
@@ -190,5 +218,12 @@ def load_config(instance_path: Path, env_name: str | None = None) -> BaseConfig:
     config.SUPERSET_PUBLIC_URL = os.environ.get("SUPERSET_PUBLIC_URL", "").rstrip("/") or config.SUPERSET_URL
     config.SUPERSET_USERNAME = os.environ.get("SUPERSET_USERNAME", config.SUPERSET_USERNAME)
     config.SUPERSET_PASSWORD = os.environ.get("SUPERSET_PASSWORD", config.SUPERSET_PASSWORD)
+    config.OCID_PREFIX = os.environ.get("OCID_PREFIX", "").strip() or config.OCID_PREFIX
+    config.GIVING_PREFIX = os.environ.get("GIVING_PREFIX", "").strip() or config.GIVING_PREFIX
+    config.OPEN_DATA_PUBLISHER = (
+        os.environ.get("OPEN_DATA_PUBLISHER", "").strip() or config.OPEN_DATA_PUBLISHER
+    )
+    config.OPEN_DATA_LICENSE = os.environ.get("OPEN_DATA_LICENSE", "").strip() or config.OPEN_DATA_LICENSE
+    _check_open_data(config)
     config.validate()
     return config
