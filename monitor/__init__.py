@@ -66,6 +66,8 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     from monitor.dashboards.views import blueprint as dashboards_blueprint
     from monitor.kpis import cli as kpi_cli
     from monitor.kpis.routes import blueprint as kpis_blueprint
+    from monitor.opendata import cli as opendata_cli
+    from monitor.opendata import views as opendata_views  # noqa: F401 - routes register on import
     from monitor.reports import cli as reports_cli
     from monitor.reports.views import blueprint as reports_blueprint
 
@@ -84,6 +86,7 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     register_commands(app)
     kpi_cli.register(app)
     reports_cli.register(app)
+    opendata_cli.register(app)
     etl_cli.register(app)
     install_etl_hook(app)
     logging.getLogger(__name__).debug("app created", extra={"env": app.config["ENV_NAME"]})

@@ -8,7 +8,16 @@ errors.install(blueprint)
 auth.install(blueprint)
 
 # Routes register on import.
-from monitor.api import amendments, contracts, framework, funding, funding_lines, openapi, returns  # noqa: E402
+from monitor.api import (  # noqa: E402
+    amendments,
+    contracts,
+    framework,
+    funding,
+    funding_lines,
+    openapi,
+    opendata,
+    returns,
+)
 
 __all__ = [
     "amendments",
@@ -18,5 +27,6 @@ __all__ = [
     "funding",
     "funding_lines",
     "openapi",
+    "opendata",
     "returns",
 ]

@@ -30,6 +30,7 @@ from monitor.contracts.periods import parse_financial_year
 from monitor.contracts.queries import SORTS, parse_filters, register_page
 from monitor.contracts.renewal import Status
 from monitor.db import db
+from monitor.opendata.service import ExportProblem, publishing, readiness
 
 
 @blueprint.route("/")
@@ -93,9 +94,13 @@ def _funding_table(contract: Contract) -> dict[str, Any]:
 @blueprint.route("/contracts/<int:contract_id>")
 @login_required
 def contract(contract_id: int) -> Any:
+    return contract_page(contract_for(db.session(), signed_in_user(), contract_id))
+
+
+def contract_page(item: Contract, refused: list[ExportProblem] | None = None) -> Any:
+    """The contract page; `refused` lists why an open data download was refused."""
     user = signed_in_user()
     session = db.session()
-    item = contract_for(session, user, contract_id)
     history = contract_history(session, item.id) if can_see_audit(user, item) else []
     return render_template(
         "contracts/contract.html",
@@ -107,7 +112,9 @@ def contract(contract_id: int) -> Any:
         show_history=can_see_audit(user, item),
         can_change=can_change(user, item),
         confirm_form=ConfirmForm(),
-    )
+        open_data=readiness(session, item, publishing()),
+        refused_errors=[{"text": f"{p.message}.", "href": "#open-data"} for p in refused or []],
+    ), (422 if refused else 200)
 
 
 @blueprint.route("/renewals")
