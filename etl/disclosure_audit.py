@@ -1,12 +1,12 @@
 """Can a hidden figure be worked out from what a board sees?
 
-Two attacks, both run on every protected table before it is loaded:
-- linear: the published totals are linear equations in the hidden figures;
-  a hidden figure is given away when it is the same in every solution,
-  which is when its column of the null space of the equations is zero;
-- bounds: every `[c]` is at least 1, so equations can pin a figure even when
-  algebra alone cannot (two hidden ones adding up to 2), found by
-  tightening each hidden figure's interval until nothing changes.
+The published totals are linear equations in the hidden figures, and every
+`[c]` is at least 1. A hidden figure is given away when it takes the same
+value in every solution: by algebra alone (its column of the null space of
+the equations is zero), or because the floor of 1 holds other figures still
+(two hidden ones adding up to 2, or longer chains of totals). The audit is
+exact for both, cluster by cluster of totals linked by hidden figures, and
+runs on every protected table before it is loaded.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 TOLERANCE = 1e-9
@@ -70,7 +71,17 @@ def linked(rows: np.ndarray, cells: np.ndarray, n_rows: int) -> np.ndarray:
     return labels[:n_rows]
 
 
-def linear_disclosures(system: list[tuple[dict[int, float], float]]) -> set[int]:
+def pinned(system: list[tuple[dict[int, float], float]], values: pd.Series) -> set[int]:
+    """Hidden figures that take one value in every solution of `system`
+    with every hidden figure at least 1.
+
+    At the true figures, a hidden figure can move only along directions `d`
+    with `A d = 0` that do not push a figure already at 1 below it (`d >= 0`
+    there). Some of those figures can never rise either (their `d` is 0 in
+    every such direction): one linear programme per cluster finds them. With
+    those held fixed, a figure is pinned exactly when the null space of the
+    equations gives it no room, found from the SVD.
+    """
     found: set[int] = set()
     for component in _components(system):
         cells = sorted({cell for i in component for cell in system[i][0]})
@@ -79,6 +90,10 @@ def linear_disclosures(system: list[tuple[dict[int, float], float]]) -> set[int]
         for row, i in enumerate(component):
             for cell, coefficient in system[i][0].items():
                 matrix[row, column[cell]] = coefficient
+        at_floor = np.flatnonzero(values.reindex(cells).to_numpy(dtype=float) <= 1 + TOLERANCE)
+        held = _never_rise(matrix, at_floor)
+        if len(held):
+            matrix = np.vstack([matrix, np.eye(len(cells))[held]])
         # Null space from the SVD: the right singular vectors beyond the rank.
         _, singular, vt = np.linalg.svd(matrix)
         rank = int((singular > TOLERANCE * max(matrix.shape)).sum())
@@ -89,56 +104,29 @@ def linear_disclosures(system: list[tuple[dict[int, float], float]]) -> set[int]
     return found
 
 
-def bound_disclosures(system: list[tuple[dict[int, float], float]], max_rounds: int = 30) -> set[int]:
-    """Hidden figures whose interval closes to a single value.
-
-    Every equation bounds each of its figures by the bounds of the others;
-    all equations are applied at once each round, on whole arrays. Intervals
-    in a cycle of totals can keep shrinking a little each round without
-    closing, so the rounds are capped; the tests attack the result with
-    exact linear programming."""
-    if not system:
-        return set()
-    cells = sorted({cell for coefficients, _ in system for cell in coefficients})
-    position = {cell: i for i, cell in enumerate(cells)}
-    eq = np.array([e for e, (coefficients, _) in enumerate(system) for _ in coefficients])
-    col = np.array([position[c] for coefficients, _ in system for c in coefficients])
-    a = np.array([v for coefficients, _ in system for v in coefficients.values()])
-    constant = np.array([k for _, k in system])[eq]
-    low = np.ones(len(cells))
-    high = np.full(len(cells), np.inf)
-    n = len(system)
-    for _ in range(max_rounds):
-        least = np.where(a > 0, a * low[col], a * high[col])
-        most = np.where(a > 0, a * high[col], a * low[col])
-        rest_low = _others(least, eq, n, -np.inf)
-        rest_high = _others(most, eq, n, np.inf)
-        with np.errstate(invalid="ignore"):
-            first, second = (constant - rest_high) / a, (constant - rest_low) / a
-        # inf - inf is no bound at all (NaN); keep infinities as they are.
-        lo = np.minimum(first, second)
-        hi = np.maximum(first, second)
-        lo[np.isnan(lo)] = -np.inf
-        hi[np.isnan(hi)] = np.inf
-        new_low, new_high = low.copy(), high.copy()
-        np.maximum.at(new_low, col, lo)
-        np.minimum.at(new_high, col, hi)
-        if np.all(new_low <= low + TOLERANCE) and np.all(new_high >= high - TOLERANCE):
-            break
-        low, high = new_low, new_high
-    return {cells[i] for i in np.flatnonzero(high - low < 0.5)}
-
-
-def _others(terms: np.ndarray, eq: np.ndarray, n: int, infinity: float) -> np.ndarray:
-    """For each term, the sum of the other terms of its equation. Only one
-    kind of infinity can occur in `terms`: lower bounds of the terms are
-    finite or -inf, upper bounds finite or +inf."""
-    infinite = np.isinf(terms)
-    own = np.where(infinite, 0.0, terms)
-    finite_sum = np.bincount(eq, weights=own, minlength=n)
-    infinite_count = np.bincount(eq, weights=infinite.astype(float), minlength=n)
-    others_infinite = infinite_count[eq] - infinite > 0
-    return np.where(others_infinite, infinity, finite_sum[eq] - own)
+def _never_rise(matrix: np.ndarray, at_floor: np.ndarray) -> np.ndarray:
+    """Columns of `at_floor` that are 0 in every `d` with `matrix @ d = 0`
+    and `d >= 0` on `at_floor`. Directions add up, so one programme that
+    lifts as many of them as it can (each by up to 1) lifts every one that
+    can rise at all."""
+    if len(at_floor) == 0:
+        return at_floor
+    n, k = matrix.shape[1], len(at_floor)
+    lift = np.zeros((k, n + k))
+    lift[np.arange(k), at_floor] = -1.0  # s_i - d_i <= 0
+    lift[np.arange(k), n + np.arange(k)] = 1.0
+    result = linprog(
+        np.concatenate([np.zeros(n), -np.ones(k)]),
+        A_ub=lift,
+        b_ub=np.zeros(k),
+        A_eq=np.hstack([matrix, np.zeros((matrix.shape[0], k))]),
+        b_eq=np.zeros(matrix.shape[0]),
+        bounds=[(None, None)] * n + [(0, 1)] * k,
+        method="highs",
+    )
+    if result.status != 0:
+        raise RuntimeError(f"disclosure audit: the linear programme failed: {result.message}")
+    return at_floor[result.x[n:] < 0.5]
 
 
 def disclosed(
@@ -160,4 +148,4 @@ def disclosed(
         group_codes = group_codes[np.isin(cluster, touched)]
     groups = groups[groups["group"].isin(group_codes)]
     system = equations(values, hidden, groups)
-    return linear_disclosures(system) | bound_disclosures(system)
+    return pinned(system, values)

@@ -134,24 +134,36 @@ def _simple_rules(frame: pd.DataFrame) -> np.ndarray:
 
 
 class _Links:
-    """The cells of each group and the groups of each cell, sorted for
-    look-ups by binary search rather than scans of every row."""
+    """The cells of each group and the groups of each cell, sorted once so
+    that each look-up is a binary search rather than a scan of every row."""
 
     def __init__(self, frame: pd.DataFrame) -> None:
-        self._by_group = frame.set_index("group").sort_index()
-        self._by_cell = frame[["cell", "group"]].set_index("cell").sort_index()
+        self._by_group = frame.sort_values("group", kind="stable").reset_index(drop=True)
+        self._group_keys = self._by_group["group"].to_numpy()
+        by_cell = frame.sort_values("cell", kind="stable")
+        self._cell_keys = by_cell["cell"].to_numpy()
+        self._cell_groups = by_cell["group"].to_numpy()
 
     def members(self, groups: np.ndarray) -> pd.DataFrame:
-        return self._by_group.loc[np.unique(groups)].reset_index()
+        return self._by_group.iloc[_positions(self._group_keys, groups)]
 
     def groups_of(self, cells: np.ndarray) -> np.ndarray:
-        cells = np.intersect1d(cells, self._by_cell.index.to_numpy())
-        return self._by_cell.loc[cells, "group"].unique()
+        return np.unique(self._cell_groups[_positions(self._cell_keys, cells)])
 
     def seeds(self, cells: set[int]) -> pd.DataFrame:
         """(seed, group) for each group of each of `cells`."""
-        found = self._by_cell.loc[np.intersect1d(np.fromiter(cells, dtype=np.int64), self._by_cell.index)]
-        return found.reset_index().rename(columns={"cell": "seed"})
+        at = _positions(self._cell_keys, np.fromiter(cells, dtype=np.int64))
+        return pd.DataFrame({"seed": self._cell_keys[at], "group": self._cell_groups[at]})
+
+
+def _positions(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Positions in `sorted_keys` of every entry equal to one of `keys`."""
+    keys = np.unique(np.asarray(keys))
+    start = np.searchsorted(sorted_keys, keys, "left")
+    lengths = np.searchsorted(sorted_keys, keys, "right") - start
+    # Each key's run start..start+length, laid end to end.
+    first = np.repeat(start - (np.cumsum(lengths) - lengths), lengths)
+    return first + np.arange(int(lengths.sum()))
 
 
 def _nearest_shown(links: _Links, hidden: pd.Series, given_away: set[int], max_steps: int = 50) -> np.ndarray:
@@ -310,21 +322,22 @@ def _vfm_groups(
         performance["scope"].eq("service") & performance["breakdown"].eq("") & performance["unit"].eq("count")
     ]
 
-    def keys(frame: pd.DataFrame) -> pd.Series:
-        parts = frame[["viewer", "contract_id", "financial_year"]]
-        parts = parts.assign(contract_id=pd.to_numeric(parts["contract_id"]).astype("Int64")).astype(str)
-        return parts.agg("|".join, axis=1) if len(parts) else pd.Series(dtype=str)
-
-    vfm_keys = keys(value_for_money)
+    keys = ["viewer", "contract_id", "financial_year"]
+    years = value_for_money[keys].assign(contract_id=pd.to_numeric(value_for_money["contract_id"]))
     for measure, codes in VFM_PARTS.items():
         members = quarters[quarters["kpi_code"].isin(codes)]
-        totals = pd.DataFrame(
-            {"group": "v" + measure + vfm_keys, "cell": vfm_cells[measure].to_numpy(), "is_total": True}
+        rows = pd.concat(
+            [years, members[keys].assign(contract_id=pd.to_numeric(members["contract_id"]))],
+            ignore_index=True,
         )
-        parts = pd.DataFrame(
-            {"group": "v" + measure + keys(members), "cell": members.index, "is_total": False}
+        group = "v" + measure + rows.groupby(keys, sort=False, dropna=False).ngroup().astype(str).to_numpy()
+        combined = pd.DataFrame(
+            {
+                "group": group,
+                "cell": np.concatenate([vfm_cells[measure].to_numpy(), members.index.to_numpy()]),
+                "is_total": np.arange(len(rows)) < len(years),
+            }
         )
-        combined = pd.concat([totals, parts])
         # A year with no quarters, or quarters with no year shown, constrain nothing.
         per_group = combined.groupby("group")["is_total"].agg(["sum", "size"])
         complete = per_group.index[(per_group["sum"] == 1) & (per_group["size"] >= 2)]
