@@ -102,7 +102,7 @@ def _register(build: Any) -> Any:
         return _served(build(session, contracts, _settings(), today(), audience))
     except NothingToPublish as error:
         scope = f" commissioned by {audience.name}" if audience else ""
-        raise ApiError(404, f"{error}: none that you can see{scope}") from error
+        raise ApiError(404, f"Nothing to publish from the contracts you can see{scope}: {error}") from error
     except ExportRefused as error:
         raise _refused(error, by_contract=True) from error
 

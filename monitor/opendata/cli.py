@@ -56,6 +56,10 @@ def _audience(commissioner: str | None, partnership: str | None) -> Audience | N
     return None
 
 
+def _scope(audience: Audience | None) -> str:
+    return f"the contracts {audience.name} commissions" if audience else "the register"
+
+
 def _refused(error: ExportRefused) -> click.ClickException:
     lines = [f"  {p.reference} {p.field}: {p.message}" for p in error.problems]
     count = len({p.reference for p in error.problems})
@@ -97,7 +101,7 @@ def export_ocds(
     try:
         export = register_ocds(db.session(), contracts, settings, today(), audience)
     except NothingToPublish as error:
-        raise click.ClickException(f"{error}{f' for {audience.name}' if audience else ''}") from error
+        raise click.ClickException(f"Nothing to publish from {_scope(audience)}: {error}") from error
     except ExportRefused as error:
         raise _refused(error) from error
     releases = len(export.document["releases"])
@@ -115,7 +119,7 @@ def export_360giving(output: Path | None, commissioner: str | None, partnership:
     try:
         export = register_grants(db.session(), contracts, publishing(""), today(), audience)
     except NothingToPublish as error:
-        raise click.ClickException(f"{error}{f' ({audience.name})' if audience else ''}") from error
+        raise click.ClickException(f"Nothing to publish from {_scope(audience)}: {error}") from error
     except ExportRefused as error:
         raise _refused(error) from error
     _write(export, output, f"360Giving: {len(export.document['grants'])} grants")

@@ -58,7 +58,8 @@ class ExportRefused(Exception):
 
 
 class NothingToPublish(LookupError):
-    """No contract (or grant) in the scope asked for."""
+    """No contract (or grant) in the scope asked for; the message says why,
+    to follow "Nothing to publish from <these contracts>: "."""
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,7 @@ def ocds_export(
 ) -> Export:
     """One release package for these contracts, validated, or ExportRefused."""
     if not contracts:
-        raise NothingToPublish("There are no contracts to publish")
+        raise NothingToPublish("there are no contracts")
     _refuse_if(
         [ExportProblem(c.reference, p.field, p.message) for c in contracts for p in ready.ocds_problems(c)]
     )
@@ -195,7 +196,7 @@ def giving_export(
 ) -> Export:
     """One 360Giving package of these grants, validated, or ExportRefused."""
     if not contracts:
-        raise NothingToPublish("There are no grants to publish")
+        raise NothingToPublish("there are no grants")
     _refuse_if(
         [ExportProblem(c.reference, p.field, p.message) for c in contracts for p in ready.giving_problems(c)]
     )
@@ -268,7 +269,7 @@ def register_grants(
     grants = [c for c in contracts if c.agreement_type == AgreementType.GRANT]
     if not grants:
         raise NothingToPublish(
-            "None of these services is paid as a grant; 360Giving data covers grants only "
+            "none of them is paid as a grant, and 360Giving data covers grants only "
             "(the agreement type under Change details)"
         )
     name = f"-{_slug(audience.name)}" if audience else ""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft4Validator, Draft202012Validator
@@ -34,13 +34,17 @@ class SchemaProblem:
     message: str
 
 
-def schema_text(folder: str, name: str) -> str:
-    return files("monitor.opendata").joinpath("schemas", folder, name).read_text(encoding="utf-8")
+SCHEMAS = Path(__file__).resolve().parent / "schemas"
+
+
+def schema_path(folder: str, name: str) -> Path:
+    """A vendored schema file (installed with the package: see pyproject's package-data)."""
+    return SCHEMAS / folder / name
 
 
 @cache
 def load_schema(folder: str, name: str) -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads(schema_text(folder, name))
+    schema: dict[str, Any] = json.loads(schema_path(folder, name).read_text(encoding="utf-8"))
     return schema
 
 
