@@ -362,7 +362,13 @@ def _load(target: Connection, frames: dict[str, pd.DataFrame], scope: Scope | No
             load.delete_where_in(target, table, "viewer", scope.viewers)
         else:
             load.delete_where_in(target, table, "contract_id", scope.contracts)
-    return {table.name: load.insert(target, table, frames[table.name]) for table in tables}
+    counts = {table.name: load.insert(target, table, frames[table.name]) for table in tables}
+    if scope is None and load.is_postgresql(target):
+        # Fresh statistics for the dashboards' first queries, rather than
+        # whatever autovacuum last saw of the tables before they were refilled.
+        for table in tables:
+            target.execute(text(f'ANALYZE "{WAREHOUSE_SCHEMA}"."{table.name}"'))
+    return counts
 
 
 def _insert_run(

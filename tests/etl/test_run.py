@@ -262,3 +262,16 @@ def test_a_register_with_no_contracts_yet_gives_an_empty_warehouse(warehouse_app
     for table in ("fact_kpi_result", "fact_funding", *(mart.name for mart in MARTS)):
         assert warehouse.rows(f"SELECT count(*) AS n FROM {table}")[0]["n"] == 0, table  # noqa: S608
     warehouse.engine.dispose()
+
+
+def test_a_full_run_leaves_the_planner_fresh_statistics(shared_warehouse: Warehouse) -> None:
+    if not shared_warehouse.url.startswith("postgresql"):
+        pytest.skip("planner statistics are PostgreSQL's")
+    analysed = shared_warehouse.rows(
+        "SELECT relname FROM pg_stat_user_tables WHERE schemaname = 'warehouse' AND last_analyze IS NOT NULL"
+    )
+    assert {"fact_kpi_result", "mart_board_performance", "dim_contract"} <= {r["relname"] for r in analysed}
+    extended = shared_warehouse.rows(
+        "SELECT stxname FROM pg_statistic_ext WHERE stxnamespace = 'warehouse'::regnamespace"
+    )
+    assert {f"{mart.name}_viewer" for mart in MARTS} <= {r["stxname"] for r in extended}
