@@ -30,6 +30,7 @@ from monitor.contracts.periods import parse_financial_year
 from monitor.contracts.queries import SORTS, parse_filters, register_page
 from monitor.contracts.renewal import Status
 from monitor.db import db
+from monitor.opendata.ready import Problem
 from monitor.opendata.service import ExportProblem, publishing, readiness
 
 
@@ -113,6 +114,8 @@ def contract_page(item: Contract, refused: list[ExportProblem] | None = None) ->
         can_change=can_change(user, item),
         confirm_form=ConfirmForm(),
         open_data=readiness(session, item, publishing()),
+        # A refused download lists what refused it (the schema may catch what readiness did not).
+        refused_problems=[Problem(p.field, p.message) for p in refused or []],
         refused_errors=[{"text": f"{p.message}.", "href": "#open-data"} for p in refused or []],
     ), (422 if refused else 200)
 

@@ -134,3 +134,13 @@ def test_bad_scope_parameters_are_refused_plainly(demo: Flask, client: FlaskClie
         "/api/v1/ocds", query_string={"commissioner": "No Such Council"}, headers=headers("admin")
     )
     assert 'No commissioning organisation is called "No Such Council"' in unknown.get_json()["message"]
+
+
+def test_a_problem_only_the_schema_catches_is_a_422_too(
+    demo: Flask, client: FlaskClient, headers: Headers, contract_id: ContractId
+) -> None:
+    demo.config["SERVICE_URL"] = "https://monitor example"
+    response = client.get(f"/api/v1/contracts/{contract_id('TRI-VAWG-01')}/ocds", headers=headers("admin"))
+    assert response.status_code == 422
+    assert list(error_fields(response)) == ["settings"]
+    assert "SERVICE_URL" in error_fields(response)["settings"]

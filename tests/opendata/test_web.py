@@ -104,3 +104,17 @@ def test_a_contract_is_not_a_grant(demo: Flask, client: FlaskClient, auth: Auth)
     assert (
         "Only grants are published as 360Giving data and this is recorded as a contract" in summary.get_text()
     )
+
+
+def test_a_download_the_schema_refuses_says_why(demo: Flask, client: FlaskClient, auth: Auth) -> None:
+    """A problem only the schema catches (here a malformed SERVICE_URL) is shown like any other."""
+    demo.config["SERVICE_URL"] = "https://monitor example"
+    auth.sign_in(DEMO_USERS["westminster"])
+    tri = contract_by_reference("TRI-VAWG-01")
+    refused = page(client, f"/contracts/{tri.id}/ocds.json", status=422)
+    summary = refused.select_one(".govuk-error-summary")
+    assert summary is not None
+    text = summary.get_text(" ", strip=True)
+    assert "Check the open data settings SERVICE_URL" in text and "is not a 'uri'" in text
+    for link in summary.select("a"):
+        assert refused.select_one(str(link["href"])) is not None  # every link leads somewhere
