@@ -286,6 +286,14 @@ def test_every_page_has_no_serious_accessibility_violations(
         visit(page, f"{refuge_path}/performance")
         expect(page.locator("#performance")).to_be_visible()
         scan.check("contract performance")
+
+        # The board pack: its form, and the form sent without a choice.
+        visit(page, "/reports/board-pack")
+        expect(page.locator("h1")).to_have_text("Board pack")
+        scan.check("board pack")
+        visit(page, "/reports/board-pack.xlsx", status=400)
+        expect(page.locator(".govuk-error-summary")).to_be_visible()
+        scan.check("board pack with errors")
         sign_out(page)
 
         # An administrator.
