@@ -3,6 +3,7 @@ see, validated before it is served, and 422 naming each field to fill in."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -144,3 +145,54 @@ def test_a_problem_only_the_schema_catches_is_a_422_too(
     assert response.status_code == 422
     assert list(error_fields(response)) == ["settings"]
     assert "SERVICE_URL" in error_fields(response)["settings"]
+
+
+def test_changes_made_through_the_api_are_published_as_they_happen(
+    demo: Flask, client: FlaskClient, headers: Headers, contract_id: ContractId
+) -> None:
+    """LBBD-DV-005 (to 31 March 2016, options 12 + 12): extend it, then change its value."""
+    marac = contract_id("LBBD-DV-005")
+    url = f"/api/v1/contracts/{marac}/amendments"
+    extended = client.post(
+        url,
+        json={
+            "kind": "extension",
+            "effective_date": "2013-11-20",
+            "rationale": "Extended early to align with the police partnership funding cycle.",
+            "approved_by": "LBBD Cabinet",
+            "board_minute_reference": "Cabinet 2013/11 item 4",
+        },
+        headers=headers("lbbd"),
+    )
+    assert extended.status_code == 201, extended.get_data(as_text=True)
+    changed = client.post(
+        url,
+        json={
+            "kind": "value change",
+            "effective_date": "2013-11-25",
+            "rationale": "Extra year priced in.",
+            "approved_by": "LBBD Cabinet",
+            "new_value": "412000.00",
+        },
+        headers=headers("lbbd"),
+    )
+    assert changed.status_code == 201, changed.get_data(as_text=True)
+    document = body(client.get(f"/api/v1/contracts/{marac}/ocds", headers=headers("lbbd")))
+    assert_valid_ocds(document)
+    award, extension, value_change = document["releases"]
+    assert [r["tag"] for r in document["releases"]] == [
+        ["award", "contract"],
+        ["contractAmendment"],
+        ["contractAmendment"],
+    ]
+    assert award["contracts"][0]["period"]["endDate"][:10] == "2016-03-31"
+    assert extension["contracts"][0]["period"]["endDate"][:10] == "2017-03-31"
+    for release in document["releases"]:
+        assert release["contracts"][0]["period"]["maxExtentDate"][:10] == "2018-03-31"
+    assert extension["contracts"][0]["value"]["amount"] == 309000
+    assert value_change["contracts"][0]["value"]["amount"] == 412000
+    assert [a["releaseID"] for a in value_change["contracts"][0]["amendments"]] == [
+        extension["id"],
+        value_change["id"],
+    ]
+    assert "Cabinet 2013/11 item 4" not in json.dumps(document)  # the approval stays in the register

@@ -139,7 +139,9 @@ def test_barking_and_dagenham_funding_split_per_funder(demo: Flask) -> None:
     assert sum(by_funder.values()) == Decimal(823_500)
 
 
-@pytest.mark.parametrize("as_at", ["2013-12-02", "2014-05-06"])
+# Halton's service is in the pipeline on 1 September 2013 and mobilising on 1 October;
+# on 6 May 2014 several contracts have run out.
+@pytest.mark.parametrize("as_at", ["2013-09-01", "2013-10-01", "2013-12-02", "2014-05-06"])
 def test_compiled_releases_are_the_register_today(demo: Flask, offline: None, as_at: str) -> None:
     """The round trip: releases -> ocdsmerge compiled release -> today's register."""
     demo.config["TODAY"] = as_at
@@ -162,6 +164,10 @@ def test_compiled_releases_are_the_register_today(demo: Flask, offline: None, as
         assert [a["id"] for a in agreement.get("amendments", [])] == [str(a.id) for a in contract.amendments]
         funding = record.get("planning", {}).get("budget", {}).get("budgetBreakdown", [])
         assert sorted(b["id"] for b in funding) == sorted(str(line.id) for line in contract.funding_lines)
+    halton = merger.create_compiled_release(
+        releases[f"ocds-demo00-{contract_by_reference('HBC-CYP-DA-01').id}"]
+    )
+    assert halton["contracts"][0]["status"] == ("pending" if as_at == "2013-09-01" else "active")
     # As at May 2014 the Tri-borough programme has run out: it ended the day after 31 March 2014.
     tri = releases[f"ocds-demo00-{contract_by_reference('TRI-VAWG-01').id}"]
     if as_at == "2014-05-06":

@@ -118,3 +118,22 @@ def test_a_download_the_schema_refuses_says_why(demo: Flask, client: FlaskClient
     assert "Check the open data settings SERVICE_URL" in text and "is not a 'uri'" in text
     for link in summary.select("a"):
         assert refused.select_one(str(link["href"])) is not None  # every link leads somewhere
+
+
+def test_a_declined_option_shortens_the_published_maximum_extent(
+    demo: Flask, client: FlaskClient, auth: Auth
+) -> None:
+    marac = contract_by_reference("LBBD-DV-005")  # to 31 March 2016, options 12 + 12
+    second = marac.options[1].id
+    auth.sign_in(DEMO_USERS["lbbd"])
+    assert client.post(f"/contracts/{marac.id}/options/{second}/decline").status_code == 302
+    document = json.loads(client.get(f"/contracts/{marac.id}/ocds.json").get_data(as_text=True))
+    assert_valid_ocds(document)
+    award, update = document["releases"]
+    assert award["contracts"][0]["period"]["maxExtentDate"][:10] == "2018-03-31"
+    assert update["id"] == f"ocds-demo00-{marac.id}-options-declined-{second}"
+    assert update["tag"] == ["contractUpdate"]
+    # Recorded (in the audit trail) today; the demo's today is pinned to 2 December 2013.
+    assert update["date"][:10] == "2013-12-02"
+    assert update["contracts"][0]["period"]["maxExtentDate"][:10] == "2017-03-31"
+    assert update["contracts"][0]["period"]["endDate"][:10] == "2016-03-31"
