@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 from monitor.contracts.models import ENDING_KINDS, AmendmentKind, OptionState
 from monitor.contracts.periods import financial_year_bounds
 from monitor.contracts.renewal import Ending, Status, Terms, derive_status, maximum_extent_date
-from monitor.opendata.facts import AmendmentFacts, ContractFacts, OptionFacts, OrgFacts
+from monitor.opendata.facts import AmendmentFacts, ContractFacts, MilestoneFacts, OptionFacts, OrgFacts
 from monitor.opendata.settings import Publishing
 
 OCDS_VERSION = "1.1"
@@ -237,7 +237,7 @@ def _parties(contract: ContractFacts, settings: Publishing) -> list[dict[str, An
     return parties
 
 
-def _milestone(milestone: Any, today: date) -> dict[str, Any]:
+def _milestone(milestone: MilestoneFacts, today: date) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": str(milestone.id),
         "title": milestone.title,
@@ -283,7 +283,7 @@ def _planning(contract: ContractFacts, settings: Publishing, today: date) -> dic
     return planning
 
 
-def _amendment_entry(contract: ContractFacts, amendment: AmendmentFacts) -> str:
+def _amendment_description(contract: ContractFacts, amendment: AmendmentFacts) -> str:
     old_end, new_end = amendment.old_end_date, amendment.new_end_date
     if amendment.kind == AmendmentKind.EXTENSION:
         option = next((o for o in contract.options if o.id == amendment.option_id), None)
@@ -415,7 +415,7 @@ def releases(contract: ContractFacts, settings: Publishing, today: date) -> list
                     "id": str(event.amendment.id),
                     "date": start_moment(event.amendment.effective_date),
                     "rationale": event.amendment.rationale,
-                    "description": _amendment_entry(contract, event.amendment),
+                    "description": _amendment_description(contract, event.amendment),
                     "amendsReleaseID": previous,
                     "releaseID": release_id,
                 }
