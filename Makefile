@@ -11,6 +11,8 @@ DEMO_DB := instance/demo.sqlite3
 # The demo runs "as at" 6 May 2014: the 2013/14 returns are in, several
 # contracts face decisions, and Halton has two quarters of outcomes.
 DEMO_ENV := MONITOR_ENV=development DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) MONITOR_TODAY=2014-05-06 MONITOR_DEMO=1
+# Where the demo runs: links in reminders and open data packages point here.
+DEMO_ENV += SERVICE_URL=http://127.0.0.1:5000
 FLASK := $(BIN)/flask --app wsgi
 # Superset has its own virtual environment: it pins SQLAlchemy 1.4 and pandas 2.1.
 SUPERSET_VENV := .superset-venv
