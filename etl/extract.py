@@ -58,7 +58,8 @@ class Extract:
 
 
 def _frame(connection: Connection, query: Select, columns: list[str]) -> pd.DataFrame:
-    rows = connection.execute(query).all()
+    # Plain tuples: pandas probes each SQLAlchemy Row as a mapping first.
+    rows = [tuple(row) for row in connection.execute(query)]
     return pd.DataFrame.from_records(rows, columns=columns)
 
 

@@ -212,22 +212,26 @@ def _membership(frame: pd.DataFrame, keys: Sequence[str], is_total: pd.Series, p
     return membership[membership["group"].isin(complete)]
 
 
+# How each unit is written; anything else has one decimal place.
+FIGURE_FORMATS = {"percentage": "{:.1f}%", "currency": "£{:,.0f}", "count": "{:,.0f}"}
+
+
 def format_figure(value: float | None, unit: str) -> str:
     if value is None or pd.isna(value):
         return NOT_AVAILABLE
-    if unit == "percentage":
-        return f"{value:.1f}%"
-    if unit == "currency":
-        return f"£{value:,.0f}"
-    if unit == "count":
-        return f"{value:,.0f}"
-    return f"{value:,.1f}"
+    return FIGURE_FORMATS.get(unit, "{:,.1f}").format(value)
 
 
 def display_column(values: pd.Series, units: pd.Series | str, hidden: pd.Series) -> pd.Series:
+    """`format_figure` for a whole column: one format per unit rather than a
+    call per row, which the marts' millions of rows make worth it."""
     unit_of = units if isinstance(units, pd.Series) else pd.Series(units, index=values.index)
-    shown = [format_figure(v, u) for v, u in zip(values.tolist(), unit_of.tolist(), strict=True)]
-    return pd.Series(shown, index=values.index, dtype=object).where(~hidden, CONFIDENTIAL)
+    shown = pd.Series(NOT_AVAILABLE, index=values.index, dtype=object)
+    present = values.notna()
+    for unit in unit_of[present].unique():
+        rows = present & unit_of.eq(unit)
+        shown[rows] = [FIGURE_FORMATS.get(unit, "{:,.1f}").format(v) for v in values[rows].tolist()]
+    return shown.where(~hidden, CONFIDENTIAL)
 
 
 def _percentage_disclosive(frame: pd.DataFrame, threshold: int) -> np.ndarray:
