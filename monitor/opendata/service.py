@@ -28,7 +28,7 @@ from monitor.opendata import giving, ocds, ready
 from monitor.opendata.facts import ContractFacts, facts_of
 from monitor.opendata.settings import Publishing, publishing_from
 from monitor.opendata.validate import giving_package_problems, ocds_package_problems
-from monitor.reports.audience import Audience
+from monitor.reports.audience import Audience, slug
 
 JSON_MIMETYPE = "application/json"
 
@@ -150,10 +150,6 @@ def facts_for(session: Session, contracts: Sequence[Contract]) -> list[ContractF
 # -- building and checking ---------------------------------------------------------------------
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:60] or "contract"
-
-
 def _served(document: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The exact text served, and the document as a reader will parse it."""
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -229,13 +225,15 @@ def contract_ocds(session: Session, contract: Contract, settings: Publishing, to
         settings,
         today,
         uri=ocds_uri(settings, f"contracts/{contract.id}/ocds"),
-        filename=f"ocds-{_slug(contract.reference)}.json",
+        filename=f"ocds-{slug(contract.reference) or contract.id}.json",
     )
 
 
 def contract_grant(session: Session, contract: Contract, settings: Publishing, today: date) -> Export:
     (facts,) = facts_for(session, [contract])
-    return giving_export([facts], settings, today, filename=f"360giving-{_slug(contract.reference)}.json")
+    return giving_export(
+        [facts], settings, today, filename=f"360giving-{slug(contract.reference) or contract.id}.json"
+    )
 
 
 def _scope_query(audience: Audience | None) -> str:
@@ -249,7 +247,7 @@ def register_ocds(
     today: date,
     audience: Audience | None,
 ) -> Export:
-    name = f"-{_slug(audience.name)}" if audience else ""
+    name = f"-{audience.slug}" if audience else ""
     return ocds_export(
         facts_for(session, contracts),
         settings,
@@ -272,7 +270,7 @@ def register_grants(
             "none of them is paid as a grant, and 360Giving data covers grants only "
             "(the agreement type under Change details)"
         )
-    name = f"-{_slug(audience.name)}" if audience else ""
+    name = f"-{audience.slug}" if audience else ""
     return giving_export(
         facts_for(session, grants), settings, today, filename=f"360giving{name}-{today}.json"
     )

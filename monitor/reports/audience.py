@@ -37,8 +37,13 @@ class Audience:
     @property
     def slug(self) -> str:
         """A file-name friendly form of the name."""
-        words = "".join(c if c.isalnum() else " " for c in self.name).split()
-        return "-".join(words).lower()[:60] or self.viewer.replace(":", "-")
+        return slug(self.name) or self.viewer.replace(":", "-")
+
+
+def slug(text: str) -> str:
+    """A file-name friendly form of `text`: its words, lower case, joined by hyphens."""
+    words = "".join(c if c.isalnum() else " " for c in text).split()
+    return "-".join(words).lower()[:60]
 
 
 def _by_id_or_name(session: Session, model: type[Organisation] | type[Partnership], text: str) -> list:
