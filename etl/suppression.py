@@ -214,12 +214,13 @@ def _membership(frame: pd.DataFrame, keys: Sequence[str], is_total: pd.Series, p
 
 # How each unit is written; anything else has one decimal place.
 FIGURE_FORMATS = {"percentage": "{:.1f}%", "currency": "£{:,.0f}", "count": "{:,.0f}"}
+OTHER_FORMAT = "{:,.1f}"
 
 
 def format_figure(value: float | None, unit: str) -> str:
     if value is None or pd.isna(value):
         return NOT_AVAILABLE
-    return FIGURE_FORMATS.get(unit, "{:,.1f}").format(value)
+    return FIGURE_FORMATS.get(unit, OTHER_FORMAT).format(value)
 
 
 def display_column(values: pd.Series, units: pd.Series | str, hidden: pd.Series) -> pd.Series:
@@ -230,7 +231,7 @@ def display_column(values: pd.Series, units: pd.Series | str, hidden: pd.Series)
     present = values.notna()
     for unit in unit_of[present].unique():
         rows = present & unit_of.eq(unit)
-        shown[rows] = [FIGURE_FORMATS.get(unit, "{:,.1f}").format(v) for v in values[rows].tolist()]
+        shown[rows] = [FIGURE_FORMATS.get(unit, OTHER_FORMAT).format(v) for v in values[rows].tolist()]
     return shown.where(~hidden, CONFIDENTIAL)
 
 
