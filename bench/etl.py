@@ -45,7 +45,6 @@ from sqlalchemy.orm import Session
 
 from bench.chart_sql import ChartSql, dashboard_queries
 from bench.national import AS_AT, Generated, Shape, generate
-from etl import suppression
 from etl.app import settings_from
 from etl.run import STEPS, EtlFailed, Progress, RunResult, run_etl
 from etl.schema import DIMENSIONS, FACTS, MARTS, WAREHOUSE_SCHEMA, fact_kpi_result
@@ -56,6 +55,7 @@ from monitor.auth.passwords import hash_password
 from monitor.cli import alembic_config
 from monitor.config import TestConfig
 from monitor.db import db, make_engine
+from monitor.disclosure import suppression
 from monitor.kpis.library import load_library
 from monitor.kpis.models import Return
 from monitor.kpis.returns import accept_return
@@ -373,7 +373,7 @@ def code_version() -> dict[str, Any]:
 def disclosure_audit(enabled: bool) -> Iterator[None]:
     """With `enabled` false, secondary suppression applies its own rules
     but skips the audit that looks for figures pinned by several totals at
-    once (`etl.disclosure_audit.disclosed`), in this process only."""
+    once (`monitor.disclosure.audit.disclosed`), in this process only."""
     if enabled:
         yield
         return

@@ -20,10 +20,10 @@ from etl.schema import (
     mart_renewals,
     mart_value_for_money,
 )
-from etl.suppression import VFM_PARTS, display_column, suppress_marts
 from etl.transform.performance import procurement_ratings
 from monitor.contracts.models import Cohort
 from monitor.contracts.renewal import Status
+from monitor.disclosure.suppression import VFM_PARTS, display_column, suppress_marts
 from monitor.kpis.rag import ProcurementRating, Rag
 
 LIVE_STATUSES = {Status.LIVE.value, Status.EXTENDED.value, Status.IN_NOTICE.value}

@@ -9,6 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from monitor.access.roles import Role
 from monitor.audit import audited
 from monitor.db import Base
 from monitor.model_helpers import one_of, utcnow
@@ -18,13 +19,6 @@ class OrganisationKind(StrEnum):
     COMMISSIONER = "commissioner"
     PROVIDER = "provider"
     FUNDER = "funder"
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    COMMISSIONER = "commissioner"
-    PROVIDER = "provider"
-    BOARD = "board"
 
 
 # A role belongs either to an organisation or to a partnership (boards).

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask
 
+from monitor.access.viewers import Viewer, rls_clauses
 from monitor.dashboards.catalogue import Dashboard
-from monitor.dashboards.rls import Viewer, rls_clauses
 from monitor.superset.client import SupersetClient, SupersetError, dashboard_resource
 
 log = logging.getLogger(__name__)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor.access.viewers import Viewer, organisation_viewer, partnership_viewer
 from monitor.auth.models import Organisation, OrganisationKind, Partnership
-from monitor.dashboards.rls import Viewer, organisation_viewer, partnership_viewer
 
 
 def admin_viewer_choices(session: Session) -> list[Viewer]:

@@ -14,16 +14,16 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from flask_login import login_required
 
 from monitor import security
-from monitor.auth.models import Role
-from monitor.contracts.access import signed_in_user
-from monitor.dashboards.catalogue import BY_SLUG, DASHBOARDS, Dashboard
-from monitor.dashboards.rls import (
+from monitor.access.viewers import (
     AdminChooses,
     NoDashboards,
     Viewer,
     choose_viewer,
     dashboard_access,
 )
+from monitor.auth.models import Role
+from monitor.contracts.access import signed_in_user
+from monitor.dashboards.catalogue import BY_SLUG, DASHBOARDS, Dashboard
 from monitor.dashboards.tokens import (
     NOT_AVAILABLE,
     DashboardsUnavailable,

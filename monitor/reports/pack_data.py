@@ -24,7 +24,7 @@ from sqlalchemy import Engine, Float, Numeric, Table, desc, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from etl import schema
-from etl.suppression import is_small, suppress_marts
+from monitor.disclosure.suppression import is_small, suppress_marts
 from monitor.kpis.periods import PERIOD_HINT, Quarter
 from monitor.reports.audience import Audience
 

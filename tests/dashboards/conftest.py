@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 import pytest
 from flask import Flask
 
+from monitor.access.viewers import Viewer
 from monitor.dashboards.catalogue import Dashboard
-from monitor.dashboards.rls import Viewer
 from monitor.dashboards.tokens import ISSUER_KEY, DashboardsUnavailable, Grant
 
 

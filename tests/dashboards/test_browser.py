@@ -17,8 +17,8 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, expect
 
+from monitor.access.viewers import Viewer
 from monitor.dashboards.catalogue import Dashboard
-from monitor.dashboards.rls import Viewer
 from monitor.dashboards.tokens import ISSUER_KEY, DashboardsUnavailable, Grant
 from monitor.db import db
 from tests.conftest import DEMO_USERS

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.dashboards.rls import (
+from monitor.access.viewers import (
     AdminChooses,
     NoDashboards,
     Viewer,

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from monitor.access.viewers import organisation_viewer, partnership_viewer
 from monitor.dashboards.catalogue import BY_SLUG
-from monitor.dashboards.rls import organisation_viewer, partnership_viewer
 from monitor.dashboards.tokens import (
     DashboardsUnavailable,
     SupersetTokenIssuer,

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, text
 
-from etl import load, suppression
+from etl import load
 from etl.app import run_for_app, warehouse_url
 from etl.run import EtlFailed
 from etl.schema import MARTS, metadata
@@ -21,6 +21,7 @@ from monitor.auth.models import Role, User
 from monitor.contracts.models import Contract, FundingLine
 from monitor.db import db
 from monitor.demo import load_demo
+from monitor.disclosure import suppression
 from monitor.kpis.library import load_library
 from monitor.kpis.models import Return, ReturnState
 from monitor.kpis.returns import accept_return

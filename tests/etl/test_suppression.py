@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from etl.suppression import (
+from monitor.disclosure.suppression import (
     CONFIDENTIAL,
     protect,
     suppress_marts,

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from etl.suppression import CONFIDENTIAL
 from monitor.auth.models import Organisation, Partnership
 from monitor.contracts.models import Contract
 from monitor.db import db
+from monitor.disclosure.suppression import CONFIDENTIAL
 from monitor.kpis.models import Return, ReturnState, ReturnVersion
 from monitor.kpis.rag import Rag
 from monitor.reports.audience import Audience, find_commissioner, find_partnership

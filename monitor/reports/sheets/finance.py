@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
-from etl.suppression import CONFIDENTIAL, NOT_AVAILABLE
+from monitor.disclosure.suppression import CONFIDENTIAL, NOT_AVAILABLE
 from monitor.reports.sheets.charts import funder_column_chart, funder_pie_chart
 from monitor.reports.sheets.context import Context, Section
 from monitor.reports.sheets.tables import Cell, Col, Figure, write_table

@@ -7,7 +7,7 @@ from typing import Any
 
 from xlsxwriter.worksheet import Worksheet
 
-from etl.suppression import CONFIDENTIAL, NOT_AVAILABLE
+from monitor.disclosure.suppression import CONFIDENTIAL, NOT_AVAILABLE
 from monitor.reports.sheets.context import Context, Section
 from monitor.reports.sheets.tables import Cell, Col, Figure, write_table
 

@@ -10,7 +10,7 @@ from datetime import date
 import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
-from etl.suppression import CONFIDENTIAL
+from monitor.disclosure.suppression import CONFIDENTIAL
 from monitor.kpis.rag import Rag
 from monitor.reports.sheets.charts import rag_chart
 from monitor.reports.sheets.context import Context

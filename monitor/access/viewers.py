@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-from monitor.auth.models import Role
+from monitor.access.roles import Role
 
 # The only shape a viewer key may take; anything else is refused before it
 # could reach an SQL clause.

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from etl.disclosure_audit import disclosed
+from monitor.disclosure.audit import disclosed
 
 CONFIDENTIAL = "[c]"
 NOT_AVAILABLE = "[x]"
