@@ -60,6 +60,11 @@ class BaseConfig:
     DATABASE_URL: str = ""
     # Largest request body we accept (forms, JSON and later uploads).
     MAX_CONTENT_LENGTH: int = 5 * 1024 * 1024
+    # Named apart from Superset's (superset_session): in the demo both are
+    # served from 127.0.0.1, cookies do not keep to a port, and two cookies
+    # called `session` overwrite each other, signing the user out.
+    SESSION_COOKIE_NAME: str = "monitor_session"
+    REMEMBER_COOKIE_NAME: str = "monitor_remember_token"
     SESSION_COOKIE_HTTPONLY: bool = True
     SESSION_COOKIE_SAMESITE: str = "Lax"
     SESSION_COOKIE_SECURE: bool = False

@@ -59,6 +59,19 @@ GUEST_TOKEN_JWT_EXP_SECONDS = 300
 MONITOR_ORIGIN = os.environ.get("MONITOR_ORIGIN", "http://127.0.0.1:5000").rstrip("/")
 _FRAME_ANCESTORS = ["'self'", *[origin for origin in MONITOR_ORIGIN.split() if origin]]
 
+# Cookies: named apart from the app's (monitor_session), which is served from
+# the same host in the demo: cookies do not keep to a port, so two cookies
+# called `session` would overwrite each other and sign the user out of the
+# app whenever a dashboard loaded. In production serve Superset from a host
+# of its own as well, over HTTPS, so its cookies are Secure.
+SESSION_COOKIE_NAME = "superset_session"
+REMEMBER_COOKIE_NAME = "superset_remember_token"
+_SECURE_COOKIES = os.environ.get("MONITOR_ENV") == "production"
+SESSION_COOKIE_SECURE = _SECURE_COOKIES
+REMEMBER_COOKIE_SECURE = _SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
 # Superset's default policy allows a tracking pixel and map tiles from other
 # hosts; this one allows only Superset itself, so nothing leaves the machine.
 TALISMAN_ENABLED = True
@@ -80,7 +93,8 @@ TALISMAN_CONFIG = {
     # frame-ancestors replaces X-Frame-Options, whose SAMEORIGIN would block the app's iframe.
     "frame_options": None,
     "force_https": False,
-    "session_cookie_secure": False,
+    # Talisman sets SESSION_COOKIE_SECURE from this on every request.
+    "session_cookie_secure": _SECURE_COOKIES,
 }
 TALISMAN_DEV_CONFIG = TALISMAN_CONFIG
 CONTENT_SECURITY_POLICY_WARNING = False
