@@ -8,25 +8,30 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DB := instance/demo.sqlite3
+# Secrets made once per checkout (mode 0600) and reused; delete the file to
+# rotate them. monitor/secret_keys.py is their one home: it makes the file,
+# and `env` prints exports for the names the environment does not set.
+SECRETS := instance/secrets.env
+SECRETS_ENV = secrets="$$($(PYTHON) monitor/secret_keys.py env $(SECRETS) $(1))" && eval "$$secrets" &&
 # The demo runs "as at" 6 May 2014: the 2013/14 returns are in, several
 # contracts face decisions, and Halton has two quarters of outcomes.
-DEMO_ENV := MONITOR_ENV=development DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) MONITOR_TODAY=2014-05-06 MONITOR_DEMO=1
+DEMO_ENV := $(call SECRETS_ENV,SECRET_KEY SUPERSET_ADMIN_PASSWORD) MONITOR_ENV=development DATABASE_URL=sqlite:///$(CURDIR)/$(DEMO_DB) MONITOR_TODAY=2014-05-06 MONITOR_DEMO=1
 # Where the demo runs: links in reminders and open data packages point here.
 DEMO_ENV += SERVICE_URL=http://127.0.0.1:5000
 FLASK := $(BIN)/flask --app wsgi
 # Superset has its own virtual environment: it pins SQLAlchemy 1.4 and pandas 2.1.
 SUPERSET_VENV := .superset-venv
 SUPERSET_STAMP := $(SUPERSET_VENV)/.installed
-# The demo's Superset admin (the account the app signs in as for guest tokens).
-SUPERSET_ADMIN_PASSWORD ?= demo-superset-2013
+# superset.sh takes Superset's keys and its admin's password from $(SECRETS)
+# too; the app signs in as that admin to ask for guest tokens.
 SUPERSET_ENV := SUPERSET_HOME=$(CURDIR)/instance/superset SUPERSET_PORT=8088 \
-	SUPERSET_ADMIN_USERNAME=admin SUPERSET_ADMIN_PASSWORD=$(SUPERSET_ADMIN_PASSWORD) \
+	SUPERSET_ADMIN_USERNAME=admin MONITOR_SECRETS_FILE=$(CURDIR)/$(SECRETS) \
 	MONITOR_ORIGIN=http://127.0.0.1:5000
 SUPERSET := $(SUPERSET_ENV) bash superset_config/superset.sh
-DEMO_ENV += SUPERSET_URL=http://127.0.0.1:8088 SUPERSET_USERNAME=admin SUPERSET_PASSWORD=$(SUPERSET_ADMIN_PASSWORD)
+DEMO_ENV += SUPERSET_URL=http://127.0.0.1:8088 SUPERSET_USERNAME=admin SUPERSET_PASSWORD="$$SUPERSET_ADMIN_PASSWORD"
 
 .PHONY: demo test lint typecheck pytest assets install migrate seed etl run bench clean \
-	superset-venv superset-setup superset-start superset-stop provision
+	secrets superset-venv superset-setup superset-start superset-stop provision
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +40,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Made on the first run, then only read (names added if missing).
+secrets:
+	@$(PYTHON) monitor/secret_keys.py ensure $(SECRETS)
 
 $(SUPERSET_STAMP): superset_config/requirements.txt
 	test -x $(SUPERSET_VENV)/bin/python || $(PYTHON) -m venv $(SUPERSET_VENV)
@@ -49,7 +58,7 @@ monitor/static/css/app.css: frontend/app.scss frontend/build.sh frontend/init.js
 
 assets: monitor/static/css/app.css
 
-migrate: install
+migrate: install secrets
 	mkdir -p instance
 	$(DEMO_ENV) $(FLASK) db upgrade
 
@@ -59,29 +68,29 @@ seed: migrate
 etl: seed
 	$(DEMO_ENV) $(FLASK) etl run --full
 
-superset-setup: superset-venv
+superset-setup: superset-venv secrets
 	$(SUPERSET) setup
 
-superset-start: superset-setup
+superset-start: superset-setup secrets
 	$(SUPERSET) start
 
 superset-stop:
 	$(SUPERSET) stop
 
-provision: etl superset-start
+provision: etl superset-start secrets
 	$(DEMO_ENV) $(FLASK) superset provision
 
-run: install assets
+run: install assets secrets
 	@echo "app: http://127.0.0.1:5000 (Ctrl+C to stop)"
 	$(DEMO_ENV) $(FLASK) run --host 127.0.0.1 --port 5000
 
 # The app in the foreground, Superset beside it; stopping the app (Ctrl+C)
 # stops Superset too.
-demo: install assets etl provision
+demo: install assets secrets etl provision
 	@echo ""
 	@echo "app:      http://127.0.0.1:5000  (every demo account's password: demo-password-2013)"
 	@$(BIN)/python -c "from monitor.demo import USERS; [print(f\"  {u['role']:<13} {u['email']}\") for u in USERS]"
-	@echo "superset: http://127.0.0.1:8088  (admin / $(SUPERSET_ADMIN_PASSWORD)); the app embeds its dashboards at /dashboards"
+	@$(call SECRETS_ENV,SUPERSET_ADMIN_PASSWORD) echo "superset: http://127.0.0.1:8088  (admin / $$SUPERSET_ADMIN_PASSWORD, from $(SECRETS)); the app embeds its dashboards at /dashboards"
 	@echo "Ctrl+C stops both."
 	@trap '$(SUPERSET) stop' EXIT; trap 'exit 130' INT TERM; \
 		$(DEMO_ENV) $(FLASK) run --host 127.0.0.1 --port 5000

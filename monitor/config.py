@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-INSECURE_DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - refused in production
+from monitor import secret_keys
+
+# Where development keeps its generated secrets (`make` writes it; see
+# monitor/secret_keys.py), relative to the instance folder.
+SECRETS_FILE = "secrets.env"
 
 
 class ConfigError(RuntimeError):
@@ -56,7 +61,9 @@ class BaseConfig:
     """Settings shared by every environment."""
 
     ENV_NAME: str = "development"
-    SECRET_KEY: str = INSECURE_DEV_SECRET
+    # Set by load_config: SECRET_KEY from the environment, or in development
+    # the instance's generated secrets file, or in tests a random one.
+    SECRET_KEY: str = ""
     DATABASE_URL: str = ""
     # Largest request body we accept (forms, JSON and later uploads).
     MAX_CONTENT_LENGTH: int = 5 * 1024 * 1024
@@ -173,13 +180,32 @@ class ProductionConfig(BaseConfig):
     REMEMBER_COOKIE_SECURE: bool = True
 
     def validate(self) -> None:
-        if not self.SECRET_KEY or self.SECRET_KEY == INSECURE_DEV_SECRET or len(self.SECRET_KEY) < 32:
-            raise ConfigError(
-                "SECRET_KEY must be set to a random value of at least 32 characters in production "
-                '(for example: python -c "import secrets; print(secrets.token_hex(32))")'
-            )
+        # Superset's keys are checked too when they are in this environment:
+        # a key shared with Superset lets whoever holds one forge the other's
+        # sessions or guest tokens.
+        superset_keys = {name: os.environ.get(name, "") for name in _SUPERSET_KEYS}
+        problems = secret_keys.secret_problems({"SECRET_KEY": self.SECRET_KEY}, others=superset_keys)
+        if problems:
+            raise ConfigError("In production " + " ".join(problems))
         if not self.DATABASE_URL:
             raise ConfigError("DATABASE_URL must be set in production (a PostgreSQL URL)")
+
+
+_SUPERSET_KEYS = ("SUPERSET_SECRET_KEY", "SUPERSET_GUEST_TOKEN_SECRET")
+
+
+def _secret_key(name: str, instance_path: Path) -> str:
+    """SECRET_KEY from the environment; without one, development uses the
+    instance's generated secrets file (made on first use, so sessions outlive
+    a restart and match `make run`'s), tests a fresh random key, and
+    production nothing, which validate() refuses."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    if name == "development":
+        return secret_keys.ensure(instance_path / SECRETS_FILE)["SECRET_KEY"]
+    if name == "test":
+        return secrets.token_urlsafe(48)
+    return ""
 
 
 CONFIG_CLASSES: dict[str, type[BaseConfig]] = {
@@ -195,7 +221,7 @@ def load_config(instance_path: Path, env_name: str | None = None) -> BaseConfig:
     if name not in CONFIG_CLASSES:
         raise ConfigError(f"MONITOR_ENV must be one of {', '.join(CONFIG_CLASSES)}, got {name!r}")
     config = CONFIG_CLASSES[name]()
-    config.SECRET_KEY = os.environ.get("SECRET_KEY", config.SECRET_KEY)
+    config.SECRET_KEY = _secret_key(name, instance_path)
     config.DATABASE_URL = os.environ.get("DATABASE_URL", "") or (
         "" if name == "production" else _default_sqlite_url(instance_path)
     )

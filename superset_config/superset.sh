@@ -6,12 +6,17 @@
 #   superset_config/superset.sh stop     stop the server `start` began
 #   superset_config/superset.sh status   say whether it is running
 #
-# Settings (environment): SUPERSET_ADMIN_PASSWORD (required by setup),
-# SUPERSET_ADMIN_USERNAME (admin), SUPERSET_HOME (instance/superset: metadata
-# database, pid file and log), SUPERSET_PORT (8088), SUPERSET_HOST (127.0.0.1),
-# SUPERSET_VENV (.superset-venv), plus what superset_config.py reads:
-# SUPERSET_SECRET_KEY, SUPERSET_GUEST_TOKEN_SECRET, SUPERSET_METADATA_URL,
+# Settings (environment): SUPERSET_ADMIN_PASSWORD (the password setup gives
+# the admin), SUPERSET_ADMIN_USERNAME (admin), SUPERSET_HOME (instance/superset:
+# metadata database, pid file and log), SUPERSET_PORT (8088), SUPERSET_HOST
+# (127.0.0.1), SUPERSET_VENV (.superset-venv), plus what superset_config.py
+# reads: SUPERSET_SECRET_KEY, SUPERSET_GUEST_TOKEN_SECRET, SUPERSET_METADATA_URL,
 # MONITOR_ORIGIN.
+#
+# Outside production, the two keys and the admin password that the
+# environment does not set come from MONITOR_SECRETS_FILE
+# (instance/secrets.env), generated on first use by monitor/secret_keys.py
+# with random values, mode 0600. In production nothing is generated: set them.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -21,6 +26,7 @@ SUPERSET_HOST="${SUPERSET_HOST:-127.0.0.1}"
 SUPERSET_PORT="${SUPERSET_PORT:-8088}"
 SUPERSET_ADMIN_USERNAME="${SUPERSET_ADMIN_USERNAME:-admin}"
 SUPERSET_START_TIMEOUT="${SUPERSET_START_TIMEOUT:-90}"
+MONITOR_SECRETS_FILE="${MONITOR_SECRETS_FILE:-$ROOT/instance/secrets.env}"
 PID_FILE="$SUPERSET_HOME/superset.pid"
 LOG_FILE="$SUPERSET_HOME/superset.log"
 URL="http://$SUPERSET_HOST:$SUPERSET_PORT"
@@ -44,6 +50,22 @@ need_venv() {
   fi
 }
 
+# Export whichever of the named secrets the environment lacks, from the
+# generated file (made on first use). superset_config.py refuses to start
+# without good ones, in every environment.
+load_secrets() {
+  local name missing=0 exports
+  for name in "$@"; do
+    [ -n "${!name:-}" ] || missing=1
+  done
+  if [ "$missing" = 0 ] || [ "${MONITOR_ENV:-}" = production ]; then
+    return 0
+  fi
+  exports="$("$SUPERSET_VENV/bin/python" "$ROOT/monitor/secret_keys.py" env "$MONITOR_SECRETS_FILE" "$@")" \
+    || { say "could not read or make $MONITOR_SECRETS_FILE" >&2; exit 1; }
+  eval "$exports"
+}
+
 running_pid() {
   [ -f "$PID_FILE" ] || return 1
   local pid
@@ -54,6 +76,7 @@ running_pid() {
 
 setup() {
   need_venv
+  load_secrets SUPERSET_SECRET_KEY SUPERSET_GUEST_TOKEN_SECRET SUPERSET_ADMIN_PASSWORD
   if [ -z "${SUPERSET_ADMIN_PASSWORD:-}" ]; then
     say "set SUPERSET_ADMIN_PASSWORD to the password the admin account should have" >&2
     exit 1
@@ -73,6 +96,7 @@ setup() {
 
 start() {
   need_venv
+  load_secrets SUPERSET_SECRET_KEY SUPERSET_GUEST_TOKEN_SECRET
   mkdir -p "$SUPERSET_HOME"
   if pid="$(running_pid)"; then
     say "already running (pid $pid) on $URL"

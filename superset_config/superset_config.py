@@ -9,26 +9,46 @@ address is in the dashboards bundle that `flask superset provision` imports.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 SUPERSET_HOME = Path(os.environ.get("SUPERSET_HOME") or ROOT / "instance" / "superset")
 
-_DEV_SECRET = "dev-only-superset-secret-not-for-production"  # noqa: S105 - refused in production
+
+def _secret_rules() -> ModuleType:
+    """monitor/secret_keys.py, the one home of "is this secret acceptable",
+    loaded by path: Superset's Python does not have the app installed."""
+    name = "monitor_secret_keys"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "monitor" / "secret_keys.py")
+        if spec is None or spec.loader is None:
+            raise RuntimeError(f"cannot load {ROOT / 'monitor' / 'secret_keys.py'}")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return sys.modules[name]
 
 
-def _secret(name: str) -> str:
-    value = os.environ.get(name, "")
-    if value:
-        return value
-    if os.environ.get("MONITOR_ENV") == "production":
-        raise RuntimeError(f"{name} must be set to a random value of at least 32 characters in production")
-    return _DEV_SECRET + "-" + name.lower()
+def _secrets() -> tuple[str, str]:
+    """Superset's session key and guest-token key from the environment, refused
+    in EVERY environment when missing, short, published or equal: with a known
+    key anyone can forge an admin session cookie or a guest token without
+    row-level security. `make demo` and the tests supply generated ones."""
+    names = ("SUPERSET_SECRET_KEY", "SUPERSET_GUEST_TOKEN_SECRET")
+    values = {name: os.environ.get(name, "") for name in names}
+    problems = _secret_rules().secret_problems(values)
+    if problems:
+        raise RuntimeError("Superset will not start: " + " ".join(problems))
+    return values["SUPERSET_SECRET_KEY"], values["SUPERSET_GUEST_TOKEN_SECRET"]
 
 
+_SECRET_KEY, _GUEST_TOKEN_SECRET = _secrets()
 # Signs Superset's sessions and encrypts stored database passwords.
-SECRET_KEY = _secret("SUPERSET_SECRET_KEY")
+SECRET_KEY = _SECRET_KEY
 # Superset's own metadata (users, charts, dashboards): a SQLite file by
 # default; PostgreSQL in production.
 SQLALCHEMY_DATABASE_URI = (
@@ -51,7 +71,7 @@ FEATURE_FLAGS = {
 # role holds read permissions only (copied from Gamma by superset.sh setup)
 # and no datasource access: a guest reads a dataset only through a chart on
 # a dashboard its token names.
-GUEST_TOKEN_JWT_SECRET = _secret("SUPERSET_GUEST_TOKEN_SECRET")
+GUEST_TOKEN_JWT_SECRET = _GUEST_TOKEN_SECRET
 GUEST_ROLE_NAME = "Embedded viewer"
 GUEST_TOKEN_JWT_EXP_SECONDS = 300
 

@@ -23,6 +23,7 @@ the tests fail with its log, never skip: CI installs it with `make`.
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -50,7 +51,11 @@ ROOT = Path(__file__).resolve().parents[2]
 SUPERSET_VENV = Path(os.environ.get("SUPERSET_VENV", ROOT / ".superset-venv"))
 SCRIPT = ROOT / "superset_config" / "superset.sh"
 ADMIN_USERNAME = "admin"
-ADMIN_PASSWORD = "superset-test-admin-password"
+# Random for each test session, like the demo's generated ones: Superset
+# refuses published or short keys, and nothing here is fixed in the repository.
+ADMIN_PASSWORD = secrets.token_urlsafe(18)
+SUPERSET_SECRET_KEY = secrets.token_urlsafe(48)
+SUPERSET_GUEST_TOKEN_SECRET = secrets.token_urlsafe(48)
 FIRST_PORT = 8089
 # The app under test (and the embedding tests' live server) runs on a random
 # localhost port, so any port may frame the dashboards here.
@@ -156,8 +161,10 @@ def _script(
         "SUPERSET_PORT": str(port),
         "SUPERSET_ADMIN_USERNAME": ADMIN_USERNAME,
         "SUPERSET_ADMIN_PASSWORD": ADMIN_PASSWORD,
-        "SUPERSET_SECRET_KEY": "superset-test-secret-" + "x" * 32,
-        "SUPERSET_GUEST_TOKEN_SECRET": "superset-test-guest-secret-" + "y" * 32,
+        "SUPERSET_SECRET_KEY": SUPERSET_SECRET_KEY,
+        "SUPERSET_GUEST_TOKEN_SECRET": SUPERSET_GUEST_TOKEN_SECRET,
+        # Every secret is given above: superset.sh must not read or make the demo's file.
+        "MONITOR_SECRETS_FILE": str(home / "no-secrets-file.env"),
         "MONITOR_ORIGIN": TEST_FRAME_ORIGINS,
         # A loaded two-core machine (CI runs the whole suite) can take a while.
         "SUPERSET_START_TIMEOUT": "180",
