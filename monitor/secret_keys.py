@@ -52,7 +52,7 @@ _PUBLISHED_VALUES = frozenset(
     }
 )
 # Words only a placeholder contains, compared without case or punctuation
-# ("dev-only", "Change me!", "not_for_production" ...).
+# ("Dev Only", "Change me!", "not_for_production" ...).
 _PLACEHOLDER_WORDS = (
     "changeme",
     "notsecret",
