@@ -56,9 +56,9 @@ from monitor.cli import alembic_config
 from monitor.config import TestConfig
 from monitor.db import db, make_engine
 from monitor.disclosure import suppression
-from monitor.kpis.library import load_library
+from monitor.kpis.library.definitions import load_library
 from monitor.kpis.models import Return
-from monitor.kpis.returns import accept_return
+from monitor.kpis.returns.services import accept_return
 from monitor.superset.assets import load_dashboards
 
 POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from monitor.contracts.models import Cohort, ServiceType
-from monitor.kpis.library import REFERRAL_SOURCES
+from monitor.kpis.library.definitions import REFERRAL_SOURCES
 
 # Fifteen services per area; the second IDVA is health-based (led by the CCG)
 # and the ISVA is led by the police and crime commissioner.

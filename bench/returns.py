@@ -40,13 +40,13 @@ from monitor.config import TestConfig
 from monitor.contracts.models import Contract
 from monitor.db import db
 from monitor.demo import load_demo
-from monitor.kpis.framework import items_in_force
-from monitor.kpis.ingest import check_workbook
-from monitor.kpis.library import load_library
+from monitor.kpis.framework.history import items_in_force
+from monitor.kpis.library.definitions import load_library
 from monitor.kpis.models import FrameworkItem, Kpi, KpiBreakdown
 from monitor.kpis.periods import Quarter
-from monitor.kpis.returns import store_version
-from monitor.kpis.template import build_template
+from monitor.kpis.returns.ingest import check_workbook
+from monitor.kpis.returns.services import store_version
+from monitor.kpis.returns.template import build_template
 
 KPI_COUNT = 60
 OUTCOME_ROWS = 300

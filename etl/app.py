@@ -10,10 +10,10 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
-from etl.engine import warehouse_engine, warehouse_url_for
+from etl.engine import WarehouseUnavailable, warehouse_engine, warehouse_url_for
 from etl.run import Progress, RunResult, Settings, last_success, run_etl
 from monitor.clock import today
 from monitor.contracts.models import Amendment, Contract, ExtensionOption, FundingLine
@@ -48,6 +48,23 @@ def settings_from(config: Mapping[str, Any]) -> Settings:
 def warehouse_url(app: Flask | None = None) -> str:
     config = (app or current_app).config
     return warehouse_url_for(config["DATABASE_URL"], config.get("WAREHOUSE_URL", ""))
+
+
+ENGINE_KEY = "warehouse_engine"
+
+
+def app_warehouse(app: Flask | None = None) -> Engine:
+    """The app's warehouse engine, made once per app (an engine holds a pool).
+    Raises WarehouseUnavailable when the app database has no warehouse beside it."""
+    target = app or current_app
+    engine = target.extensions.get(ENGINE_KEY)
+    if engine is None:
+        try:
+            url = warehouse_url(target)
+        except ValueError as error:  # an in-memory app database has no warehouse beside it
+            raise WarehouseUnavailable(f"{error}, then run `flask etl run --full`") from error
+        engine = target.extensions[ENGINE_KEY] = warehouse_engine(url)
+    return engine
 
 
 def run_for_app(full: bool = False, progress: Progress | None = None) -> RunResult:

@@ -10,6 +10,10 @@ from sqlalchemy.engine import make_url
 from etl.schema import WAREHOUSE_SCHEMA, metadata
 
 
+class WarehouseUnavailable(Exception):
+    """The app's database has no warehouse beside it, or it cannot be reached."""
+
+
 def warehouse_url_for(database_url: str, warehouse_url: str = "") -> str:
     """The warehouse's URL: the setting if given; else the app database itself
     on PostgreSQL (schema `warehouse`), or a SQLite file beside the app's."""

@@ -26,15 +26,8 @@ from monitor.contracts.models import (
     FundingLine,
     contract_partners,
 )
-from monitor.kpis.models import (
-    FrameworkItem,
-    Kpi,
-    OutcomeScore,
-    Return,
-    ReturnState,
-    ReturnValue,
-    ReturnVersion,
-)
+from monitor.kpis.models import FrameworkItem, Kpi, OutcomeScore, Return, ReturnValue, ReturnVersion
+from monitor.kpis.vocabulary import ReturnState
 
 
 @dataclass

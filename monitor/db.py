@@ -55,13 +55,18 @@ class Database:
         return self._engine
 
     def init_app(self, app: Flask) -> None:
-        self._engine = make_engine(app.config["DATABASE_URL"])
-        self._factory.configure(bind=self._engine)
+        self.bind(app.config["DATABASE_URL"])
         app.extensions["database"] = self
 
         @app.teardown_appcontext
         def remove_session(_exc: BaseException | None) -> None:
             self.session.remove()
+
+    def bind(self, url: str) -> None:
+        """Point the engine and sessions at `url` (a process serves one app;
+        the tests re-point after building a database for another)."""
+        self._engine = make_engine(url)
+        self._factory.configure(bind=self._engine)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -8,6 +8,7 @@ local server, trust auth) and each test run gets its own database.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,7 +24,8 @@ from monitor import create_app
 from monitor.cli import alembic_config
 from monitor.config import TestConfig
 from monitor.db import Base, db
-from monitor.demo import DEMO_PASSWORD, load_demo
+from monitor.demo import DEMO_PASSWORD
+from tests.templates import Templates, build_demo, build_demo_warehouse, server_for
 
 POSTGRES_SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 # Tests run "as at" 2 December 2013, when most demo contracts are live.
@@ -100,10 +102,44 @@ def backend(database_url: str) -> str:
     return "postgresql" if database_url.startswith("postgresql") else "sqlite"
 
 
+# Each backend's templates (tests/templates.py): the demo, and the demo with
+# its returns and warehouse, built once per session and copied per test.
+_TEMPLATES: dict[str, Templates] = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_templates() -> Iterator[None]:
+    yield
+    for templates in _TEMPLATES.values():
+        templates.drop()
+
+
+def restore_template(app: Flask, kind: str) -> None:
+    """Make `app`'s database (and warehouse) a copy of template `kind`."""
+    from etl.app import ENGINE_KEY
+
+    url = app.config["DATABASE_URL"]
+    backend = "postgresql" if url.startswith("postgresql") else "sqlite"
+    if backend not in _TEMPLATES:
+        folder = Path(tempfile.mkdtemp(prefix=f"monitor-templates-{backend}-"))
+        _TEMPLATES[backend] = Templates(server_for(url), folder, make_app)
+    builders = {
+        "demo": lambda target: build_demo(make_app, target),
+        "warehouse": lambda target: build_demo_warehouse(make_app, target, WAREHOUSE_AS_AT),
+    }
+    db.dispose()
+    warehouse_engine = app.extensions.pop(ENGINE_KEY, None)
+    if warehouse_engine is not None:
+        warehouse_engine.dispose()
+    _TEMPLATES[backend].restore(kind, url, builders[kind])
+    # Building a template binds the shared engine to it: bind it back to this app.
+    db.bind(url)
+
+
 @pytest.fixture
 def demo(app: Flask) -> Flask:
-    """The demo data loaded (as `flask seed demo` does)."""
-    load_demo(db)
+    """The demo data loaded (as `flask seed demo` does), copied from a template."""
+    restore_template(app, "demo")
     # Start requests from a clean session, as production does: objects kept
     # from loading would carry collections in insertion order, not query order.
     db.session.remove()
@@ -190,16 +226,12 @@ class Warehouse:
 
 
 def build_warehouse(app: Flask) -> Warehouse:
-    from datetime import date
+    """The demo, its 2013/14 returns as at WAREHOUSE_AS_AT and a full ETL run,
+    copied from a template into `app`'s database."""
+    from etl.app import warehouse_url
 
-    from etl.app import run_for_app, warehouse_url
-    from monitor.kpis.demo import load_demo_performance
-
-    load_demo(db)
-    load_demo_performance(db, date.fromisoformat(WAREHOUSE_AS_AT))
+    restore_template(app, "warehouse")
     db.session.remove()
-    _drop_warehouse(warehouse_url(app))
-    run_for_app(full=True)
     return Warehouse(app, warehouse_url(app))
 
 

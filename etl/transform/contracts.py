@@ -7,6 +7,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from monitor.access.viewers import ORGANISATION_PREFIX, PARTNERSHIP_PREFIX
 from monitor.contracts.models import ENDING_KINDS, OptionState
 from monitor.contracts.renewal import Ending, Leads, Status, Terms, assess, last_notice_date
 
@@ -121,13 +122,13 @@ def contract_viewers(
     ).drop_duplicates()
     names = organisations.set_index("organisation_id")["name"]
     own = commissioners.assign(
-        viewer="organisation:" + commissioners["organisation_id"].astype(str),
+        viewer=ORGANISATION_PREFIX + commissioners["organisation_id"].astype(str),
         viewer_kind="commissioner",
         viewer_name=commissioners["organisation_id"].map(names).fillna(""),
     )
     boards = commissioners.merge(members, on="organisation_id").merge(partnerships, on="partnership_id")
     board = boards.assign(
-        viewer="partnership:" + boards["partnership_id"].astype(str),
+        viewer=PARTNERSHIP_PREFIX + boards["partnership_id"].astype(str),
         viewer_kind="board",
         viewer_name=boards["name"],
     )

@@ -24,7 +24,7 @@ from etl.transform.performance import procurement_ratings
 from monitor.contracts.models import Cohort
 from monitor.contracts.renewal import Status
 from monitor.disclosure.suppression import VFM_PARTS, display_column, suppress_marts
-from monitor.kpis.rag import ProcurementRating, Rag
+from monitor.kpis.performance.rag import ProcurementRating, Rag
 
 LIVE_STATUSES = {Status.LIVE.value, Status.EXTENDED.value, Status.IN_NOTICE.value}
 POSITIVE_OUTCOME_KPIS = ("FEEL-SAFER",)

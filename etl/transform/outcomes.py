@@ -8,8 +8,8 @@ from decimal import Decimal
 
 import pandas as pd
 
-from monitor.kpis.models import OutcomeMeasure
-from monitor.kpis.outcomes import swemwbs_metric
+from monitor.kpis.performance.outcomes import swemwbs_metric
+from monitor.kpis.vocabulary import OutcomeMeasure
 
 COLUMNS = [
     "contract_id",

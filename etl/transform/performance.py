@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from monitor.kpis.library import DERIVED_FROM_OUTCOMES
-from monitor.kpis.models import Direction, Rollup, TargetBasis
-from monitor.kpis.rag import ProcurementRating, Rag
+from monitor.kpis.library.definitions import DERIVED_FROM_OUTCOMES
+from monitor.kpis.performance.rag import ProcurementRating, Rag
+from monitor.kpis.vocabulary import Direction, Rollup, TargetBasis
 
 QUARTERS_IN_YEAR = 4
 
@@ -32,7 +32,7 @@ def _in_force(figures: pd.DataFrame, framework: pd.DataFrame) -> pd.DataFrame:
 def rag(
     actual: pd.Series, target: pd.Series, higher_is_better: pd.Series, tolerance_pct: pd.Series
 ) -> pd.Series:
-    """The same rule as monitor.kpis.rag.rate, on whole columns."""
+    """The same rule as monitor.kpis.performance.rag.rate, on whole columns."""
     margin = target.abs() * tolerance_pct / 100
     better_or_equal = np.where(higher_is_better, actual >= target, actual <= target)
     within = np.where(higher_is_better, actual >= target - margin, actual <= target + margin)
@@ -79,7 +79,7 @@ def kpi_results(figures: pd.DataFrame, framework: pd.DataFrame, kpis: pd.DataFra
 
 def procurement_ratings(results: pd.DataFrame) -> pd.Series:
     """Procurement Act 2023 rating per row: red for a second quarter running is
-    Inadequate, a first red Requires improvement (as monitor.kpis.rag)."""
+    Inadequate, a first red Requires improvement (as monitor.kpis.performance.rag)."""
     ordered = results.sort_values(["viewer", "contract_id", "kpi_code", "breakdown", "period_key"])
     previous = ordered.groupby(["viewer", "contract_id", "kpi_code", "breakdown"], dropna=False)[
         "rag"

@@ -23,6 +23,9 @@ from monitor.access.roles import Role
 # The only shape a viewer key may take; anything else is refused before it
 # could reach an SQL clause.
 VIEWER_KEY = re.compile(r"(organisation|partnership):[1-9][0-9]{0,9}")
+# A commissioner's own contracts, exact; a board's view, disclosure-controlled.
+ORGANISATION_PREFIX = "organisation:"
+PARTNERSHIP_PREFIX = "partnership:"
 
 
 class Named(Protocol):
@@ -79,12 +82,28 @@ class NoDashboards:
 Access = Viewer | AdminChooses | NoDashboards
 
 
+def organisation_key(organisation_id: int) -> str:
+    return f"{ORGANISATION_PREFIX}{_positive(organisation_id)}"
+
+
+def partnership_key(partnership_id: int) -> str:
+    return f"{PARTNERSHIP_PREFIX}{_positive(partnership_id)}"
+
+
+def parse_viewer_key(key: str) -> tuple[str, int]:
+    """("organisation" or "partnership", id) from a key; ValueError for anything else."""
+    if not VIEWER_KEY.fullmatch(key):
+        raise ValueError(f"not a warehouse viewer key: {key!r}")
+    kind, identifier = key.split(":")
+    return kind, int(identifier)
+
+
 def organisation_viewer(organisation_id: int, name: str) -> Viewer:
-    return Viewer(f"organisation:{_positive(organisation_id)}", "commissioner", name)
+    return Viewer(organisation_key(organisation_id), "commissioner", name)
 
 
 def partnership_viewer(partnership_id: int, name: str) -> Viewer:
-    return Viewer(f"partnership:{_positive(partnership_id)}", "board", name)
+    return Viewer(partnership_key(partnership_id), "board", name)
 
 
 def dashboard_access(user: DashboardUser) -> Access:
@@ -113,6 +132,20 @@ def dashboard_access(user: DashboardUser) -> Access:
             "on the Performance and Returns pages."
         )
     return NoDashboards("Your account's role does not include dashboards. Ask an administrator.")
+
+
+def sees_board_figures(user: DashboardUser) -> bool:
+    """Board users read disclosure-controlled figures on every surface (pages,
+    API, board pack, dashboards); everyone else reads the exact figures of
+    the contracts they may see."""
+    return user.role == Role.BOARD
+
+
+def board_viewer(user: DashboardUser) -> Viewer | None:
+    """The warehouse rows a board user's figures come from (None when the
+    account is not linked to a partnership, so there are none)."""
+    access = dashboard_access(user)
+    return access if isinstance(access, Viewer) and access.suppressed else None
 
 
 def choose_viewer(requested_key: str | None, choices: list[Viewer]) -> Viewer | None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from monitor.access.rules import can_change, can_read
 from monitor.api.errors import ApiError
 from monitor.api.parsing import MAX_ID
 from monitor.auth.models import User
-from monitor.auth.permissions import can_change, can_read
 from monitor.contracts.models import Amendment, Contract, FundingLine
 
 CANNOT_CHANGE = "Only the lead or a partner commissioner can change this contract"

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app, jsonify, request, url_for
 
+from monitor.access.rules import can_create_contracts
 from monitor.api import serialise
 from monitor.api.access import changeable_contract, readable_contract
 from monitor.api.auth import current_api_user
@@ -14,7 +15,6 @@ from monitor.api.blueprint import blueprint
 from monitor.api.errors import ApiError, field_error
 from monitor.api.parsing import parse_body, read_json_object
 from monitor.api.schemas import CONTRACT_CREATE, CONTRACT_UPDATE
-from monitor.auth.permissions import can_create_contracts
 from monitor.clock import today
 from monitor.contracts import services
 from monitor.contracts.models import Category, Contract, ServiceType

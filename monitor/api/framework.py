@@ -24,19 +24,16 @@ from monitor.api.parsing import Field, Kind, NotANumber, parse_body, read_json_o
 from monitor.clock import today
 from monitor.contracts.models import Contract
 from monitor.db import db
+from monitor.disclosure.suppression import CONFIDENTIAL
 from monitor.errors import ValidationFailed
-from monitor.kpis import framework_services as services
-from monitor.kpis.framework import framework_history, in_force
-from monitor.kpis.models import Direction, FrameworkItem, Kpi, TargetBasis
-from monitor.kpis.performance import (
-    Cell,
-    ContractPerformance,
-    disclosure_threshold,
-    performance_of,
-    suppressed,
-)
+from monitor.kpis.framework import services
+from monitor.kpis.framework.history import framework_history, in_force
+from monitor.kpis.models import FrameworkItem, Kpi
+from monitor.kpis.performance.figures import Cell, ContractPerformance
+from monitor.kpis.performance.rag import ProcurementRating, Rag, Travel
+from monitor.kpis.performance.service import performances_for
 from monitor.kpis.periods import Quarter
-from monitor.kpis.rag import ProcurementRating, Rag, Travel
+from monitor.kpis.vocabulary import Direction, TargetBasis
 
 _NUMBER_TEXT = re.compile(r"^-?\d+(\.\d+)?$")
 # Far beyond any real target; the services give the precise limits.
@@ -274,21 +271,24 @@ def change_framework_item(contract_id: int, item_id: int) -> Any:
     return response, 201 if created else 200
 
 
-def _cell_json(cell: Cell, threshold: int | None) -> dict[str, Any]:
-    hidden = threshold is not None and suppressed(cell.figure, cell.kpi.unit, threshold)
+def _cell_json(cell: Cell) -> dict[str, Any]:
+    hidden = cell.marker == CONFIDENTIAL
     return {
         "quarter": str(cell.quarter),
-        "actual": "[c]" if hidden else _figure(cell.actual),
+        "actual": cell.marker or _figure(cell.actual),
         "suppressed": hidden,
+        "marker": cell.marker or None,
         "target": _figure(cell.target),
         "in_framework": cell.item is not None,
-        "rag": cell.rag.value,
-        "direction_of_travel": cell.travel.value,
+        # A hidden figure's rating and direction of travel would narrow it down.
+        "rag": None if hidden else cell.rag.value,
+        "direction_of_travel": None if hidden else cell.travel.value,
         "provisional": cell.provisional,
+        "awaiting_acceptance": cell.awaiting_acceptance,
     }
 
 
-def performance_json(performance: ContractPerformance, threshold: int | None) -> dict[str, Any]:
+def performance_json(performance: ContractPerformance) -> dict[str, Any]:
     summary = performance.summary()
     return {
         "contract_id": performance.contract.id,
@@ -300,13 +300,14 @@ def performance_json(performance: ContractPerformance, threshold: int | None) ->
             "red": summary.red,
             "procurement_rating": summary.rating.value,
             "provisional": summary.provisional,
+            "hidden": summary.hidden,
         },
         "kpis": [
             {
                 "code": row.kpi.code,
                 "name": row.kpi.name,
                 "unit": row.kpi.unit,
-                "quarters": [_cell_json(cell, threshold) for cell in row.cells],
+                "quarters": [_cell_json(cell) for cell in row.cells],
             }
             for row in performance.rows
         ],
@@ -317,8 +318,11 @@ def performance_json(performance: ContractPerformance, threshold: int | None) ->
 def performance(contract_id: int) -> Any:
     user = current_api_user()
     contract = readable_contract(db.session(), user, contract_id)
-    found = performance_of(db.session(), [contract], today())[0]
-    return jsonify(performance_json(found, disclosure_threshold(user)))
+    found, board = performances_for(user, [contract])
+    if board is not None and board.missing:
+        raise ApiError(503, board.missing, headers={"Retry-After": "3600"})
+    performance = found[0] if found else ContractPerformance(contract, [])
+    return jsonify(performance_json(performance))
 
 
 # --- The OpenAPI description of the routes above -------------------------------
@@ -434,6 +438,10 @@ def _describe() -> None:
                                 "enum": list(_values(ProcurementRating)),
                             },
                             "provisional": {"type": "boolean"},
+                            "hidden": {
+                                "type": "integer",
+                                "description": "Ratings hidden with their figures (boards), not counted above",
+                            },
                         },
                         "The latest quarter with a rated KPI; the rating is the worst KPI's",
                     ),
@@ -452,16 +460,32 @@ def _describe() -> None:
                                 "quarter": _QUARTER,
                                 "actual": {
                                     "type": ["string", "null"],
-                                    "description": "The reported total (two decimal places), or [c] if suppressed",
+                                    "description": (
+                                        "The reported total (two decimal places), or a marker: [c] hidden "
+                                        "to protect privacy, [x] not yet available (boards)"
+                                    ),
                                 },
                                 "suppressed": {"type": "boolean"},
+                                "marker": {"type": ["string", "null"], "enum": ["[c]", "[x]", "[z]", None]},
                                 "target": {**_FIGURE, "description": "The target for one quarter"},
                                 "in_framework": {"type": "boolean"},
-                                "rag": {"type": "string", "enum": list(_values(Rag))},
-                                "direction_of_travel": {"type": "string", "enum": list(_values(Travel))},
+                                "rag": {
+                                    "type": ["string", "null"],
+                                    "enum": [*_values(Rag), None],
+                                    "description": "null when the figure is hidden",
+                                },
+                                "direction_of_travel": {
+                                    "type": ["string", "null"],
+                                    "enum": [*_values(Travel), None],
+                                    "description": "null when the figure is hidden",
+                                },
                                 "provisional": {
                                     "type": "boolean",
-                                    "description": "From a return not yet accepted",
+                                    "description": "From a return not yet accepted (never for boards)",
+                                },
+                                "awaiting_acceptance": {
+                                    "type": "boolean",
+                                    "description": "Boards: a return is in for the quarter but not yet accepted",
                                 },
                             }
                         ),

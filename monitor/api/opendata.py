@@ -65,7 +65,10 @@ def _audience() -> Audience | None:
     session = db.session()
     name, text = next(iter(given.items()))
     try:
-        return find_partnership(session, text) if name == "partnership" else find_commissioner(session, text)
+        user = current_api_user()
+        if name == "partnership":
+            return find_partnership(session, text, user)
+        return find_commissioner(session, text, user)
     except UnknownAudience as error:
         raise field_error(400, {name: str(error)}) from error
 

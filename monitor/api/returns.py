@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import current_app, jsonify, request, send_file, url_for
 
+from monitor.access.rules import can_review, can_see_return_figures, can_upload
 from monitor.api import openapi
 from monitor.api.access import readable_contract
 from monitor.api.auth import current_api_user
@@ -27,21 +28,19 @@ from monitor.clock import today
 from monitor.contracts.models import Contract
 from monitor.db import db
 from monitor.errors import Forbidden, ValidationFailed
-from monitor.kpis.calendar import CalendarRules, ExpectedReturn, expected_return, expected_returns
-from monitor.kpis.ingest.result import CheckedReturn, Message
-from monitor.kpis.models import Return, ReturnState, ReturnVersion
+from monitor.kpis.models import Return, ReturnVersion
 from monitor.kpis.periods import Quarter
-from monitor.kpis.returns import (
+from monitor.kpis.returns.calendar import CalendarRules, ExpectedReturn, expected_return, expected_returns
+from monitor.kpis.returns.ingest.result import CheckedReturn, Message
+from monitor.kpis.returns.services import (
     CONFLICT_MESSAGE,
     ReturnConflict,
     accept_return,
-    can_review,
-    can_see_figures,
-    can_upload,
     query_return,
     reopen_return,
     store_version,
 )
+from monitor.kpis.vocabulary import ReturnState
 from monitor.model_helpers import utcnow
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -140,7 +139,7 @@ def _figure(value: Decimal | None) -> str | None:
 def _detail(expected: ExpectedReturn, user: User) -> dict[str, Any]:
     body = _summary(expected)
     record = expected.record
-    show = can_see_figures(user, expected.contract)
+    show = can_see_return_figures(user, expected.contract)
     body["events"] = [
         {
             "kind": event.kind,
@@ -208,7 +207,7 @@ def contract_return(contract_id: int, period: str) -> Any:
 
 @blueprint.get("/contracts/<int:contract_id>/returns/<period>/template")
 def return_template(contract_id: int, period: str) -> Any:
-    from monitor.kpis.template import TemplateError, build_template
+    from monitor.kpis.returns.template import TemplateError, build_template
 
     contract = readable_contract(db.session(), current_api_user(), contract_id)
     expected = _expected(contract, period)
@@ -277,7 +276,7 @@ def _read_file() -> tuple[bytes, str, bool, bool]:
 
 
 def _check(contract: Contract, quarter: Quarter, user: User, content: bytes, filename: str) -> CheckedReturn:
-    from monitor.kpis.ingest.pipeline import check_workbook
+    from monitor.kpis.returns.ingest.pipeline import check_workbook
 
     return check_workbook(
         db.session(),

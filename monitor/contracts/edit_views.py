@@ -8,10 +8,11 @@ from typing import Any
 from flask import abort, flash, redirect, url_for
 from flask_login import login_required
 
+from monitor.access.rules import can_create_contracts
+from monitor.access.signed_in import signed_in_user
 from monitor.auth.models import OrganisationKind
-from monitor.auth.permissions import can_create_contracts
 from monitor.contracts import services
-from monitor.contracts.access import contract_for, organisation_choices, signed_in_user
+from monitor.contracts.access import contract_for, organisation_choices
 from monitor.contracts.blueprint import blueprint
 from monitor.contracts.forms import (
     AmendmentForm,

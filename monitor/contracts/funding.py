@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.auth.models import Organisation, User
-from monitor.auth.permissions import visible_contracts
+from monitor.contracts.access import visible_contracts
 from monitor.contracts.models import Contract, FundingLine
 
 

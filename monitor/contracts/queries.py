@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from monitor.auth.models import Organisation, User
-from monitor.auth.permissions import visible_contracts
+from monitor.contracts.access import visible_contracts
 from monitor.contracts.dates import status_expression
 from monitor.contracts.models import Category, Contract, FundingLine, ServiceType, contract_partners
 from monitor.contracts.renewal import Status

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.auth.models import Organisation, OrganisationKind, Role, User
-from monitor.auth.permissions import require_change
+from monitor.contracts.access import require_change
 from monitor.contracts.models import (
     ENDING_KINDS,
     AgreementType,

@@ -11,16 +11,12 @@ from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from monitor.access.rules import can_change, can_create_contracts, can_see_audit
+from monitor.access.signed_in import signed_in_user
 from monitor.auth.models import OrganisationKind
-from monitor.auth.permissions import (
-    can_change,
-    can_create_contracts,
-    can_see_audit,
-    visible_contracts,
-)
 from monitor.clock import today
 from monitor.contracts import export, funding
-from monitor.contracts.access import contract_for, organisation_choices, signed_in_user
+from monitor.contracts.access import contract_for, organisation_choices, visible_contracts
 from monitor.contracts.blueprint import blueprint
 from monitor.contracts.dates import renewal_of, status_expression
 from monitor.contracts.forms import ConfirmForm

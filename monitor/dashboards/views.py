@@ -14,6 +14,7 @@ from flask import Blueprint, abort, current_app, jsonify, render_template, reque
 from flask_login import login_required
 
 from monitor import security
+from monitor.access.signed_in import signed_in_user
 from monitor.access.viewers import (
     AdminChooses,
     NoDashboards,
@@ -22,7 +23,6 @@ from monitor.access.viewers import (
     dashboard_access,
 )
 from monitor.auth.models import Role
-from monitor.contracts.access import signed_in_user
 from monitor.dashboards.catalogue import BY_SLUG, DASHBOARDS, Dashboard
 from monitor.dashboards.tokens import (
     NOT_AVAILABLE,

@@ -10,6 +10,6 @@ returns_cli = AppGroup("returns", help="Quarterly KPI returns.")
 
 def register(app: Flask) -> None:
     # The command modules attach themselves to the group when imported.
-    from monitor.kpis import cli_reminders, cli_templates  # noqa: F401
+    from monitor.kpis.returns import cli_reminders, cli_templates  # noqa: F401
 
     app.cli.add_command(returns_cli)

@@ -24,14 +24,15 @@ from monitor.audit import Actor, acting_as
 from monitor.auth.models import Role, User
 from monitor.contracts.models import Contract
 from monitor.db import Database
-from monitor.kpis import framework_services, returns
-from monitor.kpis.calendar import CalendarRules, ExpectedReturn, expected_returns
-from monitor.kpis.framework import items_in_force
-from monitor.kpis.ingest.pipeline import check_workbook
-from monitor.kpis.library import load_library
+from monitor.kpis.framework import services as framework_services
+from monitor.kpis.framework.history import items_in_force
+from monitor.kpis.library.definitions import load_library
 from monitor.kpis.models import FrameworkItem, Kpi, Return
-from monitor.kpis.template import build_template
-from monitor.kpis.template.filling import fill_template, input_rows
+from monitor.kpis.returns import services as returns
+from monitor.kpis.returns.calendar import CalendarRules, ExpectedReturn, expected_returns
+from monitor.kpis.returns.ingest.pipeline import check_workbook
+from monitor.kpis.returns.template import build_template
+from monitor.kpis.returns.template.filling import fill_template, input_rows
 
 # reference -> first quarter in force, {KPI code: quarterly target (None: monitored only)}
 FRAMEWORKS: dict[str, tuple[str, dict[str, int | None]]] = {

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -18,64 +17,19 @@ from monitor.audit import audited
 from monitor.auth.models import User
 from monitor.contracts.models import Contract
 from monitor.db import Base
+from monitor.kpis.vocabulary import (  # the models' columns take these values
+    Direction,
+    KpiCategory,
+    OutcomeMeasure,
+    ReturnState,
+    Rollup,
+    TargetBasis,
+    Unit,
+)
 from monitor.model_helpers import one_of, utcnow
 
 Figure = Numeric(14, 2)
 PERIOD_CHECK = "LIKE '____-__-Q_'"
-
-
-class Unit(StrEnum):
-    COUNT = "count"
-    PERCENTAGE = "percentage"
-    CURRENCY = "currency"
-    SCORE = "score"
-    DAYS = "days"
-
-
-class Direction(StrEnum):
-    HIGHER = "higher is better"
-    LOWER = "lower is better"
-
-
-class KpiCategory(StrEnum):
-    OUTPUT = "output"
-    OUTCOME = "outcome"
-    QUALITY = "quality"
-    FINANCE = "finance"
-
-
-class Rollup(StrEnum):
-    SUM = "sum"
-    MEAN = "mean"
-    LATEST = "latest"
-
-
-class TargetBasis(StrEnum):
-    QUARTER = "quarter"
-    YEAR = "year"
-
-
-class ReturnState(StrEnum):
-    NOT_STARTED = "not started"
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    QUERIED = "queried"
-    RESUBMITTED = "resubmitted"
-    ACCEPTED = "accepted"
-
-
-class OutcomeMeasure(StrEnum):
-    SDQ = "SDQ"
-    WEMWBS = "WEMWBS"
-    SWEMWBS = "SWEMWBS"
-
-
-class Informant(StrEnum):
-    """Who completed an SDQ; the band cut-offs differ by informant."""
-
-    PARENT = "parent"
-    TEACHER = "teacher"
-    SELF = "self"
 
 
 @audited("kpi")

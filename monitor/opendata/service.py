@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from monitor.audit import AuditEvent
 from monitor.auth.models import User, partnership_members
-from monitor.auth.permissions import visible_contracts
+from monitor.contracts.access import visible_contracts
 from monitor.contracts.models import AgreementType, Contract, FundingLine, OptionState, contract_partners
 from monitor.opendata import giving, ocds, ready
 from monitor.opendata.facts import ContractFacts, facts_of

@@ -13,8 +13,9 @@ from typing import Any
 from flask import request, send_file
 from flask_login import login_required
 
+from monitor.access.signed_in import signed_in_user
 from monitor.clock import today
-from monitor.contracts.access import contract_for, signed_in_user
+from monitor.contracts.access import contract_for
 from monitor.contracts.blueprint import blueprint
 from monitor.contracts.views import contract_page
 from monitor.db import db

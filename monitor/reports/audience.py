@@ -10,10 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session
 
-from monitor.auth.models import Organisation, OrganisationKind, Partnership, Role, User
+from monitor.access.viewers import organisation_key, partnership_key
+from monitor.auth.models import Organisation, OrganisationKind, Partnership, Role, User, partnership_members
+from monitor.contracts.access import visible_contracts
+from monitor.contracts.models import Contract, contract_partners
 
 AudienceKind = Literal["commissioner", "partnership"]
 
@@ -31,8 +34,7 @@ class Audience:
     @property
     def viewer(self) -> str:
         """The mart rows this audience reads (the warehouse's row-level key)."""
-        prefix = "organisation" if self.kind == "commissioner" else "partnership"
-        return f"{prefix}:{self.id}"
+        return organisation_key(self.id) if self.kind == "commissioner" else partnership_key(self.id)
 
     @property
     def slug(self) -> str:
@@ -46,30 +48,68 @@ def slug(text: str) -> str:
     return "-".join(words).lower()[:60]
 
 
-def _by_id_or_name(session: Session, model: type[Organisation] | type[Partnership], text: str) -> list:
+def _by_id_or_name(
+    session: Session, model: type[Organisation] | type[Partnership], text: str, allowed: Select | None
+) -> list:
+    """Records matching an id, a name, or a unique part of a name, among
+    those `allowed` (ids; None: all). Filtering before matching means a name
+    the reader may not see gets the same answer as one that does not exist."""
     text = text.strip()
+    scope = [model.id.in_(allowed)] if allowed is not None else []
     if text.isdigit():
-        record = session.get(model, int(text))
-        return [record] if record is not None else []
-    exact = session.scalars(select(model).where(func.lower(model.name) == text.lower())).all()
+        return list(session.scalars(select(model).where(model.id == int(text), *scope)).all())
+    exact = session.scalars(select(model).where(func.lower(model.name) == text.lower(), *scope)).all()
     if exact:
         return list(exact)
     # A unique part of a name is enough ("Halton Domestic"), as people type them.
     pattern = "%" + text.lower().replace("%", r"\%").replace("_", r"\_") + "%"
-    return list(session.scalars(select(model).where(func.lower(model.name).like(pattern, escape="\\"))).all())
+    return list(
+        session.scalars(select(model).where(func.lower(model.name).like(pattern, escape="\\"), *scope)).all()
+    )
 
 
-def find_commissioner(session: Session, text: str) -> Audience:
+def commissioners_seen_by(user: User) -> Select | None:
+    """Ids of the commissioning organisations a user may name: those holding
+    a contract the user can read (None: an administrator, every one)."""
+    if user.role == Role.ADMIN:
+        return None
+    visible = select(Contract.id).where(visible_contracts(user))
+    partners = select(contract_partners.c.organisation_id).where(contract_partners.c.contract_id.in_(visible))
+    leads = select(Contract.lead_commissioner_id).where(visible_contracts(user))
+    return leads.union(partners)  # type: ignore[return-value]
+
+
+def partnerships_seen_by(user: User) -> Select | None:
+    """Ids of the partnerships a user may name: a board user's own, those a
+    commissioner's organisation belongs to (None: an administrator, every one)."""
+    if user.role == Role.ADMIN:
+        return None
+    if user.role == Role.BOARD and user.partnership_id is not None:
+        return select(Partnership.id).where(Partnership.id == user.partnership_id)
+    if user.role == Role.COMMISSIONER and user.organisation_id is not None:
+        return select(partnership_members.c.partnership_id).where(
+            partnership_members.c.organisation_id == user.organisation_id
+        )
+    return select(Partnership.id).where(false())
+
+
+def find_commissioner(session: Session, text: str, user: User | None = None) -> Audience:
+    """By id or name; with `user`, only among the commissioners they may name."""
+    allowed = commissioners_seen_by(user) if user is not None else None
     matches = [
         org
-        for org in _by_id_or_name(session, Organisation, text)
+        for org in _by_id_or_name(session, Organisation, text, allowed)
         if org.kind == OrganisationKind.COMMISSIONER.value
     ]
     return Audience("commissioner", *_one(matches, text, "commissioning organisation"))
 
 
-def find_partnership(session: Session, text: str) -> Audience:
-    return Audience("partnership", *_one(_by_id_or_name(session, Partnership, text), text, "partnership"))
+def find_partnership(session: Session, text: str, user: User | None = None) -> Audience:
+    """By id or name; with `user`, only among the partnerships they may name."""
+    allowed = partnerships_seen_by(user) if user is not None else None
+    return Audience(
+        "partnership", *_one(_by_id_or_name(session, Partnership, text, allowed), text, "partnership")
+    )
 
 
 def _one(matches: list, text: str, what: str) -> tuple[int, str]:
@@ -84,11 +124,6 @@ def _one(matches: list, text: str, what: str) -> tuple[int, str]:
             f'"{text.strip()}" matches more than one {what} ({names}). Give the full name or id'
         )
     return matches[0].id, matches[0].name
-
-
-def may_download(user: User) -> bool:
-    """Providers never get a board pack: it covers other providers' services."""
-    return user.role in (Role.ADMIN, Role.COMMISSIONER, Role.BOARD)
 
 
 def own_audience(user: User) -> Audience | None:

@@ -3,7 +3,7 @@
 The warehouse carries no free text, so commentary comes from the app
 database. A return's accepted figures are those of its latest submitted
 version (accepting a return accepts that version: see
-monitor.kpis.returns.accept_return), so its commentary is that version's too.
+monitor.kpis.returns.services.accept_return), so its commentary is that version's too.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from collections.abc import Collection
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from monitor.kpis.models import Kpi, Return, ReturnCommentary, ReturnState, ReturnVersion
+from monitor.kpis.models import Kpi, Return, ReturnCommentary, ReturnVersion
+from monitor.kpis.vocabulary import ReturnState
 
 # Bind parameters per IN list, well under SQLite's limit.
 CHUNK = 500

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from flask import Flask, current_app
+from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from etl.engine import warehouse_engine, warehouse_url_for
+from etl.app import app_warehouse
+from etl.engine import WarehouseUnavailable as NoWarehouse
 from monitor.reports.audience import Audience
 from monitor.reports.commentary import accepted_commentary
 from monitor.reports.pack_data import (
@@ -22,8 +23,6 @@ from monitor.reports.pack_data import (
 )
 from monitor.reports.writer import filename, write_board_pack
 
-ENGINE_KEY = "board_pack_warehouse"
-
 
 @dataclass(frozen=True)
 class BoardPack:
@@ -33,16 +32,11 @@ class BoardPack:
 
 
 def pack_warehouse(app: Flask | None = None) -> Engine:
-    """The warehouse engine, made once per app (an engine holds a pool)."""
-    target = app or current_app
-    engine = target.extensions.get(ENGINE_KEY)
-    if engine is None:
-        try:
-            url = warehouse_url_for(target.config["DATABASE_URL"], target.config.get("WAREHOUSE_URL", ""))
-        except ValueError as error:  # an in-memory app database has no warehouse beside it
-            raise WarehouseUnavailable(f"{error}, then run `flask etl run --full`") from error
-        engine = target.extensions[ENGINE_KEY] = warehouse_engine(url)
-    return engine
+    """The app's warehouse, or WarehouseUnavailable (a PackError) with what to do."""
+    try:
+        return app_warehouse(app)
+    except NoWarehouse as error:
+        raise WarehouseUnavailable(str(error)) from error
 
 
 def make_board_pack(

@@ -10,11 +10,12 @@ from flask import Blueprint, abort, current_app, render_template, request, send_
 from flask_login import login_required
 from sqlalchemy import select
 
+from monitor.access.rules import may_download_board_pack
+from monitor.access.signed_in import signed_in_user
 from monitor.auth.models import Organisation, OrganisationKind, Partnership, Role, User
 from monitor.clock import today
-from monitor.contracts.access import signed_in_user
 from monitor.db import db
-from monitor.reports.audience import Audience, may_download, may_read, own_audience
+from monitor.reports.audience import Audience, may_read, own_audience
 from monitor.reports.pack_data import PackError, WarehouseUnavailable
 from monitor.reports.periods import available_quarters
 from monitor.reports.service import make_board_pack, pack_warehouse
@@ -101,7 +102,7 @@ def _page(
 @login_required
 def board_pack() -> Any:
     user = signed_in_user()
-    if not may_download(user):
+    if not may_download_board_pack(user):
         abort(403)
     audience = _audience_from(user, request.args.get("viewer"))
     return _page(user, audience, request.args.get("period", ""), {})
@@ -111,7 +112,7 @@ def board_pack() -> Any:
 @login_required
 def board_pack_download() -> Any:
     user = signed_in_user()
-    if not may_download(user):
+    if not may_download_board_pack(user):
         abort(403)
     audience = _audience_from(user, request.args.get("viewer"))
     period = request.args.get("period", "").strip()
@@ -148,7 +149,7 @@ def board_pack_offer() -> dict[str, str] | None:
     pack for commissioners and boards, the choosing page for administrators.
     None for providers, and when the warehouse has not been loaded."""
     user = signed_in_user()
-    if not may_download(user):
+    if not may_download_board_pack(user):
         return None
     try:
         quarters = available_quarters(pack_warehouse(), today())

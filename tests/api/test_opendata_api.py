@@ -91,8 +91,11 @@ def test_the_register_is_what_the_user_can_see(
         query_string={"commissioner": "Westminster City Council"},
         headers=headers("halton_board"),
     )
-    assert elsewhere.status_code == 404
-    assert "Westminster City Council" in elsewhere.get_json()["message"]
+    # A commissioner the board may not see is answered as one that does not exist.
+    assert elsewhere.status_code == 400
+    assert elsewhere.get_json()["errors"][0]["message"].startswith(
+        'No commissioning organisation is called "Westminster City Council"'
+    )
     assert "Tri-borough" not in elsewhere.get_data(as_text=True)
 
 

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from monitor.kpis.models import ReturnState
+from monitor.kpis.vocabulary import ReturnState
 from tests.api.conftest import Headers, error_fields, snapshot
 from tests.kpis.conftest import frameworks, library  # noqa: F401 - fixtures used below
 from tests.kpis.test_returns_builders import Q2, REFUGE, contract, refuge_workbook, stored

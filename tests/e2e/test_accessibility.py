@@ -24,7 +24,7 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 
-from monitor.kpis.template.filling import fill_template
+from monitor.kpis.returns.template.filling import fill_template
 from tests.conftest import DEMO_USERS
 from tests.e2e.conftest import LiveServer
 from tests.e2e.test_returns_journey import CASELOAD, GOOD, POLICE, QUARTER, REFERRALS

@@ -20,8 +20,8 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Locator, Page, expect
 
-from monitor.kpis.template.filling import InputKey, fill_template, input_rows
-from monitor.kpis.template.layout import CURRENT_LAYOUT
+from monitor.kpis.returns.template.filling import InputKey, fill_template, input_rows
+from monitor.kpis.returns.template.layout import CURRENT_LAYOUT
 from tests.conftest import DEMO_USERS
 
 pytestmark = pytest.mark.e2e

@@ -22,9 +22,10 @@ from monitor.contracts.models import Contract, FundingLine
 from monitor.db import db
 from monitor.demo import load_demo
 from monitor.disclosure import suppression
-from monitor.kpis.library import load_library
-from monitor.kpis.models import Return, ReturnState
-from monitor.kpis.returns import accept_return
+from monitor.kpis.library.definitions import load_library
+from monitor.kpis.models import Return
+from monitor.kpis.returns.services import accept_return
+from monitor.kpis.vocabulary import ReturnState
 from tests.conftest import WAREHOUSE_AS_AT, Warehouse, _fresh_app, build_warehouse
 
 LBBD = "London Borough of Barking and Dagenham"

@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 from monitor.audit import Actor, acting_as
 from monitor.contracts.models import Contract
 from monitor.db import db
-from monitor.kpis.library import load_library
+from monitor.kpis.library.definitions import load_library
 from monitor.kpis.models import FrameworkItem, Kpi
 
 # code -> (target, basis); None = monitored without a target.

@@ -8,9 +8,10 @@ from datetime import date
 import pytest
 from flask import Flask
 
-from monitor.auth.permissions import visible_contracts
+from monitor.contracts.access import visible_contracts
 from monitor.db import db
-from monitor.kpis.calendar import (
+from monitor.kpis.periods import Quarter
+from monitor.kpis.returns.calendar import (
     CalendarRules,
     ExpectedReturn,
     count,
@@ -18,9 +19,8 @@ from monitor.kpis.calendar import (
     expected_returns,
     last_live_day,
 )
-from monitor.kpis.calendar import reporting_quarters as quarters_for
-from monitor.kpis.models import ReturnState
-from monitor.kpis.periods import Quarter
+from monitor.kpis.returns.calendar import reporting_quarters as quarters_for
+from monitor.kpis.vocabulary import ReturnState
 from tests.kpis.test_returns_builders import HALTON, Q1, Q2, Q3, REFUGE, contract, upload, user
 
 DEMO_DAY = date(2013, 12, 2)

@@ -9,8 +9,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from etl.app import run_for_app, warehouse_url
 from tests.api.conftest import error_fields, snapshot, token_for
-from tests.conftest import DEMO_USERS
+from tests.conftest import DEMO_USERS, _drop_warehouse
 
 REFUGE = "LBBD-DV-002"
 Headers = Callable[[str], dict[str, str]]
@@ -237,6 +238,8 @@ def test_performance(
         "rag": "amber",
         "direction_of_travel": "worsening",
         "provisional": True,
+        "marker": None,
+        "awaiting_acceptance": False,
     }
     assert body["summary"] == {
         "quarter": "2013-14-Q2",
@@ -245,8 +248,19 @@ def test_performance(
         "red": 1,
         "procurement_rating": "Requires improvement",
         "provisional": True,
+        "hidden": 0,
     }
+    # Boards read the warehouse: accepted figures only, a small count hidden
+    # with its rating and direction of travel.
+    _drop_warehouse(warehouse_url())
+    run_for_app(full=True)
     board = client.get(url, headers=headers("bd_board")).get_json()
     (marac,) = [k for k in board["kpis"] if k["code"] == "MARAC-REPEAT"]
-    q1 = next(q for q in marac["quarters"] if q["quarter"] == "2013-14-Q1")
-    assert (q1["actual"], q1["suppressed"], q1["rag"]) == ("[c]", True, "green")
+    q1, q2 = (next(q for q in marac["quarters"] if q["quarter"] == p) for p in ("2013-14-Q1", "2013-14-Q2"))
+    assert (q1["actual"], q1["suppressed"], q1["rag"], q1["direction_of_travel"]) == ("[c]", True, None, None)
+    assert (q2["actual"], q2["rag"], q2["provisional"], q2["awaiting_acceptance"]) == (
+        None,
+        "not rated",
+        False,
+        True,
+    )

@@ -53,9 +53,9 @@ API_ROUTES = [
 ]
 OVERVIEW = "/performance"
 MY_MODULES = {
-    "monitor.kpis.library_views",
-    "monitor.kpis.framework_views",
-    "monitor.kpis.performance_views",
+    "monitor.kpis.library.views",
+    "monitor.kpis.framework.views",
+    "monitor.kpis.performance.views",
     "monitor.api.framework",
 }
 

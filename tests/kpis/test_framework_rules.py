@@ -19,8 +19,8 @@ from monitor.contracts.history import contract_history
 from monitor.contracts.models import Contract
 from monitor.db import db
 from monitor.errors import Forbidden, ValidationFailed
-from monitor.kpis import framework_services as services
-from monitor.kpis.framework import items_in_force
+from monitor.kpis.framework import services
+from monitor.kpis.framework.history import items_in_force
 from monitor.kpis.models import FrameworkItem, Kpi
 from monitor.kpis.periods import Quarter
 from tests.conftest import DEMO_USERS

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from monitor.auth.models import User
 from monitor.db import db
-from monitor.kpis.ingest import check_workbook
-from monitor.kpis.ingest.result import CheckedReturn, FigureIn, Message, OutcomeIn, Severity
 from monitor.kpis.periods import Quarter
+from monitor.kpis.returns.ingest import check_workbook
+from monitor.kpis.returns.ingest.result import CheckedReturn, FigureIn, Message, OutcomeIn, Severity
 from tests.conftest import DEMO_USERS
 from tests.kpis.fixtures.workbooks import (
     HALTON_GOOD,

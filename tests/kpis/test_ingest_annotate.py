@@ -8,8 +8,8 @@ from decimal import Decimal
 import openpyxl
 from flask import Flask
 
-from monitor.kpis.ingest import annotate_workbook
-from monitor.kpis.ingest.annotate import ERROR_FILL, WARNING_FILL
+from monitor.kpis.returns.ingest import annotate_workbook
+from monitor.kpis.returns.ingest.annotate import ERROR_FILL, WARNING_FILL
 from tests.kpis.fixtures.workbooks import Q4, add_return, fill, template
 from tests.kpis.test_ingest import HALTON, check, with_figures
 

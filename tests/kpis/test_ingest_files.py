@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 
 from monitor.config import BaseConfig
-from monitor.kpis.ingest import annotate_workbook
-from monitor.kpis.ingest.file import OLE_SIGNATURE
-from monitor.kpis.ingest.result import CheckedReturn, Severity
+from monitor.kpis.returns.ingest import annotate_workbook
+from monitor.kpis.returns.ingest.file import OLE_SIGNATURE
+from monitor.kpis.returns.ingest.result import CheckedReturn, Severity
 from tests.kpis.fixtures.workbooks import fill, rezip, template
 from tests.kpis.test_ingest import check, only
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from monitor.kpis.ingest.result import Severity
+from monitor.kpis.returns.ingest.result import Severity
 from tests.kpis.fixtures.workbooks import Q4, add_item, edit, fill, template
 from tests.kpis.test_ingest import check, only, where
 

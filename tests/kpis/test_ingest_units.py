@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.kpis.ingest.messages import cell_position, error, file_error, sort_messages, warning
-from monitor.kpis.ingest.numbers import Problem, read_number
+from monitor.kpis.returns.ingest.messages import cell_position, error, file_error, sort_messages, warning
+from monitor.kpis.returns.ingest.numbers import Problem, read_number
 
 
 @pytest.mark.parametrize(

@@ -3,8 +3,8 @@ from sqlalchemy import func, select
 
 from monitor.contracts.models import Contract
 from monitor.db import db
-from monitor.kpis.framework import items_in_force
-from monitor.kpis.library import STANDARD_KPIS, load_library
+from monitor.kpis.framework.history import items_in_force
+from monitor.kpis.library.definitions import STANDARD_KPIS, load_library
 from monitor.kpis.models import Kpi
 from monitor.kpis.periods import Quarter
 

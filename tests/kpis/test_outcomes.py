@@ -14,10 +14,8 @@ from hypothesis import strategies as st
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from monitor.config import BaseConfig
-from monitor.kpis.ingest.result import OutcomeIn
-from monitor.kpis.library import DERIVED_FROM_OUTCOMES
-from monitor.kpis.models import Informant, OutcomeMeasure
-from monitor.kpis.outcomes import (
+from monitor.kpis.library.definitions import DERIVED_FROM_OUTCOMES
+from monitor.kpis.performance.outcomes import (
     IMPROVEMENT_KPIS,
     LOW_WELLBEING,
     MEASURES,
@@ -33,6 +31,8 @@ from monitor.kpis.outcomes import (
     summarise_outcomes,
     swemwbs_metric,
 )
+from monitor.kpis.returns.ingest.result import OutcomeIn
+from monitor.kpis.vocabulary import Informant, OutcomeMeasure
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "monitor" / "templates"
 SETTINGS = OutcomeSettings()

@@ -17,16 +17,19 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from etl.app import warehouse_url
 from monitor.auth.models import User
 from monitor.clock import today
 from monitor.contracts.models import Contract
 from monitor.db import db
-from monitor.kpis import framework_services as services
+from monitor.kpis.framework import services
 from monitor.kpis.models import Kpi, Return, ReturnVersion
-from monitor.kpis.performance import ContractPerformance, format_figure, performance_of, rate_version
+from monitor.kpis.performance.figures import ContractPerformance, format_figure, performance_of, rate_version
+from monitor.kpis.performance.rag import Rag, Travel
+from monitor.kpis.performance.service import BOARD_FIGURES_MISSING
 from monitor.kpis.periods import Quarter
-from monitor.kpis.rag import Rag, Travel
-from tests.conftest import DEMO_USERS, Auth
+from tests.api.conftest import token_for
+from tests.conftest import DEMO_USERS, Auth, _drop_warehouse
 from tests.kpis.test_framework_rules import item, run
 
 REFUGE = "LBBD-DV-002"
@@ -202,9 +205,12 @@ def test_the_contract_page_shows_actual_target_rag_and_travel(
     assert len(everything.select("table#performance thead th")) == 12
 
 
-def test_boards_see_small_counts_suppressed(
+def test_boards_see_no_figures_until_the_warehouse_has_them(
     reported: Flask, client: FlaskClient, auth: Auth, contract_id: Callable[[str], int]
 ) -> None:
+    """Board figures come only from the warehouse's disclosure-controlled rows
+    (tests/kpis/test_board_performance.py); before it is loaded there are none."""
+    _drop_warehouse(warehouse_url(reported))
     url = f"/contracts/{contract_id(REFUGE)}/performance"
     selector = "tr#kpi-MARAC-REPEAT td[data-quarter='2013-14-Q2'] .govuk-\\!-font-weight-bold"
     auth.sign_in(DEMO_USERS["lbbd"])
@@ -213,8 +219,16 @@ def test_boards_see_small_counts_suppressed(
     auth.sign_out()
     auth.sign_in(DEMO_USERS["bd_board"])
     board = soup_of(client, url)
-    hidden = board.select_one(selector)
-    assert hidden is not None and hidden.get_text(strip=True) == "[c]"
+    assert board.select_one(selector) is None
+    cell = board.select_one("tr#kpi-MARAC-REPEAT td[data-quarter='2013-14-Q2']")
+    assert cell is not None and "Return not yet accepted" in cell.get_text()
+    assert BOARD_FIGURES_MISSING in board.get_text(" ", strip=True)
+    assert BOARD_FIGURES_MISSING in soup_of(client, "/performance").get_text(" ", strip=True)
+    token = token_for(DEMO_USERS["bd_board"])
+    response = client.get(
+        f"/api/v1/contracts/{contract_id(REFUGE)}/performance", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 503 and response.get_json()["message"] == BOARD_FIGURES_MISSING
 
 
 def test_no_returns_yet(

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from monitor.kpis.rag import (
+from monitor.kpis.performance.rag import (
     ProcurementRating,
     Rag,
     Travel,

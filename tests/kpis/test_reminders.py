@@ -14,9 +14,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from monitor.db import db
-from monitor.kpis.mail import Mailer
 from monitor.kpis.models import ReminderSent
-from monitor.kpis.reminders import ReminderReport, Stage, latest_stage, return_path, send_reminders
+from monitor.kpis.returns.mail import Mailer
+from monitor.kpis.returns.reminders import ReminderReport, Stage, latest_stage, return_path, send_reminders
 from tests.kpis.test_returns_builders import Q2, REFUGE, contract, upload
 
 Q2_DUE = date(2013, 10, 21)

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from monitor.audit import Actor, AuditEvent, acting_as
 from monitor.db import db
 from monitor.errors import Forbidden, ValidationFailed
-from monitor.kpis.ingest.result import FigureIn, OutcomeIn
-from monitor.kpis.models import Kpi, Return, ReturnState, ReturnValue, ReturnVersion
-from monitor.kpis.returns import (
+from monitor.kpis.models import Kpi, Return, ReturnValue, ReturnVersion
+from monitor.kpis.returns.ingest.result import FigureIn, OutcomeIn
+from monitor.kpis.returns.services import (
     CONFLICT_MESSAGE,
     ReturnConflict,
     accept_return,
@@ -25,6 +25,7 @@ from monitor.kpis.returns import (
     reopen_return,
     version_figures,
 )
+from monitor.kpis.vocabulary import ReturnState
 from tests.kpis.test_returns_builders import (
     HALTON,
     Q1,

@@ -13,10 +13,10 @@ from monitor.audit import Actor, acting_as
 from monitor.auth.models import User
 from monitor.contracts.models import Contract
 from monitor.db import db
-from monitor.kpis.ingest.result import CheckedReturn, FigureIn, Message, OutcomeIn, Severity
 from monitor.kpis.models import Return, ReturnVersion
 from monitor.kpis.periods import Quarter
-from monitor.kpis.returns import store_version
+from monitor.kpis.returns.ingest.result import CheckedReturn, FigureIn, Message, OutcomeIn, Severity
+from monitor.kpis.returns.services import store_version
 from tests.conftest import DEMO_USERS
 
 REFUGE = "LBBD-DV-002"

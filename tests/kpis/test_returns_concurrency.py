@@ -17,7 +17,7 @@ from monitor.contracts.models import Contract
 from monitor.db import db
 from monitor.errors import ValidationFailed
 from monitor.kpis.models import Return, ReturnVersion
-from monitor.kpis.returns import CONFLICT_MESSAGE, ReturnConflict, store_version
+from monitor.kpis.returns.services import CONFLICT_MESSAGE, ReturnConflict, store_version
 from tests.conftest import DEMO_USERS
 from tests.kpis.test_returns_builders import Q1, REFUGE, checked, stored, upload, workbook_bytes
 

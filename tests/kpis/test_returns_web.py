@@ -15,9 +15,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from monitor.db import db
-from monitor.kpis.ingest.result import Message, Severity
-from monitor.kpis.models import ReturnState, ReturnVersion
-from monitor.kpis.return_views import problem_summary
+from monitor.kpis.models import ReturnVersion
+from monitor.kpis.returns.ingest.result import Message, Severity
+from monitor.kpis.returns.views import problem_summary
+from monitor.kpis.vocabulary import ReturnState
 from tests.conftest import DEMO_USERS, Auth
 from tests.kpis.test_returns_builders import HALTON, Q2, Q3, REFUGE, contract, refuge_workbook, stored, upload
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from monitor.db import db
 from monitor.kpis.models import FrameworkItem, Kpi
 from monitor.kpis.periods import Quarter
-from monitor.kpis.template import CURRENT_LAYOUT, TemplateError, build_template
+from monitor.kpis.returns.template import CURRENT_LAYOUT, TemplateError, build_template
 from tests.kpis.fixtures.workbooks import GENERATED_AT, Q3, Q4, add_return, contract, template
 
 # Where the Halton template puts things (rows counted as Excel does): pinned so a layout

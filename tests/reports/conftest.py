@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from monitor.reports.service import ENGINE_KEY
+from etl.app import ENGINE_KEY
 from tests.conftest import WAREHOUSE_AS_AT, Warehouse, _fresh_app, build_warehouse
 
 

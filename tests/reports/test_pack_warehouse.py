@@ -15,8 +15,9 @@ from monitor.auth.models import Organisation, Partnership
 from monitor.contracts.models import Contract
 from monitor.db import db
 from monitor.disclosure.suppression import CONFIDENTIAL
-from monitor.kpis.models import Return, ReturnState, ReturnVersion
-from monitor.kpis.rag import Rag
+from monitor.kpis.models import Return, ReturnVersion
+from monitor.kpis.performance.rag import Rag
+from monitor.kpis.vocabulary import ReturnState
 from monitor.reports.audience import Audience, find_commissioner, find_partnership
 from monitor.reports.service import BoardPack, make_board_pack, pack_warehouse
 from tests.conftest import Warehouse

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from monitor.disclosure.suppression import CONFIDENTIAL, NOT_APPLICABLE, NOT_AVAILABLE
-from monitor.kpis.rag import Rag
+from monitor.kpis.performance.rag import Rag
 from monitor.reports.pack_data import PackData, Period
 from monitor.reports.sheets.styles import UNIT_WORDS
 from monitor.reports.sheets.tables import Cell, Col, Figure

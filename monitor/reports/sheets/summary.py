@@ -11,7 +11,7 @@ import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
 from monitor.disclosure.suppression import CONFIDENTIAL
-from monitor.kpis.rag import Rag
+from monitor.kpis.performance.rag import Rag
 from monitor.reports.sheets.charts import rag_chart
 from monitor.reports.sheets.context import Context
 from monitor.reports.sheets.kpis import RAG_WORDS

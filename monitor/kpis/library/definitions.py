@@ -1,0 +1,333 @@
+"""The standard KPI library for domestic abuse services, seeded for every installation.
+
+Definitions follow common practice in local commissioning (SafeLives/CAADA
+Insights outcomes at case closure; referrals by source as MASH and MARAC
+partners record them). Councils can add their own through the admin pages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from monitor.auth.models import Role, User
+from monitor.errors import Forbidden, ValidationFailed
+from monitor.kpis.models import Kpi, KpiBreakdown
+from monitor.kpis.vocabulary import Direction, KpiCategory, Rollup, Unit
+
+REFERRAL_SOURCES = (
+    "Police",
+    "Children's social care",
+    "MASH",
+    "Health",
+    "Education",
+    "Self-referral",
+    "Other",
+)
+
+
+@dataclass(frozen=True)
+class KpiSpec:
+    code: str
+    name: str
+    definition: str
+    unit: str = "count"
+    direction: str = "higher is better"
+    category: str = "output"
+    rollup: str = "sum"
+    breakdowns: tuple[str, ...] = ()
+    numerator_label: str | None = None
+    denominator_label: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+STANDARD_KPIS: tuple[KpiSpec, ...] = (
+    KpiSpec(
+        "REF-RECEIVED",
+        "Referrals received",
+        "Referrals received in the quarter, by the agency that referred. Count each referral once, "
+        "including repeat referrals of the same household.",
+        breakdowns=REFERRAL_SOURCES,
+    ),
+    KpiSpec(
+        "REF-ACCEPTED", "Referrals accepted", "Referrals received in the quarter that the service accepted."
+    ),
+    KpiSpec(
+        "CONTACT-2WD",
+        "Contacted within two working days",
+        "Accepted referrals where the service made contact within two working days of the referral.",
+        unit="percentage",
+        category="quality",
+        rollup="mean",
+        numerator_label="Accepted referrals contacted within two working days",
+        denominator_label="Referrals accepted",
+    ),
+    KpiSpec(
+        "CASELOAD",
+        "Active caseload",
+        "Open cases on the last day of the quarter.",
+        rollup="latest",
+    ),
+    KpiSpec("CASES-CLOSED", "Cases closed", "Cases closed in the quarter, whatever the reason."),
+    KpiSpec(
+        "PLANNED-ENDING",
+        "Cases closed with a planned ending",
+        "Cases closed in the quarter that ended as planned with the client, rather than through lost contact.",
+        unit="percentage",
+        category="quality",
+        rollup="mean",
+        numerator_label="Cases closed with a planned ending",
+        denominator_label="Cases closed",
+    ),
+    KpiSpec(
+        "SAFETY-PLAN",
+        "Cases with a safety plan",
+        "Cases closed in the quarter that had a safety plan in place.",
+        unit="percentage",
+        category="quality",
+        rollup="mean",
+        numerator_label="Cases closed with a safety plan",
+        denominator_label="Cases closed",
+    ),
+    KpiSpec(
+        "FEEL-SAFER",
+        "Feeling safer at closure",
+        "Clients asked at case closure who reported feeling safer (SafeLives Insights outcome).",
+        unit="percentage",
+        category="outcome",
+        rollup="mean",
+        numerator_label="Clients reporting feeling safer",
+        denominator_label="Clients asked at closure",
+    ),
+    KpiSpec(
+        "ABUSE-STOPPED",
+        "Abuse stopped at closure",
+        "Clients asked at case closure who reported that the abuse had stopped.",
+        unit="percentage",
+        category="outcome",
+        rollup="mean",
+        numerator_label="Clients reporting the abuse stopped",
+        denominator_label="Clients asked at closure",
+    ),
+    KpiSpec(
+        "PERP-STARTS", "Perpetrator programme starts", "People who started the programme in the quarter."
+    ),
+    KpiSpec(
+        "PERP-COMPLETIONS",
+        "Perpetrator programme completions",
+        "People who completed the whole programme in the quarter.",
+    ),
+    KpiSpec(
+        "MARAC-REPEAT",
+        "Repeat MARAC referrals",
+        "Cases referred to MARAC in the quarter that had been heard at MARAC in the previous 12 months.",
+        direction="lower is better",
+        category="outcome",
+    ),
+    KpiSpec(
+        "CP-CIN-SUPPORTED",
+        "Children on plans supported",
+        "Children on a child protection or child in need plan whom the service supported in the quarter.",
+        breakdowns=("Child protection plan", "Child in need plan"),
+    ),
+    KpiSpec(
+        "SDQ-IMPROVED",
+        "Children with reliable improvement (SDQ)",
+        "Children with paired SDQ scores whose total difficulties fell by at least the reliable change "
+        "threshold. Worked out from the outcome measures sheet.",
+        unit="percentage",
+        category="outcome",
+        rollup="mean",
+    ),
+    KpiSpec(
+        "WEMWBS-IMPROVED",
+        "Adults with meaningful wellbeing improvement (WEMWBS)",
+        "Adults with paired WEMWBS scores whose score rose by at least the meaningful change threshold. "
+        "Worked out from the outcome measures sheet.",
+        unit="percentage",
+        category="outcome",
+        rollup="mean",
+    ),
+    KpiSpec(
+        "COST-PER-CASE",
+        "Cost per case closed",
+        "Contract spend in the quarter divided by cases closed.",
+        unit="currency",
+        direction="lower is better",
+        category="finance",
+        rollup="mean",
+    ),
+    KpiSpec(
+        "WAIT-DAYS",
+        "Average wait for first appointment",
+        "Mean working days from referral to first appointment for cases starting in the quarter.",
+        unit="days",
+        direction="lower is better",
+        category="quality",
+        rollup="mean",
+    ),
+)
+
+# Worked out by the app from the outcome measures sheet, not typed in.
+DERIVED_FROM_OUTCOMES = {"SDQ-IMPROVED": "SDQ", "WEMWBS-IMPROVED": "WEMWBS"}
+
+
+def load_library(session: Session) -> int:
+    """Add any standard KPI not yet present; returns how many were added."""
+    existing = set(session.scalars(select(Kpi.code)))
+    added = 0
+    for spec in STANDARD_KPIS:
+        if spec.code in existing:
+            continue
+        session.add(
+            Kpi(
+                code=spec.code,
+                name=spec.name,
+                definition=spec.definition,
+                unit=spec.unit,
+                direction=spec.direction,
+                category=spec.category,
+                rollup=spec.rollup,
+                numerator_label=spec.numerator_label,
+                denominator_label=spec.denominator_label,
+                breakdowns=[
+                    KpiBreakdown(position=n, label=label) for n, label in enumerate(spec.breakdowns, 1)
+                ],
+            )
+        )
+        added += 1
+    session.flush()
+    return added
+
+
+# Codes go into workbook tags and file names, so keep them plain.
+_CODE = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]+)*$")
+MAX_BREAKDOWNS = 30
+
+
+@dataclass(frozen=True)
+class KpiFields:
+    code: str
+    name: str
+    definition: str
+    unit: str
+    direction: str
+    category: str
+    rollup: str
+    breakdowns: tuple[str, ...] = ()
+    numerator_label: str = ""
+    denominator_label: str = ""
+    active: bool = True
+
+
+def breakdown_lines(text: str) -> tuple[str, ...]:
+    """Breakdown labels typed one per line; blank lines are ignored."""
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _check_text(
+    errors: dict[str, str], field_name: str, value: str, missing: str, limit: int, what: str
+) -> None:
+    if not value.strip():
+        errors[field_name] = missing
+    elif len(value.strip()) > limit:
+        errors[field_name] = f"{what} must be {limit} characters or fewer"
+
+
+def _check_kpi(session: Session, fields: KpiFields, existing: Kpi | None) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    code = fields.code.strip().upper()
+    if not code:
+        errors["code"] = "Enter a code for the KPI, like REF-RECEIVED"
+    elif len(code) > 30 or not _CODE.match(code):
+        errors["code"] = (
+            "The code can only use letters, numbers and single hyphens, up to 30 characters, like REF-RECEIVED"
+        )
+    else:
+        clash = select(Kpi.id).where(func.upper(Kpi.code) == code)
+        if existing is not None:
+            clash = clash.where(Kpi.id != existing.id)
+        if session.scalar(clash) is not None:
+            errors["code"] = f"A KPI with the code {code} already exists; enter a different code"
+    _check_text(errors, "name", fields.name, "Enter the KPI's name", 200, "The name")
+    _check_text(
+        errors,
+        "definition",
+        fields.definition,
+        "Enter a plain-English definition of what to count",
+        4000,
+        "The definition",
+    )
+    for field_name, enum, message in (
+        ("unit", Unit, "Choose the unit: count, percentage, currency, score or days"),
+        ("direction", Direction, "Choose whether higher or lower is better"),
+        ("category", KpiCategory, "Choose output, outcome, quality or finance"),
+        ("rollup", Rollup, "Choose how quarters add up to a year: sum, mean or latest"),
+    ):
+        if getattr(fields, field_name) not in {member.value for member in enum}:
+            errors[field_name] = message
+    labels = fields.breakdowns
+    if len(labels) > MAX_BREAKDOWNS:
+        errors["breakdowns"] = f"Enter at most {MAX_BREAKDOWNS} breakdowns"
+    elif any(len(label) > 100 for label in labels):
+        errors["breakdowns"] = "Each breakdown must be 100 characters or fewer"
+    elif len({label.lower() for label in labels}) != len(labels):
+        errors["breakdowns"] = "Enter each breakdown once"
+    numerator, denominator = fields.numerator_label.strip(), fields.denominator_label.strip()
+    if bool(numerator) != bool(denominator):
+        missing = "denominator_label" if numerator else "numerator_label"
+        errors[missing] = "Enter both the numerator and the denominator, or neither"
+    elif numerator and fields.unit != Unit.PERCENTAGE:
+        errors["numerator_label"] = "Only a percentage KPI can have a numerator and denominator"
+    for field_name, value in (("numerator_label", numerator), ("denominator_label", denominator)):
+        if len(value) > 200 and field_name not in errors:
+            errors[field_name] = "The label must be 200 characters or fewer"
+    return errors
+
+
+def _require_admin(user: User) -> None:
+    if user.role != Role.ADMIN:
+        raise Forbidden("Only an administrator can change the KPI library")
+
+
+def _write(session: Session, kpi: Kpi, fields: KpiFields) -> None:
+    kpi.code = fields.code.strip().upper()
+    kpi.name = fields.name.strip()
+    kpi.definition = fields.definition.strip()
+    kpi.unit, kpi.direction = fields.unit, fields.direction
+    kpi.category, kpi.rollup = fields.category, fields.rollup
+    kpi.numerator_label = fields.numerator_label.strip() or None
+    kpi.denominator_label = fields.denominator_label.strip() or None
+    kpi.active = fields.active
+    if [b.label for b in kpi.breakdowns] != list(fields.breakdowns):
+        # Positions and labels are unique per KPI and the unit of work inserts
+        # before it deletes, so the old rows must be gone before the new go in.
+        kpi.breakdowns.clear()
+        session.flush()
+        kpi.breakdowns.extend(
+            KpiBreakdown(position=n, label=label) for n, label in enumerate(fields.breakdowns, 1)
+        )
+    session.flush()
+
+
+def create_kpi(session: Session, user: User, fields: KpiFields) -> Kpi:
+    _require_admin(user)
+    errors = _check_kpi(session, fields, None)
+    if errors:
+        raise ValidationFailed(errors)
+    kpi = Kpi()
+    session.add(kpi)
+    _write(session, kpi, fields)
+    return kpi
+
+
+def update_kpi(session: Session, user: User, kpi: Kpi, fields: KpiFields) -> Kpi:
+    _require_admin(user)
+    errors = _check_kpi(session, fields, kpi)
+    if errors:
+        raise ValidationFailed(errors)
+    _write(session, kpi, fields)
+    return kpi

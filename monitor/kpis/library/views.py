@@ -1,0 +1,173 @@
+"""The KPI library pages: administrators list, add and change KPIs.
+
+Commissioners choose from this library when they set up a framework, so a
+change here affects every contract: only administrators may make one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import StrEnum
+from functools import wraps
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import BooleanField, RadioField, StringField, SubmitField, TextAreaField
+
+from monitor.access.signed_in import signed_in_user
+from monitor.auth.models import Role
+from monitor.db import db
+from monitor.forms import form_page, save
+from monitor.kpis.blueprint import blueprint
+from monitor.kpis.library import definitions as library
+from monitor.kpis.models import Kpi
+from monitor.kpis.vocabulary import Direction, KpiCategory, Unit
+
+
+def admin_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    @login_required
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if signed_in_user().role != Role.ADMIN:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _choices(enum: type[StrEnum]) -> list[tuple[str, str]]:
+    return [(member.value, member.value[:1].upper() + member.value[1:]) for member in enum]
+
+
+class KpiForm(FlaskForm):
+    # Shape only; every business rule (and its message) lives in library.py.
+    code = StringField("Code", widget=GovTextInput(), description="Capitals and hyphens, like REF-RECEIVED")
+    name = StringField("Name", widget=GovTextInput())
+    definition = TextAreaField(
+        "Definition",
+        widget=GovTextArea(),
+        description="In plain English: what to count, and what not to, so every provider counts the same way.",
+    )
+    unit = RadioField("Unit", widget=GovRadioInput(), choices=_choices(Unit))
+    direction = RadioField("Which way is better", widget=GovRadioInput(), choices=_choices(Direction))
+    category = RadioField("Category", widget=GovRadioInput(), choices=_choices(KpiCategory))
+    rollup = RadioField(
+        "How quarters add up to a year",
+        widget=GovRadioInput(),
+        choices=[
+            ("sum", "Sum: add the four quarters (referrals, completions)"),
+            ("mean", "Mean: average the quarters (percentages, waiting times)"),
+            ("latest", "Latest: the last quarter's figure (caseload on the last day)"),
+        ],
+    )
+    breakdowns = TextAreaField(
+        "Breakdowns (optional)",
+        widget=GovTextArea(),
+        description="One per line, for example the sources of referrals: Police, Health, Self-referral.",
+    )
+    numerator_label = StringField(
+        "Numerator (percentages only, optional)",
+        widget=GovTextInput(),
+        description="When providers give two counts and the percentage is worked out, "
+        "for example Clients reporting feeling safer.",
+    )
+    denominator_label = StringField(
+        "Denominator (percentages only, optional)",
+        widget=GovTextInput(),
+        description="For example, Clients asked at closure.",
+    )
+    active = BooleanField(
+        "In use: commissioners can add it to frameworks", widget=GovCheckboxInput(), default=True
+    )
+    submit = SubmitField("Save KPI", widget=GovSubmitInput())
+
+    def kpi_fields(self) -> library.KpiFields:
+        return library.KpiFields(
+            code=self.code.data or "",
+            name=self.name.data or "",
+            definition=self.definition.data or "",
+            unit=self.unit.data or "",
+            direction=self.direction.data or "",
+            category=self.category.data or "",
+            rollup=self.rollup.data or "",
+            breakdowns=library.breakdown_lines(self.breakdowns.data or ""),
+            numerator_label=self.numerator_label.data or "",
+            denominator_label=self.denominator_label.data or "",
+            active=bool(self.active.data),
+        )
+
+
+def _kpi_form(kpi: Kpi | None) -> KpiForm:
+    # Plain values rather than obj=kpi: a field left out of a post would
+    # otherwise fall back to the model's attribute (the breakdowns list).
+    data = None
+    if kpi is not None:
+        data = {
+            "code": kpi.code,
+            "name": kpi.name,
+            "definition": kpi.definition,
+            "unit": kpi.unit,
+            "direction": kpi.direction,
+            "category": kpi.category,
+            "rollup": kpi.rollup,
+            "breakdowns": "\n".join(b.label for b in kpi.breakdowns),
+            "numerator_label": kpi.numerator_label or "",
+            "denominator_label": kpi.denominator_label or "",
+            "active": kpi.active,
+        }
+    form = KpiForm(data=data)
+    # Radios refuse anything off their list before the service sees it; the
+    # service's own message is the clearer one, so let the value through.
+    for radio in (form.unit, form.direction, form.category, form.rollup):
+        radio.validate_choice = False
+    return form
+
+
+@blueprint.route("/kpis")
+@admin_only
+def library_list() -> Any:
+    kpis = db.session.scalars(
+        select(Kpi).options(selectinload(Kpi.breakdowns)).order_by(Kpi.category, Kpi.code)
+    ).all()
+    return render_template("kpis/library.html", title="KPI library", kpis=kpis)
+
+
+@blueprint.route("/kpis/new", methods=["GET", "POST"])
+@admin_only
+def new_kpi() -> Any:
+    user = signed_in_user()
+    form = _kpi_form(None)
+    if form.validate_on_submit():
+        fields = form.kpi_fields()
+        kpi = save(form, lambda session: library.create_kpi(session, user, fields))
+        if kpi is not None:
+            flash(f"KPI {kpi.code} added", "success")
+            return redirect(url_for("kpis.library_list", _anchor=f"kpi-{kpi.code}"))
+    return form_page("kpis/library_form.html", form, title="Add a KPI", kpi=None)
+
+
+@blueprint.route("/kpis/<int:kpi_id>/edit", methods=["GET", "POST"])
+@admin_only
+def edit_kpi(kpi_id: int) -> Any:
+    user = signed_in_user()
+    kpi = db.session.get(Kpi, kpi_id)
+    if kpi is None:
+        abort(404)
+    form = _kpi_form(kpi)
+    if form.validate_on_submit():
+        fields = form.kpi_fields()
+        if save(form, lambda session: library.update_kpi(session, user, kpi, fields)) is not None:
+            flash(f"KPI {kpi.code} saved", "success")
+            return redirect(url_for("kpis.library_list", _anchor=f"kpi-{kpi.code}"))
+    return form_page("kpis/library_form.html", form, title=f"Change {kpi.code}", kpi=kpi)

@@ -1,0 +1,88 @@
+"""Performance pages: one contract's KPIs quarter by quarter, and every
+contract the user can see with its latest rating."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, render_template, request
+from flask_login import login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from monitor.access.rules import can_change
+from monitor.access.signed_in import signed_in_user
+from monitor.contracts.access import contract_for, visible_contracts
+from monitor.contracts.models import Contract
+from monitor.db import db
+from monitor.disclosure.suppression import CONFIDENTIAL, NOT_AVAILABLE
+from monitor.kpis.blueprint import blueprint
+from monitor.kpis.performance.figures import ContractPerformance, format_figure
+from monitor.kpis.performance.rag import PROCUREMENT_SEVERITY, Travel
+from monitor.kpis.performance.service import performances_for
+
+# A year at a glance; the whole history is one link away.
+DEFAULT_QUARTERS = 4
+TRAVEL_TEXT = {
+    Travel.IMPROVING: "Improving on the quarter before",
+    Travel.WORSENING: "Worse than the quarter before",
+    Travel.NO_CHANGE: "No change on the quarter before",
+    Travel.NO_PREVIOUS: "",
+}
+
+
+# What each marker means, beside it on board pages.
+MARKER_TEXT = {
+    CONFIDENTIAL: "Hidden to protect privacy, with its rating",
+    NOT_AVAILABLE: "Accepted, but not yet in the board figures",
+}
+
+
+@blueprint.route("/contracts/<int:contract_id>/performance")
+@login_required
+def contract_performance(contract_id: int) -> Any:
+    user = signed_in_user()
+    session = db.session()
+    contract = contract_for(session, user, contract_id)
+    found, board_status = performances_for(user, [contract])
+    performance = found[0] if found else ContractPerformance(contract, [])
+    show_all = request.args.get("quarters") == "all"
+    return render_template(
+        "kpis/performance_contract.html",
+        title=f"Performance: {contract.reference}",
+        contract=contract,
+        performance=performance.window(None if show_all else DEFAULT_QUARTERS),
+        quarter_count=len(performance.quarters),
+        show_all=show_all,
+        summary=performance.summary(),
+        board_status=board_status,
+        marker_text=MARKER_TEXT,
+        threshold=current_app.config["DISCLOSURE_THRESHOLD"],
+        format_figure=format_figure,
+        travel_text=TRAVEL_TEXT,
+        can_change=can_change(user, contract),
+    )
+
+
+@blueprint.route("/performance")
+@login_required
+def performance() -> Any:
+    user = signed_in_user()
+    session = db.session()
+    contracts = session.scalars(
+        select(Contract)
+        .where(visible_contracts(user))
+        .options(selectinload(Contract.provider))
+        .order_by(Contract.reference)
+    ).all()
+    found, board_status = performances_for(user, list(contracts))
+    rows = [(p.contract, p.summary(), p.has_figures) for p in found]
+    # Contracts needing attention first; those without figures last.
+    rows.sort(key=lambda row: (row[1].quarter is None, PROCUREMENT_SEVERITY.index(row[1].rating)))
+    return render_template(
+        "kpis/performance.html",
+        title="Performance",
+        rows=rows,
+        any_figures=any(has_figures for _, _, has_figures in rows),
+        board_status=board_status,
+    )

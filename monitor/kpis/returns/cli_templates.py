@@ -1,0 +1,114 @@
+"""`flask returns template` and `flask returns check`: the return workbook for operators.
+
+flask returns template HBC-CYP-DA-01 2013-14-Q3 -o halton-q3.xlsx
+flask returns check halton-q3.xlsx
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from monitor.contracts.models import Contract
+from monitor.db import db
+from monitor.kpis.cli import returns_cli
+from monitor.kpis.periods import PERIOD_HINT, Quarter
+from monitor.kpis.returns.ingest import check_workbook, peek_identity
+from monitor.kpis.returns.ingest.result import Message, Severity
+from monitor.kpis.returns.template import TemplateError, build_template
+from monitor.model_helpers import utcnow
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _find_contract(session: Session, text: str) -> Contract | None:
+    """A contract by its reference (any case) or its id."""
+    text = text.strip()
+    contract = session.execute(
+        select(Contract).where(func.lower(Contract.reference) == text.lower())
+    ).scalar_one_or_none()
+    if contract is None and text.isdigit():
+        contract = session.get(Contract, int(text))
+    return contract
+
+
+@returns_cli.command("template")
+@click.argument("contract_ref", metavar="CONTRACT")
+@click.argument("period", metavar="PERIOD")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def template(contract_ref: str, period: str, output: Path) -> None:
+    """Write the return template for CONTRACT (reference or id) and PERIOD (like 2013-14-Q3)."""
+    quarter = Quarter.parse(period)
+    if quarter is None:
+        _fail(f"{period!r} is not a quarter. {PERIOD_HINT}")
+        return
+    session = db.session()
+    contract = _find_contract(session, contract_ref)
+    if contract is None:
+        _fail(f"no contract with the reference or id {contract_ref!r}")
+        return
+    try:
+        content = build_template(session, contract, quarter, generated_at=utcnow().replace(microsecond=0))
+    except TemplateError as problem:
+        _fail(str(problem))
+        return
+    output.write_bytes(content)
+    click.echo(f"template: wrote {output} ({contract.reference}, {quarter.label}, {len(content):,} bytes)")
+
+
+def _line(message: Message) -> str:
+    where = f"{message.sheet}!{message.cell}" if message.sheet and message.cell else message.sheet or "file"
+    return "  ".join([message.severity.value, where, message.kpi or "-", message.message])
+
+
+@returns_cli.command("check")
+@click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def check(path: Path) -> None:
+    """Check a filled-in return workbook, for the contract and quarter written in it.
+
+    Prints one line per problem (severity, sheet!cell, KPI, message) and a
+    summary; exits 1 if there is any error."""
+    content = path.read_bytes()
+    settings = current_app.config
+    identity, messages = peek_identity(content, path.name, settings=settings)
+    session = db.session()
+    contract = None
+    if identity is not None:
+        contract = session.get(Contract, identity.contract_id) if identity.contract_id else None
+        if contract is None:
+            messages = [
+                Message(
+                    "",
+                    "",
+                    "",
+                    Severity.ERROR,
+                    f"The workbook is for contract {identity.contract_reference or identity.contract_id}, "
+                    "which is not in this database.",
+                )
+            ]
+    if identity is None or contract is None or identity.quarter is None:
+        for message in messages:
+            click.echo(_line(message))
+        click.echo(f"check: {path.name} could not be checked ({len(messages)} error(s))")
+        sys.exit(1)
+    result = check_workbook(
+        session, content, path.name, contract=contract, quarter=identity.quarter, user=None, settings=settings
+    )
+    for message in result.messages:
+        click.echo(_line(message))
+    errors, warnings = len(result.errors), len(result.warnings)
+    verdict = "passes" if not errors else "fails"
+    click.echo(
+        f"check: {path.name} {verdict}: {contract.reference} {identity.quarter.label}, "
+        f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}, "
+        f"{len(result.figures)} figures, {len(result.outcomes)} outcome rows"
+    )
+    sys.exit(1 if errors else 0)

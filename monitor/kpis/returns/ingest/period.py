@@ -1,0 +1,76 @@
+"""Stage 6: the figures against the framework target and last quarter.
+
+Off target without an explanation is an error: the commissioner needs the
+reason. A big change on last quarter without one is a warning the uploader
+can acknowledge, since a real change can be sudden.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from monitor.kpis.models import FrameworkItem
+from monitor.kpis.returns.ingest.cells import Commentary
+from monitor.kpis.returns.ingest.messages import error, warning
+from monitor.kpis.returns.ingest.result import FigureIn, Message
+from monitor.kpis.returns.template.previous import PreviousFigure
+from monitor.kpis.returns.template.rows import format_figure, lower_first, quarterly_target, target_text
+from monitor.kpis.vocabulary import Direction
+
+
+def is_off_target(item: FrameworkItem, value: Decimal) -> bool:
+    target = quarterly_target(item)
+    if target is None:
+        return False
+    if item.effective_direction == Direction.HIGHER:
+        return value < target
+    return value > target
+
+
+def check_period(
+    figures: list[FigureIn],
+    items: list[FrameworkItem],
+    previous: dict[tuple[str, str], PreviousFigure],
+    commentary: Commentary,
+    sheet: str,
+    change_warning_pct: int,
+) -> list[Message]:
+    headline = {figure.kpi_code: figure.value for figure in figures if figure.breakdown == ""}
+    problems: list[Message] = []
+    for item in items:
+        kpi = item.kpi
+        value = headline.get(kpi.code)
+        if value is None or kpi.code in commentary.texts:
+            continue
+        cell = commentary.cells.get(kpi.code, "")
+        shown = format_figure(value, kpi.unit)
+        if is_off_target(item, value):
+            side = "below" if item.effective_direction == Direction.HIGHER else "above"
+            problems.append(
+                error(
+                    sheet,
+                    cell,
+                    kpi.code,
+                    f"Explain on the {sheet} sheet why {lower_first(kpi.name)} is {side} target: {shown} this "
+                    f"quarter against a target of {target_text(item)}.",
+                )
+            )
+            continue
+        before = previous.get((kpi.code, ""))
+        if before is None or before.value == 0:
+            continue
+        change = (value - before.value) * 100 / abs(before.value)
+        if abs(change) > change_warning_pct:
+            direction = "up" if change > 0 else "down"
+            change = change.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+            problems.append(
+                warning(
+                    sheet,
+                    cell,
+                    kpi.code,
+                    f"{kpi.name} went from {format_figure(before.value, kpi.unit)} last quarter to {shown} "
+                    f"({direction} {abs(change)}%). Explain the change on the {sheet} sheet, or confirm the "
+                    "figure is right when you submit.",
+                )
+            )
+    return problems

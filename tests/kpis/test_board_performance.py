@@ -1,0 +1,226 @@
+"""Boards read one truth: the performance pages, the API and the board pack
+show a board exactly the warehouse's disclosure-controlled rows, from
+accepted returns only, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from etl.app import ENGINE_KEY
+from monitor.auth.models import Partnership, User
+from monitor.contracts.models import Contract
+from monitor.db import db
+from monitor.disclosure.suppression import CONFIDENTIAL
+from monitor.kpis.models import Return
+from monitor.kpis.vocabulary import ReturnState
+from monitor.reports.audience import Audience
+from monitor.reports.service import make_board_pack, pack_warehouse
+from tests.api.conftest import token_for
+from tests.conftest import DEMO_USERS, WAREHOUSE_AS_AT, Auth, Warehouse, _fresh_app, build_warehouse
+
+BOARDS = ("bd_board", "halton_board")
+COMMISSIONERS = ("lbbd", "ccg", "halton", "westminster")
+
+
+@pytest.fixture(scope="module")
+def built(database_url: str) -> Iterator[Warehouse]:
+    """The demo as at 6 May 2014 with its warehouse; these tests only read."""
+    for app in _fresh_app(database_url, TODAY=WAREHOUSE_AS_AT):
+        warehouse = build_warehouse(app)
+        yield warehouse
+        engine = app.extensions.pop(ENGINE_KEY, None)
+        if engine is not None:
+            engine.dispose()
+        warehouse.engine.dispose()
+
+
+def _user(email: str) -> User:
+    return db.session.execute(select(User).where(User.email == email)).scalar_one()
+
+
+def _api(client: FlaskClient, who: str, contract_id: int) -> dict[str, Any]:
+    token = token_for(DEMO_USERS[who])
+    response = client.get(
+        f"/api/v1/contracts/{contract_id}/performance", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 200, response.data
+    body: dict[str, Any] = response.get_json()
+    return body
+
+
+def _visible_contracts(client: FlaskClient, who: str) -> list[int]:
+    token = token_for(DEMO_USERS[who])
+    response = client.get("/api/v1/contracts?per_page=100", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200, response.data
+    return [c["id"] for c in response.get_json()["contracts"]]
+
+
+def _page_cells(client: FlaskClient, who: str, contract_id: int) -> dict[tuple[str, str], str]:
+    """(KPI code, quarter) -> the figure as the page shows it ('' when none)."""
+    auth = Auth(client)
+    auth.sign_in(DEMO_USERS[who])
+    response = client.get(f"/contracts/{contract_id}/performance?quarters=all")
+    auth.sign_out()
+    assert response.status_code == 200
+    soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    cells = {}
+    for row in soup.select("table#performance tbody tr"):
+        code = row["id"].removeprefix("kpi-")
+        for cell in row.select("td"):
+            figure = cell.select_one(".govuk-\\!-font-weight-bold")
+            cells[(code, cell["data-quarter"])] = figure.get_text(strip=True) if figure else ""
+    return cells
+
+
+def _board_rows(warehouse: Warehouse, viewer: str) -> dict[tuple[int, str, str], Any]:
+    rows = warehouse.rows(
+        "SELECT contract_id, kpi_code, period_key, actual, marker, rag FROM mart_board_performance "
+        "WHERE viewer = :viewer AND scope = 'service' AND breakdown = ''",
+        viewer=viewer,
+    )
+    return {(int(r["contract_id"]), r["kpi_code"], r["period_key"]): r for r in rows}
+
+
+def _viewer_of(who: str) -> str:
+    user = _user(DEMO_USERS[who])
+    assert user.partnership is not None
+    return f"partnership:{user.partnership.id}"
+
+
+def _number(text: str) -> Decimal:
+    return Decimal(text.replace("£", "").replace(",", "").replace("%", "").split()[0])
+
+
+@pytest.mark.parametrize("who", BOARDS)
+def test_board_pages_and_api_show_the_warehouse_rows_and_nothing_else(built: Warehouse, who: str) -> None:
+    app = built.app
+    client = app.test_client()
+    with app.app_context():
+        mart = _board_rows(built, _viewer_of(who))
+        contracts = _visible_contracts(client, who)
+        assert contracts
+        compared = hidden = 0
+        for contract_id in contracts:
+            body = _api(client, who, contract_id)
+            page = _page_cells(client, who, contract_id)
+            for kpi in body["kpis"]:
+                for cell in kpi["quarters"]:
+                    key = (contract_id, kpi["code"], cell["quarter"])
+                    shown_on_page = page[(kpi["code"], cell["quarter"])]
+                    row = mart.get(key)
+                    assert not cell["provisional"]
+                    if row is None:
+                        # Nothing in the warehouse: nothing shown.
+                        assert cell["actual"] is None and shown_on_page == "", key
+                        continue
+                    compared += 1
+                    if row["marker"]:
+                        hidden += row["marker"] == CONFIDENTIAL
+                        assert cell["actual"] == row["marker"] == shown_on_page, key
+                        assert cell["rag"] is None and cell["direction_of_travel"] is None, key
+                        continue
+                    assert Decimal(cell["actual"]) == Decimal(str(round(row["actual"], 2))), key
+                    assert round(_number(shown_on_page), 2) == Decimal(cell["actual"]), key
+                    assert cell["rag"] == row["rag"], key
+        # The comparison covered real figures, hidden ones among them.
+        if who == "bd_board":
+            assert compared > 20 and hidden > 0
+        else:
+            assert compared > 5
+
+
+@pytest.mark.parametrize("who", BOARDS)
+def test_boards_never_see_figures_from_returns_not_yet_accepted(built: Warehouse, who: str) -> None:
+    app = built.app
+    client = app.test_client()
+    with app.app_context():
+        contracts = set(_visible_contracts(client, who))
+        pending = db.session.execute(
+            select(Return.contract_id, Return.period).where(
+                Return.contract_id.in_(contracts),
+                Return.state.in_([ReturnState.SUBMITTED.value, ReturnState.RESUBMITTED.value]),
+            )
+        ).all()
+        assert pending, "the demo has returns awaiting review for this board"
+        for contract_id, period in pending:
+            body = _api(client, who, contract_id)
+            cells = [c for k in body["kpis"] for c in k["quarters"] if c["quarter"] == period]
+            assert cells and all(c["actual"] is None and c["awaiting_acceptance"] for c in cells)
+            auth = Auth(client)
+            auth.sign_in(DEMO_USERS[who])
+            soup = BeautifulSoup(
+                client.get(f"/contracts/{contract_id}/performance?quarters=all").get_data(as_text=True),
+                "html.parser",
+            )
+            auth.sign_out()
+            column = soup.select(f"td[data-quarter='{period}']")
+            assert column and all("Return not yet accepted" in td.get_text() for td in column)
+            assert "Provisional" not in soup.get_text()
+        # A commissioner of the same contracts sees them, marked provisional.
+        contract_id, period = pending[0]
+        lead = db.session.get(Contract, contract_id)
+        assert lead is not None
+        commissioner = next(
+            who
+            for who in COMMISSIONERS
+            if _user(DEMO_USERS[who]).organisation_id == lead.lead_commissioner_id
+        )
+        own = _api(client, commissioner, contract_id)
+        cells = [c for k in own["kpis"] for c in k["quarters"] if c["quarter"] == period and c["actual"]]
+        assert cells and all(c["provisional"] for c in cells)
+
+
+def test_a_hidden_figure_hides_its_rating_and_the_next_quarters_travel(built: Warehouse) -> None:
+    app = built.app
+    client = app.test_client()
+    with app.app_context():
+        found = 0
+        for contract_id in _visible_contracts(client, "bd_board"):
+            for kpi in _api(client, "bd_board", contract_id)["kpis"]:
+                cells = kpi["quarters"]
+                for before, after in itertools.pairwise(cells):
+                    if before["actual"] == CONFIDENTIAL:
+                        found += 1
+                        assert before["rag"] is None and before["suppressed"]
+                        assert after["direction_of_travel"] in (None, "no previous")
+        assert found > 0
+
+
+@pytest.mark.parametrize("who", BOARDS)
+def test_the_board_pack_shows_what_the_pages_show(built: Warehouse, who: str) -> None:
+    app = built.app
+    client = app.test_client()
+    with app.app_context():
+        partnership = _user(DEMO_USERS[who]).partnership
+        assert isinstance(partnership, Partnership)
+        pack = make_board_pack(
+            db.session(),
+            pack_warehouse(),
+            Audience("partnership", partnership.id, partnership.name),
+            "2013-14-Q4",
+            threshold=int(app.config["DISCLOSURE_THRESHOLD"]),
+            produced_on=date(2014, 5, 6),
+        )
+        compared = 0
+        api_cells: dict[tuple[int, str, str], Any] = {}
+        for contract_id in _visible_contracts(client, who):
+            for kpi in _api(client, who, contract_id)["kpis"]:
+                for cell in kpi["quarters"]:
+                    api_cells[(contract_id, kpi["code"], cell["quarter"])] = cell
+        for row in pack.data.performance.to_dict("records"):
+            cell = api_cells[(int(row["contract_id"]), row["kpi_code"], row["period_key"])]
+            if row["marker"]:
+                assert cell["actual"] == row["marker"]
+            else:
+                assert Decimal(cell["actual"]) == Decimal(str(round(row["actual"], 2)))
+            compared += 1
+        assert compared > 5
