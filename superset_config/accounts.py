@@ -6,17 +6,19 @@ of which builds the whole Superset app).
 
 - The admin account (SUPERSET_ADMIN_USERNAME) is created, or its password
   reset, so the password in the environment is always the one that works.
-- The guest role (GUEST_ROLE_NAME) copies Gamma's permissions: read
-  dashboards, charts and datasets, but no datasource access and no SQL Lab.
-  A guest reads a dataset only through a chart on a dashboard named in its
-  token, and every query carries the token's row-level security rule.
-  Running again brings the role back in line with Gamma.
+- The guest role (GUEST_ROLE_NAME) holds exactly the allow-list in
+  `guest_role.py`: what an embedded dashboard needs to draw its charts, and
+  no export, write, user listing, cache control, datasource access or SQL.
+  Nothing is copied from a built-in role (Gamma carries export and write
+  rights). Running again brings the role back to the list, removing
+  anything added since.
 """
 
 from __future__ import annotations
 
 import os
 
+from guest_role import GUEST_PERMISSIONS
 from superset.app import create_app
 
 
@@ -42,13 +44,23 @@ def main() -> None:
             print(f"admin account {username!r} kept; password set from SUPERSET_ADMIN_PASSWORD")
 
         role_name = app.config["GUEST_ROLE_NAME"]
-        gamma = security_manager.find_role("Gamma")
-        if gamma is None:
-            raise SystemExit("Gamma role is missing; run `superset init` first")
         role = security_manager.find_role(role_name) or security_manager.add_role(role_name)
-        role.permissions = list(gamma.permissions)
+        granted = []
+        for permission, view in sorted(GUEST_PERMISSIONS):
+            found = security_manager.find_permission_view_menu(permission, view)
+            if found is None:
+                raise SystemExit(
+                    f"Superset has no permission {permission} on {view}; run `superset init` first"
+                )
+            granted.append(found)
+        removed = sorted(
+            f"{p.permission.name} on {p.view_menu.name}" for p in role.permissions if p not in granted
+        )
+        role.permissions = granted
         db.session.commit()
-        print(f"guest role {role_name!r}: {len(role.permissions)} read permissions copied from Gamma")
+        print(f"guest role {role_name!r}: {len(granted)} allow-listed permissions")
+        if removed:
+            print(f"guest role {role_name!r}: removed {', '.join(removed)}")
 
 
 if __name__ == "__main__":

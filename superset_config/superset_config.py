@@ -68,12 +68,18 @@ FEATURE_FLAGS = {
 
 # Guest tokens: the app asks for one per page view (its service account has
 # the Admin role), with a row-level security rule for the viewer. The guest
-# role holds read permissions only (copied from Gamma by superset.sh setup)
+# role holds the allow-list in guest_role.py (set by superset.sh setup)
 # and no datasource access: a guest reads a dataset only through a chart on
 # a dashboard its token names.
 GUEST_TOKEN_JWT_SECRET = _GUEST_TOKEN_SECRET
 GUEST_ROLE_NAME = "Embedded viewer"
 GUEST_TOKEN_JWT_EXP_SECONDS = 300
+# Guests get only the allow-listed permissions and endpoints, and only the
+# saved charts' own queries (security_manager.py, beside this file).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from security_manager import MonitorSecurityManager  # noqa: E402
+
+CUSTOM_SECURITY_MANAGER = MonitorSecurityManager
 
 # The app that frames the dashboards (scheme, host and port).
 MONITOR_ORIGIN = os.environ.get("MONITOR_ORIGIN", "http://127.0.0.1:5000").rstrip("/")
