@@ -1,0 +1,1 @@
+"""Administration pages: organisations, partnerships and users, for the admin role."""
