@@ -194,6 +194,15 @@ def pie(
         filters=tuple(filters),
         orderby=((metric, False),),
         row_limit=100,
+        # The front end asks for each slice's share of the whole with the rows.
+        extra={
+            "post_processing": [
+                {
+                    "operation": "contribution",
+                    "options": {"columns": [metric], "rename_columns": [f"{metric}__contribution"]},
+                }
+            ]
+        },
     )
     return Chart(key, title, dataset, "pie", params, query, description, width, height)
 
