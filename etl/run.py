@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 from sqlalchemy import Connection, Engine, desc, func, inspect, select, text
 
-from etl import load
+from etl import load, reader
 from etl.engine import create_warehouse, is_postgresql, warehouse_engine
 from etl.extract import Extract, changed_contracts, extract, reference_fingerprint
 from etl.quality import Check, run_checks
@@ -150,6 +150,8 @@ def run_etl(
                 full = True
             changed: set[int] = set() if full or last is None else changed_contracts(app, last.watermark)
             if not full and not changed:
+                if reader.has_marts_file(warehouse_url) and not reader.marts_path(warehouse_url).exists():
+                    reader.write_marts_file(warehouse_url)
                 return _record(warehouse, started, "incremental", today, clock, "nothing changed", last)
             with warehouse.begin() as target:
                 if is_postgresql(warehouse):
@@ -162,6 +164,9 @@ def run_etl(
                     frames = _only_viewers(frames, scope.viewers)
                 say(STEPS[6])
                 counts = _load(target, frames, scope)
+                if is_postgresql(warehouse):
+                    # A mart re-created by create_warehouse lost its grant.
+                    reader.grant_reader(target, reader.reader_role(warehouse_url))
                 say(STEPS[7])
                 checks = run_checks(
                     target,
@@ -188,6 +193,9 @@ def run_etl(
                     LastRun(started - settings.watermark_overlap, today, fingerprint),
                     "",
                 )
+        if reader.has_marts_file(warehouse_url):
+            # Superset reads the marts from a file of their own (etl/reader.py).
+            reader.write_marts_file(warehouse_url)
         result = RunResult(
             run_id, mode, "succeeded", counts, checks, len(changed), time.perf_counter() - clock
         )

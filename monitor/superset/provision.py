@@ -11,8 +11,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from etl.reader import ensure_reader, marts_path, reader_role, write_marts_file
 from monitor.superset.bundle import build_bundle, superset_database
 from monitor.superset.client import SupersetClient, SupersetError
 from monitor.superset.spec import Dashboard
@@ -54,14 +59,15 @@ def provision(
     """Import every dashboard (with its charts, datasets and the warehouse
     database) and make each embeddable; returns what Superset now holds."""
     say = progress or (lambda _line: None)
-    uri, schema = superset_database(warehouse_url)
+    connection = reader_url(warehouse_url)
+    uri, schema = superset_database(connection)
     charts = {c.uuid for d in dashboards for c in d.charts}
     datasets = {s.table for d in dashboards for s in d.datasets}
     say(
         f"bundle: {len(dashboards)} dashboards, {len(charts)} charts, {len(datasets)} datasets "
         f"on {_safe(uri)}" + (f" (schema {schema})" if schema else "")
     )
-    client.import_assets(build_bundle(dashboards, warehouse_url))
+    client.import_assets(build_bundle(dashboards, connection))
     say(f"imported into {client.base_url} (existing objects overwritten)")
     domains = list(allowed_domains)
     result = []
@@ -73,6 +79,28 @@ def provision(
         )
         result.append(provisioned)
     return result
+
+
+def reader_url(warehouse_url: str) -> str:
+    """Where Superset reads the warehouse: only the marts (etl/reader.py).
+
+    Beside a SQLite warehouse, the file of marts the ETL writes (written now
+    if the ETL ran before it existed). On PostgreSQL, the warehouse as its
+    read-only role, created or updated now with a new password."""
+    url = make_url(warehouse_url)
+    if url.get_backend_name() == "sqlite":
+        path = marts_path(warehouse_url)
+        if not path.exists() and url.database and Path(url.database).exists():
+            write_marts_file(warehouse_url)
+        return url.set(database=str(path)).render_as_string(hide_password=False)
+    try:
+        return ensure_reader(warehouse_url)
+    except DBAPIError as error:
+        raise SupersetError(
+            f"could not set up the read-only role {reader_role(warehouse_url)!r} Superset reads the "
+            f"warehouse as ({error.orig}); the database user needs CREATEROLE, or create the role "
+            "yourself (LOGIN, USAGE on schema warehouse, SELECT on the mart tables only)"
+        ) from error
 
 
 def _embed(client: SupersetClient, dashboard: Dashboard, allowed_domains: list[str]) -> ProvisionedDashboard:

@@ -39,6 +39,7 @@ from alembic import command
 from flask import Flask
 from sqlalchemy import create_engine, text
 
+from etl.reader import reader_role
 from monitor.cli import alembic_config
 from monitor.db import db
 from monitor.superset.assets import load_dashboards
@@ -235,6 +236,8 @@ def _superset_warehouse(database_url: str, tmp_path_factory: pytest.TempPathFact
             server, name = drop
             with server.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                # Superset's read-only role (etl/reader.py) outlives the database.
+                connection.execute(text(f'DROP ROLE IF EXISTS "{reader_role(own_url)}"'))
             server.dispose()
 
 
