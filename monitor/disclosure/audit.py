@@ -1,17 +1,39 @@
-"""Can a hidden figure be worked out from what a board sees?
+"""Can a hidden figure be worked out, or narrowed, from what a board sees?
 
-The published totals are linear equations in the hidden figures, and every
-`[c]` is at least 1. A hidden figure is given away when it takes the same
-value in every solution: by algebra alone (its column of the null space of
-the equations is zero), or because the floor of 1 holds other figures still
-(two hidden ones adding up to 2, or longer chains of totals). The audit is
-exact for both, cluster by cluster of totals linked by hidden figures, and
-runs on every protected table before it is loaded.
+The published totals are linear equations in the hidden figures (a
+service's breakdowns to its figure, services to all services, quarters to
+value for money's year), and every `[c]` is at least 1, since zeros are
+always shown. Dashboards and the board pack add up only the figures shown
+(a hidden one is empty in the marts), so their totals add no equation.
+
+Two audits, cluster by cluster of totals linked by hidden figures, run on
+every protected table before it is loaded:
+
+- `narrowed`: protection. For each primary `[c]` (a count from 1 to the
+  threshold), linear programming (HiGHS) finds the least and greatest value
+  it can take given everything shown. The greatest must reach the
+  threshold, and the least must be 1, or for a total of several `[c]`s no
+  more than their number (which the markers alone give away). So no value
+  from 1 to the threshold can be ruled out that the `[c]`s themselves do
+  not rule out. tests/disclosure attacks generated registers of several
+  boards, services, breakdowns, quarters and years with exactly this
+  programme, written from the tables alone.
+- `pinned`: non-recovery. No hidden figure, primary or secondary, takes the
+  same value in every solution (null space and a programme for the
+  figures the floor of 1 holds still).
+
+To stay fast at national scale: only clusters changed since the last audit
+are solved; what an earlier audit proved is kept (hiding more never undoes
+it); a cluster whose solutions lie on a line (a rectangle of four hidden
+figures) is solved in closed form; and a solution that shows a primary at
+1 and another at the threshold settles both without a programme each.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -129,23 +151,372 @@ def _never_rise(matrix: np.ndarray, at_floor: np.ndarray) -> np.ndarray:
     return at_floor[result.x[n:] < 0.5]
 
 
-def disclosed(
-    values: pd.Series, hidden: pd.Series, groups: pd.DataFrame, changed: set[int] | None = None
+@dataclass
+class Settled:
+    """What earlier audits of the same table proved, which hiding more
+    figures cannot undo: every solution before is still one (the figures
+    hidden since at their true values), so a primary seen at its floor and at
+    the threshold stays protected, and a figure seen taking two values is
+    never pinned."""
+
+    protected: set[int] = field(default_factory=set)
+    moving: set[int] = field(default_factory=set)
+
+
+# Above this many unknowns a cluster's programmes are built sparse.
+DENSE_LIMIT = 400
+
+
+@dataclass(frozen=True)
+class _Cluster:
+    """One cluster's equations over its unknown figures, as a linear
+    programme: `matrix @ y = constants`, `y >= lower`."""
+
+    cells: np.ndarray  # the unknown figures, one per column
+    matrix: np.ndarray | sparse.csr_matrix
+    constants: np.ndarray
+    lower: np.ndarray
+    truth: np.ndarray | None  # the figures as they are, when no missing one makes them incomplete
+    primary: np.ndarray  # columns of the primary `[c]`s
+    floor: np.ndarray  # for each of those, the least value its markers alone allow
+    # The same equations as `pinned` solves: no missing figure, and no group
+    # left out for not adding up.
+    exact: bool
+    moving: np.ndarray  # columns an earlier audit saw take two values
+
+
+def narrowed(
+    values: pd.Series,
+    hidden: pd.Series,
+    primary: pd.Series,
+    groups: pd.DataFrame,
+    threshold: int,
+    changed: set[int] | None = None,
 ) -> set[int]:
-    """Hidden cells that the groups' totals give away.
+    """Primary `[c]`s (counts from 1 to the threshold) that everything shown
+    narrows: the least value they can take is above what their markers
+    alone allow (1, or for a total of several `[c]`s the number of them,
+    since each is at least 1), or the greatest is below the threshold.
+
+    The attacker knows every published figure and every total's equation,
+    and that a `[c]` is at least 1 (zeros are always shown, so a `[c]` is
+    never 0). `[c]` does not say whether a figure was hidden for being small
+    or to protect another, so no `[c]` has an upper bound. A missing figure
+    (`[x]`) is unknown and at least 0. A group whose published figures do not
+    add up (a part the provider left out) says what it can: parts missing,
+    the rest at most the total; otherwise nothing.
+
+    Clusters of groups linked by unknown figures are solved on their own;
+    with `changed`, only those holding one of those cells.
+    """
+    return _bounds(values, hidden, primary, groups, threshold, changed, Settled())
+
+
+def _bounds(
+    values: pd.Series,
+    hidden: pd.Series,
+    primary: pd.Series,
+    groups: pd.DataFrame,
+    threshold: int,
+    changed: set[int] | None,
+    settled: Settled,
+) -> set[int]:
+    """`narrowed`, adding to `settled` the primaries found protected and the
+    hidden cells seen taking two values in equations the same as `pinned`'s.
+    Clusters with nothing left to prove are not solved."""
+    found: set[int] = set()
+    if groups.empty:
+        return found
+    for cluster in _clusters(values, hidden, primary, groups, changed, settled):
+        narrow, moved = _too_narrow(cluster, threshold)
+        found |= narrow
+        settled.protected |= set(cluster.cells[cluster.primary].tolist()) - narrow
+        if cluster.exact:
+            settled.moving |= moved
+    return found
+
+
+def _clusters(
+    values: pd.Series,
+    hidden: pd.Series,
+    primary: pd.Series,
+    groups: pd.DataFrame,
+    changed: set[int] | None,
+    settled: Settled,
+) -> Iterator[_Cluster]:
+    cells = groups["cell"].to_numpy(dtype=np.int64)
+    value = values.reindex(cells).to_numpy(dtype=float)
+    missing = np.isnan(value)
+    value = np.where(missing, 0.0, value)
+    is_hidden = hidden.reindex(cells, fill_value=False).to_numpy(dtype=bool)
+    unknown = is_hidden | missing
+    is_total = groups["is_total"].to_numpy(dtype=bool)
+    sign = np.where(is_total, -1.0, 1.0)
+    _, group_index = np.unique(groups["group"].to_numpy(), return_inverse=True)
+    n_groups = int(group_index.max()) + 1
+
+    # Groups that hold at the published figures, with missing ones unknown.
+    residual = np.bincount(group_index, sign * value, n_groups)
+    missing_member = np.bincount(group_index, missing & ~is_total, n_groups) > 0
+    missing_total = np.bincount(group_index, missing & is_total, n_groups) > 0
+    holds = (
+        missing_total
+        | (missing_member & (residual <= TOLERANCE))
+        | (~missing_member & (np.abs(residual) <= TOLERANCE))
+    )
+    has_unknown = np.bincount(group_index, unknown, n_groups) > 0
+    left_out = np.unique(cells[unknown & ~holds[group_index]])
+    keep = (holds & has_unknown)[group_index]
+    cells, value, missing, is_hidden, unknown, sign, group_index = (
+        a[keep] for a in (cells, value, missing, is_hidden, unknown, sign, group_index)
+    )
+    if len(cells) == 0:
+        return
+
+    cluster = linked(group_index[unknown], cells[unknown], n_groups)
+    is_primary = primary.reindex(cells, fill_value=False).to_numpy(dtype=bool) & is_hidden & ~missing
+    is_primary &= ~np.isin(cells, list(settled.protected))
+    still_moving = is_hidden & ~missing & ~np.isin(cells, list(settled.moving))
+    wanted = np.unique(cluster[group_index[is_primary | still_moving]])
+    if changed is not None:
+        touched = np.unique(cluster[group_index[unknown & np.isin(cells, list(changed))]])
+        wanted = np.intersect1d(wanted, touched)
+    if len(wanted) == 0:
+        return
+    inexact = np.unique(cluster[group_index[unknown & (missing | np.isin(cells, left_out))]])
+    entry_cluster = cluster[group_index]
+    chosen = np.isin(entry_cluster, wanted)
+    order = np.argsort(entry_cluster[chosen], kind="stable")
+    columns = {
+        "cluster": entry_cluster[chosen][order],
+        "cell": cells[chosen][order],
+        "value": value[chosen][order],
+        "missing": missing[chosen][order],
+        "unknown": unknown[chosen][order],
+        "primary": is_primary[chosen][order],
+        "sign": sign[chosen][order],
+        "group": group_index[chosen][order],
+        "moving": np.isin(cells, list(settled.moving))[chosen][order],
+    }
+    bounds = np.flatnonzero(np.diff(columns["cluster"])) + 1
+    starts = np.concatenate([[0], bounds]).tolist()
+    ends = np.concatenate([bounds, [len(columns["cluster"])]]).tolist()
+    for start, end in zip(starts, ends, strict=True):
+        entries = {name: a[start:end] for name, a in columns.items()}
+        yield _cluster(entries, exact=not np.isin(entries["cluster"][0], inexact))
+
+
+def _cluster(entries: dict[str, np.ndarray], *, exact: bool) -> _Cluster:
+    unknown = entries["unknown"]
+    group_codes, row = np.unique(entries["group"], return_inverse=True)
+    cells, first, column = np.unique(entries["cell"][unknown], return_index=True, return_inverse=True)
+    n_rows, n_columns = len(group_codes), len(cells)
+    sign = entries["sign"][unknown]
+    matrix = sparse.csr_matrix((sign, (row[unknown], column)), shape=(n_rows, n_columns))
+    known = ~unknown
+    constants = -np.bincount(row[known], entries["sign"][known] * entries["value"][known], n_rows)
+
+    # A `[c]` is at least 1; a missing figure at least 0.
+    is_missing = entries["missing"][unknown][first]
+    lower = np.where(is_missing, 0.0, 1.0)
+    truth = None if is_missing.any() else entries["value"][unknown][first]
+    primary = np.flatnonzero(np.isin(cells, entries["cell"][entries["primary"]]))
+
+    # What the markers alone allow: a total is at least the sum of its
+    # parts' least values, each `[c]` 1.
+    floor = lower.copy()
+    parts = sign > 0
+    part_rows, part_columns = row[unknown][parts], column[parts]
+    total_rows, total_columns = row[unknown][~parts], column[~parts]
+    for _ in range(n_columns):
+        sums = np.bincount(part_rows, floor[part_columns], n_rows)
+        raised = floor.copy()
+        np.maximum.at(raised, total_columns, sums[total_rows])
+        if np.array_equal(raised, floor):
+            break
+        floor = raised
+    return _Cluster(
+        moving=entries["moving"][unknown][first],
+        cells=cells,
+        matrix=matrix if n_columns > DENSE_LIMIT else matrix.toarray(),
+        constants=constants,
+        lower=lower,
+        truth=truth,
+        primary=primary,
+        floor=floor[primary],
+        exact=exact,
+    )
+
+
+def _too_narrow(cluster: _Cluster, threshold: int) -> tuple[set[int], set[int]]:
+    """The primary cells of `cluster` that cannot reach their floor or the
+    threshold, and the hidden cells seen taking two values.
+
+    Each solution found is a set of figures an attacker cannot rule out, so
+    any primary it shows at its floor or at the threshold needs no programme
+    of its own: the figures as they are first, then one programme that
+    raises every primary left as far as the threshold at once and one that
+    lowers them all, repeated while they settle some. Those left try on
+    their own, which decides them. Hidden figures no solution has moved
+    get one programme that raises them and one that lowers them."""
+    segment = _segment(cluster)
+    if segment is not None:
+        least, greatest = segment
+        narrow = (least[cluster.primary] > cluster.floor + 1e-6) | (
+            greatest[cluster.primary] < threshold - 1e-6
+        )
+        moved = (greatest - least > 1e-6) & (cluster.lower > 0)
+        return set(cluster.cells[cluster.primary[narrow]].tolist()), set(cluster.cells[moved].tolist())
+    n = len(cluster.primary)
+    floor, top = cluster.floor + 1e-6, threshold - 1e-6
+    points: list[np.ndarray] = []
+    low = np.zeros(n, dtype=bool)
+    high = np.zeros(n, dtype=bool)
+
+    def seen(point: np.ndarray) -> None:
+        points.append(point)
+        low[point[cluster.primary] <= floor] = True
+        high[point[cluster.primary] >= top] = True
+
+    if cluster.truth is not None:
+        seen(cluster.truth)
+    for upward in (True, False):
+        reached = high if upward else low
+        targets = np.full(n, float(threshold)) if upward else cluster.floor
+        alone = np.zeros(n, dtype=bool)
+        while not reached.all():
+            before = int(reached.sum())
+            todo = np.flatnonzero(~reached)
+            seen(_solve(cluster, cluster.primary[todo], targets[todo], upward=upward))
+            alone[todo] = len(todo) == 1
+            if reached.sum() == before:
+                break
+        for i in np.flatnonzero(~reached & ~alone).tolist():
+            seen(_solve(cluster, cluster.primary[i : i + 1], targets[i : i + 1], upward=upward))
+    if cluster.truth is not None and cluster.exact:
+        # Hidden figures no solution so far has moved: one programme raises
+        # them, one lowers them.
+        stacked = np.vstack(points)
+        unmoved = stacked.max(axis=0) - stacked.min(axis=0) <= 1e-6
+        still = np.flatnonzero(unmoved & ~cluster.moving & (cluster.lower > 0))
+        if len(still):
+            seen(_solve(cluster, still, cluster.truth[still] + 1, upward=True))
+            seen(_solve(cluster, still, cluster.truth[still], upward=False))
+    narrow = cluster.cells[cluster.primary[~(low & high)]]
+    stacked = np.vstack(points)
+    moved = (stacked.max(axis=0) - stacked.min(axis=0) > 1e-6) & (cluster.lower > 0)
+    return set(narrow.tolist()), set(cluster.cells[moved].tolist())
+
+
+# Clusters up to this many unknowns have their null space found first.
+SEGMENT_LIMIT = 60
+
+
+def _segment(cluster: _Cluster) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each unknown's least and greatest value without a programme, when
+    the solutions lie on one line through the figures as they are (a null
+    space of one dimension, as a rectangle of four hidden figures has) or
+    are that point alone; None otherwise."""
+    n = len(cluster.cells)
+    if cluster.truth is None or n > SEGMENT_LIMIT or not isinstance(cluster.matrix, np.ndarray):
+        return None
+    _, singular, vt = np.linalg.svd(cluster.matrix)
+    rank = int((singular > TOLERANCE * max(cluster.matrix.shape)).sum())
+    if n - rank > 1:
+        return None
+    if n == rank:
+        return cluster.truth, cluster.truth
+    direction = vt[rank]
+    direction[np.abs(direction) < 1e-12] = 0.0
+    # truth + t * direction >= lower: t is bounded by each figure it lowers.
+    slack = cluster.truth - cluster.lower
+    falling, rising = direction < 0, direction > 0
+    most = np.min(slack[falling] / -direction[falling]) if falling.any() else np.inf
+    least = -np.min(slack[rising] / direction[rising]) if rising.any() else -np.inf
+    with np.errstate(invalid="ignore"):
+        ends = np.column_stack([cluster.truth + least * direction, cluster.truth + most * direction])
+    ends[:, 0] = np.where(direction == 0, cluster.truth, ends[:, 0])
+    ends[:, 1] = np.where(direction == 0, cluster.truth, ends[:, 1])
+    return ends.min(axis=1), ends.max(axis=1)
+
+
+def _spread(k: int) -> np.ndarray:
+    """Weights from 1 to 2, all different: with equal weights, many
+    solutions tie (two parts of a total at 3 each rather than one at 4) and
+    the solver may stop at one that takes none of them all the way."""
+    return 1.0 + np.arange(k) / max(k, 1)
+
+
+def _solve(cluster: _Cluster, columns: np.ndarray, targets: np.ndarray, *, upward: bool) -> np.ndarray:
+    """A solution that takes `columns` as far towards their targets as they
+    can go together: upward, the greatest weighted sum of min(figure,
+    target); downward, the least weighted sum (no figure goes below its
+    floor, so when they can all reach their floors together this finds
+    it)."""
+    n, k = len(cluster.cells), len(columns)
+    bounds = np.column_stack([cluster.lower, np.full(n, np.inf)])
+    if upward:
+        # s <= y and s <= target for each of `columns`.
+        pick = sparse.csr_matrix((-np.ones(k), (np.arange(k), columns)), shape=(k, n))
+        empty = sparse.csr_matrix((cluster.matrix.shape[0], k))
+        if sparse.issparse(cluster.matrix):
+            a_ub, a_eq = sparse.hstack([pick, sparse.eye(k)]), sparse.hstack([cluster.matrix, empty])
+        else:
+            a_ub = np.hstack([pick.toarray(), np.eye(k)])
+            a_eq = np.hstack([cluster.matrix, empty.toarray()])
+        result = linprog(
+            np.concatenate([np.zeros(n), -_spread(k)]),
+            A_ub=a_ub,
+            b_ub=np.zeros(k),
+            A_eq=a_eq,
+            b_eq=cluster.constants,
+            bounds=np.vstack([bounds, np.column_stack([np.zeros(k), targets])]),
+            method="highs",
+        )
+    else:
+        objective = np.zeros(n)
+        objective[columns] = _spread(k)
+        result = linprog(
+            objective, A_eq=cluster.matrix, b_eq=cluster.constants, bounds=bounds, method="highs"
+        )
+    if result.status != 0:
+        raise RuntimeError(f"disclosure audit: the linear programme failed: {result.message}")
+    return np.asarray(result.x[:n])
+
+
+def disclosed(
+    values: pd.Series,
+    hidden: pd.Series,
+    groups: pd.DataFrame,
+    changed: set[int] | None = None,
+    primary: pd.Series | None = None,
+    threshold: int | None = None,
+    settled: Settled | None = None,
+) -> set[int]:
+    """Hidden cells that the groups' totals give away: pinned to one value,
+    or, given `primary` and `threshold`, primary cells `narrowed`.
 
     With `changed` (the cells hidden since the last audit), only clusters of
     totals linked by hidden cells that hold one of them are audited: any
-    other cluster is exactly as it was, and so is its answer."""
+    other cluster is exactly as it was, and so is its answer. `settled`
+    carries what earlier audits of the same table proved. A cluster whose
+    every hidden cell some solution has shown taking two values cannot have
+    one pinned, so the null space is left unsolved there."""
+    settled = settled if settled is not None else Settled()
+    found: set[int] = set()
+    if primary is not None and threshold is not None:
+        found = _bounds(values, hidden, primary, groups, threshold, changed, settled)
     has_hidden = hidden.reindex(groups["cell"]).fillna(False).to_numpy(dtype=bool)
     entries = groups[has_hidden]
     if entries.empty:
-        return set()
+        return found
     group_codes, group_index = np.unique(entries["group"].to_numpy(), return_inverse=True)
+    cells = entries["cell"].to_numpy(dtype=np.int64)
+    cluster = linked(group_index, cells, len(group_codes))
+    wanted = np.unique(cluster[group_index[~np.isin(cells, list(settled.moving))]])
     if changed is not None:
-        cluster = linked(group_index, entries["cell"].to_numpy(dtype=np.int64), len(group_codes))
-        touched = np.unique(cluster[group_index[entries["cell"].isin(changed).to_numpy()]])
-        group_codes = group_codes[np.isin(cluster, touched)]
-    groups = groups[groups["group"].isin(group_codes)]
+        touched = np.unique(cluster[group_index[np.isin(cells, list(changed))]])
+        wanted = np.intersect1d(wanted, touched)
+    groups = groups[groups["group"].isin(group_codes[np.isin(cluster, wanted)])]
     system = equations(values, hidden, groups)
-    return pinned(system, values)
+    return found | pinned(system, values)

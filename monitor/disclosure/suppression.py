@@ -4,9 +4,12 @@
   zero is shown as 0.
 - Secondary suppression: wherever figures add up to a total the reader also
   sees (breakdowns to a KPI's total, services to the partnership's total,
-  quarters to a year), a hidden figure is never the only unknown, and hidden
-  figures are never all ones (their sum would give each away). Every `[c]`
-  is at least 1, so the extra figure hidden is never a zero.
+  quarters to a year), enough other figures are hidden that, from
+  everything the reader sees, each small count could still be any value
+  from 1 to the threshold (for a total of several `[c]`s, from their number
+  up): the audit (`monitor.disclosure.audit`) proves it with linear
+  programming, and no hidden figure can be worked out. Every `[c]` is at
+  least 1, so the extra figure hidden is never a zero.
 - A percentage is hidden when its numerator, its denominator, or the part
   of the denominator not in the numerator is a small count; a figure worked
   out from a hidden count (cost per case, cost per referral, the mean change
@@ -25,7 +28,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from monitor.disclosure.audit import disclosed
+from monitor.disclosure.audit import Settled, disclosed
+from monitor.kpis import display
 
 CONFIDENTIAL = "[c]"
 NOT_AVAILABLE = "[x]"
@@ -53,19 +57,25 @@ def is_small(values: pd.Series | np.ndarray, threshold: int) -> np.ndarray:
         return (array >= 1) & (array <= threshold)
 
 
-def protect(values: pd.Series, primary: pd.Series, groups: pd.DataFrame, max_rounds: int = 1000) -> pd.Series:
+def protect(
+    values: pd.Series, primary: pd.Series, groups: pd.DataFrame, threshold: int, max_rounds: int = 1000
+) -> pd.Series:
     """Add secondary suppression until no group gives a hidden figure away.
 
     `values` and `primary` are indexed by cell id. `groups` has one row per
     cell in a group: `group`, `cell` and `is_total` (the members add up to
-    the total). A missing figure counts as a known zero. Returns the hidden
-    cells. In each round every group with exactly one hidden cell hides its
-    smallest positive visible member (or its total), and every group whose
-    hidden members are all ones hides its total; rounds repeat because a cell
+    the total). Returns the hidden cells. In each round every group with
+    exactly one hidden cell hides its smallest positive visible member (or
+    its total), and every group whose hidden members add up to too little
+    for one of them to reach `threshold` while the others are 1 (two `[c]`s
+    adding up to 3, say) hides its total; rounds repeat because a cell
     hidden for one group can leave another with a single unknown. When these
-    rules hold, the audit looks for figures pinned by several totals at once,
-    and each one found takes the nearest figure still shown with it. Every
-    round hides at least one more figure, so the rounds end.
+    rules hold, the audit looks for small counts that several totals at once
+    narrow (the least value above 1, or the greatest below the threshold)
+    and figures they pin, and each one found takes the nearest figure still
+    shown with it. Every round hides at least one more figure, so the
+    rounds end. The simple rules count a missing figure as a known zero;
+    the audit treats it as unknown.
     """
     suppressed = primary.astype(bool).copy()
     if groups.empty:
@@ -82,18 +92,19 @@ def protect(values: pd.Series, primary: pd.Series, groups: pd.DataFrame, max_rou
     )
     links = _Links(frame)
     audited: pd.Series | None = None
+    settled = Settled()
     # Only groups holding a figure hidden in the last round can break a rule.
     touched: np.ndarray | None = None
     for _ in range(max_rounds):
         rows = frame if touched is None else links.members(touched)
         rows = rows.assign(hidden=suppressed.reindex(rows["cell"]).to_numpy(dtype=bool))
-        picked = _simple_rules(rows)
+        picked = _simple_rules(rows, threshold)
         if len(picked) == 0:
             # Only clusters holding a figure hidden since the last audit can
             # have changed their answer.
             changed = None if audited is None else set(suppressed.index[suppressed & ~audited])
             audited = suppressed.copy()
-            given_away = disclosed(values, suppressed, groups, changed)
+            given_away = disclosed(values, suppressed, groups, changed, primary, threshold, settled)
             if not given_away:
                 return suppressed
             picked = _nearest_shown(links, suppressed, given_away)
@@ -102,10 +113,11 @@ def protect(values: pd.Series, primary: pd.Series, groups: pd.DataFrame, max_rou
     raise RuntimeError("disclosure control did not settle")
 
 
-def _simple_rules(frame: pd.DataFrame) -> np.ndarray:
+def _simple_rules(frame: pd.DataFrame, threshold: int) -> np.ndarray:
     """Cells to hide for groups with a lone hidden cell (its smallest positive
-    visible member, else its total) and groups whose hidden members, all
-    ones, add up to a total that is shown (the total)."""
+    visible member, else its total) and groups whose hidden members add up,
+    against a total that is shown, to too little for one of them to reach
+    the threshold while the others are at least 1 (the total)."""
     hidden_member = frame["hidden"] & ~frame["is_total"]
     stats = (
         frame.assign(
@@ -122,14 +134,14 @@ def _simple_rules(frame: pd.DataFrame) -> np.ndarray:
         )
     )
     lone = stats.index[stats["hidden"] == 1]
-    all_ones = stats.index[
+    short = stats.index[
         stats["total_visible"]
         & (stats["hidden_members"] >= 2)
-        & (stats["hidden_value"] <= stats["hidden_members"])
+        & (stats["hidden_value"] - (stats["hidden_members"] - 1) < threshold)
     ]
     candidates = frame[frame["group"].isin(lone) & ~frame["hidden"] & (frame["value"] > 0)]
     candidates = candidates.sort_values(["group", "is_total", "value"], kind="stable")
-    totals = frame[frame["group"].isin(all_ones) & frame["is_total"]]
+    totals = frame[frame["group"].isin(short) & frame["is_total"]]
     return pd.concat([candidates.drop_duplicates("group")["cell"], totals["cell"]]).unique()
 
 
@@ -212,26 +224,21 @@ def _membership(frame: pd.DataFrame, keys: Sequence[str], is_total: pd.Series, p
     return membership[membership["group"].isin(complete)]
 
 
-# How each unit is written; anything else has one decimal place.
-FIGURE_FORMATS = {"percentage": "{:.1f}%", "currency": "£{:,.0f}", "count": "{:,.0f}"}
-OTHER_FORMAT = "{:,.1f}"
-
-
 def format_figure(value: float | None, unit: str) -> str:
+    """A board-facing figure as written everywhere (monitor.kpis.display), or [x]."""
     if value is None or pd.isna(value):
         return NOT_AVAILABLE
-    return FIGURE_FORMATS.get(unit, OTHER_FORMAT).format(value)
+    return display.format_figure(value, unit)
 
 
 def display_column(values: pd.Series, units: pd.Series | str, hidden: pd.Series) -> pd.Series:
-    """`format_figure` for a whole column: one format per unit rather than a
-    call per row, which the marts' millions of rows make worth it."""
+    """`format_figure` for a whole column, a unit at a time."""
     unit_of = units if isinstance(units, pd.Series) else pd.Series(units, index=values.index)
     shown = pd.Series(NOT_AVAILABLE, index=values.index, dtype=object)
     present = values.notna()
     for unit in unit_of[present].unique():
         rows = present & unit_of.eq(unit)
-        shown[rows] = [FIGURE_FORMATS.get(unit, OTHER_FORMAT).format(v) for v in values[rows].tolist()]
+        shown[rows] = [display.format_figure(v, unit) for v in values[rows].astype(float).tolist()]
     return shown.where(~hidden, CONFIDENTIAL)
 
 
@@ -288,7 +295,7 @@ def suppress_marts(
     groups = pd.concat(
         _performance_groups(performance) + _vfm_groups(performance, value_for_money, vfm_cells)
     )
-    hidden = protect(values.where(is_count), primary, groups)
+    hidden = protect(values.where(is_count), primary, groups, threshold)
 
     perf_hidden = hidden.iloc[:n_perf].reset_index(drop=True)
     perf_hidden |= _dependent_performance(performance, perf_hidden, threshold)
@@ -301,10 +308,11 @@ def suppress_marts(
 
 def _performance_groups(performance: pd.DataFrame) -> list[pd.DataFrame]:
     counts = performance[performance["unit"].eq("count")]
+    parts = counts[~_breakdowns_not_adding_up(counts)]
     by_breakdown = _membership(
-        counts,
+        parts,
         ["viewer", "scope", "contract_reference", "kpi_code", "period_key"],
-        counts["breakdown"].eq(""),
+        parts["breakdown"].eq(""),
         "b",
     )
     across_services = _membership(
@@ -314,6 +322,24 @@ def _performance_groups(performance: pd.DataFrame) -> list[pd.DataFrame]:
         "s",
     )
     return [by_breakdown, across_services]
+
+
+def _breakdowns_not_adding_up(counts: pd.DataFrame) -> pd.Series:
+    """All services' breakdowns of a figure that a service does not break
+    down: they add up to all services' figure only when every service's
+    does, so otherwise they are no parts of it (each is still the total of
+    the services' own breakdowns)."""
+    keys = ["viewer", "kpi_code", "period_key"]
+    services = counts[counts["scope"].eq("service")]
+    broken = services[~services["breakdown"].eq("")][[*keys, "contract_reference"]].drop_duplicates()
+    figures = services[services["breakdown"].eq("")][[*keys, "contract_reference"]].drop_duplicates()
+    missing = figures.merge(broken, how="left", indicator=True)
+    short = missing[missing["_merge"].eq("left_only")][keys].drop_duplicates().assign(short=True)
+    if short.empty:
+        return pd.Series(False, index=counts.index)
+    all_services = counts["scope"].eq("all services") & ~counts["breakdown"].eq("")
+    flagged = counts[keys].merge(short, how="left", on=keys)["short"].notna().to_numpy()
+    return all_services & flagged
 
 
 def _vfm_groups(
@@ -363,6 +389,8 @@ def _dependent_performance(performance: pd.DataFrame, hidden: pd.Series, thresho
         if not hidden_keys:
             continue
         derived_rows = performance["kpi_code"].eq(derived)
+        if not derived_rows.any():
+            continue
         row_keys = performance.loc[derived_rows, keys].to_numpy().tolist()
         extra.loc[derived_rows] = [tuple(k) in hidden_keys for k in row_keys]
     return extra

@@ -1,7 +1,7 @@
 """Disclosure control: small counts hidden, and no hidden count recoverable.
 
-The production code protects tables with simple rules plus an audit (null
-space and interval tightening). These tests attack the result another way:
+The production code protects tables with simple rules plus an audit (linear
+programmes and the null space). These tests attack the result another way:
 linear programming finds the smallest and largest value each hidden figure
 could take given everything a board sees; a figure is given away when the
 two meet.
@@ -266,5 +266,5 @@ def test_protect_adds_a_cell_when_figures_pinned_by_several_totals() -> None:
     # a + b = 2 with a, b >= 1 gives both away: the total must go too.
     values = pd.Series({0: 1.0, 1: 1.0, 2: 30.0, 3: 32.0})
     groups = pd.DataFrame({"group": ["g"] * 4, "cell": [0, 1, 2, 3], "is_total": [False, False, False, True]})
-    hidden = protect(values, values.between(1, THRESHOLD), groups)
+    hidden = protect(values, values.between(1, THRESHOLD), groups, THRESHOLD)
     assert hidden.tolist() == [True, True, False, True]
