@@ -175,9 +175,14 @@ def totals_seen(cells: Iterable[Cell]) -> list[tuple[list[Cell], Cell]]:
 
 
 def feasible_range(
-    unknown: list[Cell], known: dict[Cell, float], equations: list[tuple[list[Cell], Cell]], cell: Cell
+    unknown: list[Cell],
+    known: dict[Cell, float],
+    equations: list[tuple[list[Cell], Cell]],
+    cell: Cell,
+    missing: frozenset[Cell] = frozenset(),
 ) -> tuple[float, float]:
-    """The least and greatest value of `cell` with every unknown at least 1."""
+    """The least and greatest value of `cell` with every unknown at least 1
+    (a missing figure, `[x]`, at least 0)."""
     column = {c: i for i, c in enumerate(unknown)}
     a_eq, b_eq = [], []
     for parts, total in equations:
@@ -195,7 +200,7 @@ def feasible_range(
             assert abs(constant) < 1e-9, "the published figures must add up"
     objective = np.zeros(len(unknown))
     objective[column[cell]] = 1.0
-    bounds = [(1, None)] * len(unknown)
+    bounds = [(0 if c in missing else 1, None) for c in unknown]
     if not a_eq:
         return 1.0, np.inf
     low = linprog(objective, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
@@ -210,8 +215,9 @@ def narrowed_cells(
     """Primary `[c]`s (true value 1 to the threshold) whose feasible range
     leaves out a value the markers alone would allow, with that range."""
     equations = totals_seen(shown)
+    missing = frozenset(c for c, v in shown.items() if v is not None and np.isnan(v))
     hidden = [c for c, v in shown.items() if v is None]
-    known = {c: v for c, v in shown.items() if v is not None}
+    known = {c: v for c, v in shown.items() if v is not None and c not in missing}
     # The markers alone: every non-zero figure hidden.
     nonzero = [c for c in shown if truth[c] != 0]
     zeros = {c: 0.0 for c in shown if truth[c] == 0}
@@ -219,8 +225,8 @@ def narrowed_cells(
     for cell in hidden:
         if not 1 <= truth[cell] <= THRESHOLD:
             continue
-        low, high = feasible_range(hidden, known, equations, cell)
-        floor, _ = feasible_range(nonzero, zeros, equations, cell)
+        low, high = feasible_range([*hidden, *missing], known, equations, cell, missing)
+        floor, _ = feasible_range(nonzero, zeros, equations, cell, missing)
         if low > floor + 1e-6 or high < THRESHOLD - 1e-6:
             found.append((cell, low, high))
     return found
