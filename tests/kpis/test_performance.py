@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 from flask import Flask
@@ -22,9 +23,11 @@ from monitor.auth.models import User
 from monitor.clock import today
 from monitor.contracts.models import Contract
 from monitor.db import db
+from monitor.disclosure.suppression import display_column
+from monitor.kpis.display import format_figure
 from monitor.kpis.framework import services
 from monitor.kpis.models import Kpi, Return, ReturnVersion
-from monitor.kpis.performance.figures import ContractPerformance, format_figure, performance_of, rate_version
+from monitor.kpis.performance.figures import ContractPerformance, performance_of, rate_version
 from monitor.kpis.performance.rag import Rag, Travel
 from monitor.kpis.performance.service import BOARD_FIGURES_MISSING
 from monitor.kpis.periods import Quarter
@@ -160,16 +163,23 @@ def test_rate_version_for_the_returns_pages(reported: Flask) -> None:
         (Decimal("32.00"), "count", "32"),
         (Decimal("1250"), "count", "1,250"),
         (Decimal("87.50"), "percentage", "87.5%"),
-        (Decimal("90.00"), "percentage", "90%"),
-        (Decimal("1250.5"), "currency", "£1,250.50"),
+        (Decimal("90.00"), "percentage", "90.0%"),
+        (Decimal("68.18"), "percentage", "68.2%"),
+        (Decimal("68.25"), "percentage", "68.3%"),
+        (Decimal("1250.5"), "currency", "£1,251"),
         (Decimal("120"), "currency", "£120"),
         (Decimal("4.5"), "days", "4.5 days"),
-        (Decimal("1"), "days", "1 day"),
+        (Decimal("1"), "days", "1.0 days"),
+        (Decimal("12"), "score", "12.0"),
         (None, "count", ""),
     ],
 )
 def test_figures_are_written_plainly(value: Decimal | None, unit: str, text: str) -> None:
     assert format_figure(value, unit) == text
+    # The warehouse writes the same figure the same way for the dashboards.
+    if value is not None:
+        shown = display_column(pd.Series([float(value)]), unit, pd.Series([False]))
+        assert shown.tolist() == [text]
 
 
 def soup_of(client: FlaskClient, url: str) -> BeautifulSoup:

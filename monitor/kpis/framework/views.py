@@ -24,8 +24,8 @@ from monitor.kpis.blueprint import blueprint
 from monitor.kpis.framework import services
 from monitor.kpis.framework.history import framework_history, grouped_by_period
 from monitor.kpis.models import FrameworkItem, Kpi
-from monitor.kpis.performance.figures import format_figure
 from monitor.kpis.periods import Quarter
+from monitor.kpis.returns.template.rows import format_figure  # settings, written as entered
 
 QUARTER_HINT = "Write the quarter like 2013-14-Q3 (Q1 is April to June, Q4 is January to March)."
 

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from monitor.contracts.models import Contract
 from monitor.disclosure.suppression import CONFIDENTIAL
+from monitor.kpis.display import format_figure
 from monitor.kpis.framework.history import framework_history, in_force
 from monitor.kpis.models import FrameworkItem, Kpi, Return, ReturnValue, ReturnVersion
 from monitor.kpis.performance.rag import (
@@ -40,7 +41,7 @@ from monitor.kpis.performance.rag import (
     worst_rating,
 )
 from monitor.kpis.periods import Quarter, quarters_between
-from monitor.kpis.vocabulary import ReturnState, Unit
+from monitor.kpis.vocabulary import ReturnState
 
 REPORTED_STATES = (ReturnState.SUBMITTED.value, ReturnState.RESUBMITTED.value, ReturnState.ACCEPTED.value)
 DEFAULT_TOLERANCE = Decimal(10)
@@ -306,17 +307,3 @@ def rate_version(session: Session, version: ReturnVersion) -> list[Cell]:
         return []
     values = {v.kpi_id: v.value for v in version.values if v.breakdown == ""}
     return rate_figures(session, version.return_.contract_id, quarter, values)
-
-
-def format_figure(value: Decimal | None, unit: str) -> str:
-    """32, 87.5%, £1,250.50 or 4.5 days: no trailing zeros, units spelt out."""
-    if value is None:
-        return ""
-    if unit == Unit.CURRENCY:
-        return f"£{value:,.2f}" if value != value.to_integral() else f"£{value:,.0f}"
-    text = f"{value.normalize():,f}" if value != value.to_integral() else f"{value:,.0f}"
-    if unit == Unit.PERCENTAGE:
-        return f"{text}%"
-    if unit == Unit.DAYS:
-        return f"{text} day" if value == 1 else f"{text} days"
-    return text

@@ -8,15 +8,12 @@ from typing import Any
 from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 
+from monitor.kpis.display import EXCEL_FORMATS
+
 DATE_FORMAT = "d mmmm yyyy"  # 6 May 2014: dates in words, as a board paper writes them
 MONEY_FORMAT = "£#,##0"
-UNIT_FORMATS = {
-    "count": "#,##0",
-    "percentage": '0.0"%"',  # the warehouse holds percentages as 0 to 100
-    "currency": MONEY_FORMAT,
-    "days": '0.0" days"',
-    "score": "0.0",
-}
+# Written as on the pages and dashboards (monitor.kpis.display).
+UNIT_FORMATS = EXCEL_FORMATS
 UNIT_WORDS = {
     "count": "Number",
     "percentage": "Percentage",
