@@ -135,7 +135,8 @@ class ContractPerformance:
 
     @property
     def has_figures(self) -> bool:
-        return any(cell.figure is not None for row in self.rows for cell in row.cells)
+        # A hidden or not-yet-loaded figure ([c], [x]) is still a figure reported.
+        return any(cell.figure is not None or cell.marker for row in self.rows for cell in row.cells)
 
     def summary(self) -> Summary:
         for index in range(len(self.quarters) - 1, -1, -1):
