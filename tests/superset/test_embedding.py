@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, ConsoleMessage, Response, expect
+from playwright.sync_api import Browser, ConsoleMessage, Error, Response, expect
 from sqlalchemy import func, select
 
 from etl.schema import MARTS
@@ -302,6 +302,9 @@ def test_dashboard_page_shows_the_embedded_dashboard(
         if message.type == "error" and message.location.get("url", "").startswith(app_server):
             problems.append(message.text)
 
+    def on_page_error(error: Error) -> None:
+        problems.append(f"{error.name}: {error.message}")
+
     def on_response(response: Response) -> None:
         # The front end's own event log (/superset/log/) is a write the guest
         # role does not hold; refusing it changes nothing on the page.
@@ -311,16 +314,20 @@ def test_dashboard_page_shows_the_embedded_dashboard(
     context = browser.new_context(base_url=app_server, viewport={"width": 1280, "height": 900})
     try:
         context.set_default_timeout(30_000)
-        page = context.new_page()
-        page.on("console", on_console)
-        page.on("pageerror", lambda error: problems.append(str(error)))
-        page.on("response", on_response)
-        page.goto("/sign-in")
-        page.get_by_label("Email address").fill(DEMO_USERS["bd_board"])
-        page.get_by_label("Password", exact=True).fill("demo-password-2013")
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url("**/contracts")
+        signing_in = context.new_page()
+        signing_in.goto("/sign-in")
+        signing_in.get_by_label("Email address").fill(DEMO_USERS["bd_board"])
+        signing_in.get_by_label("Password", exact=True).fill("demo-password-2013")
+        signing_in.get_by_role("button", name="Sign in").click()
+        signing_in.wait_for_url("**/contracts")
+        signing_in.close()
         for dashboard in superset.dashboards.values():
+            # A page of its own each: leaving a page while its frame still talks
+            # to Superset is not what a person sees.
+            page = context.new_page()
+            page.on("console", on_console)
+            page.on("pageerror", on_page_error)
+            page.on("response", on_response)
             page.goto("/dashboards")
             page.get_by_role("link", name=dashboard.title, exact=True).click()
             expect(page.get_by_role("heading", level=1)).to_have_text(dashboard.title)
@@ -349,6 +356,13 @@ def test_dashboard_page_shows_the_embedded_dashboard(
                 full_page=True,
             )
             assert not page.locator("#dashboard-error").is_visible()
+            for event, listener in [
+                ("console", on_console),
+                ("pageerror", on_page_error),
+                ("response", on_response),
+            ]:
+                page.remove_listener(event, listener)
+            page.close()
     finally:
         context.close()
     assert not problems, problems
