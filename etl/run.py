@@ -45,6 +45,7 @@ from etl.transform.marts import Facts, build_marts
 from etl.transform.outcomes import outcome_facts
 from etl.transform.performance import kpi_results, with_outcome_parts
 from etl.transform.periods import dim_period as build_dim_period
+from monitor.access.viewers import organisation_key, parse_viewer_key, partnership_key
 from monitor.contracts.models import Contract, contract_partners
 from monitor.contracts.renewal import Leads
 from monitor.kpis.models import Return
@@ -264,12 +265,13 @@ def _scope(app: Connection, warehouse: Connection, changed: set[int]) -> Scope:
         )
     }
     organisations = set(commissioners[commissioners["contract_id"].isin(changed)]["organisation_id"])
-    organisations |= {int(v.split(":")[1]) for v in before if v.startswith("organisation:")}
+    keys = [parse_viewer_key(v) for v in before]
+    organisations |= {identifier for kind, identifier in keys if kind == "organisation"}
     partnerships = set(members[members["organisation_id"].isin(organisations)]["partnership_id"])
-    partnerships |= {int(v.split(":")[1]) for v in before if v.startswith("partnership:")}
+    partnerships |= {identifier for kind, identifier in keys if kind == "partnership"}
     seen_by = organisations | set(members[members["partnership_id"].isin(partnerships)]["organisation_id"])
     contracts = set(commissioners[commissioners["organisation_id"].isin(seen_by)]["contract_id"]) | changed
-    viewers = {f"organisation:{o}" for o in organisations} | {f"partnership:{p}" for p in partnerships}
+    viewers = {organisation_key(o) for o in organisations} | {partnership_key(p) for p in partnerships}
     return Scope({int(c) for c in contracts}, viewers)
 
 

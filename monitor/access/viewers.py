@@ -158,15 +158,19 @@ def choose_viewer(requested_key: str | None, choices: list[Viewer]) -> Viewer | 
     return None
 
 
-def rls_clauses(viewer: Viewer) -> list[dict[str, str]]:
-    """Superset guest-token RLS rules limiting every dataset to this viewer's rows.
+def rls_clause(key: str) -> dict[str, str]:
+    """The Superset row-level security rule limiting every dataset to one
+    viewer's rows. A rule without `dataset` applies to every dataset, so a
+    chart added later is limited too. The key must match VIEWER_KEY, so it
+    holds no quote that could end the string literal."""
+    if not VIEWER_KEY.fullmatch(key):
+        raise ValueError(f"not a warehouse viewer key: {key!r}")
+    return {"clause": f"viewer = '{key}'"}
 
-    A rule without `dataset` applies to every dataset, so a chart added later
-    is limited too. The key has been checked against VIEWER_KEY, so it holds
-    no quote that could end the string literal."""
-    if not VIEWER_KEY.fullmatch(viewer.key):  # Viewer checks too; this keeps the rule local
-        raise ValueError(f"not a warehouse viewer key: {viewer.key!r}")
-    return [{"clause": f"viewer = '{viewer.key}'"}]
+
+def rls_clauses(viewer: Viewer) -> list[dict[str, str]]:
+    """Superset guest-token RLS rules for this viewer (Viewer checked its key too)."""
+    return [rls_clause(viewer.key)]
 
 
 def _positive(identifier: int) -> int:

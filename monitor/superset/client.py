@@ -7,7 +7,7 @@ chart data as an admin and as a guest.
     client = SupersetClient.from_config(app.config)
     token = client.guest_token(
         resources=[dashboard_resource(embedded_uuid)],
-        rls=[viewer_rls("partnership:2")],
+        rls=[rls_clause("partnership:2")],
         user={"username": "board-7", "first_name": "Board", "last_name": "member"},
     )
 
@@ -47,16 +47,6 @@ def dashboard_resource(embedded_uuid: str) -> dict[str, str]:
     """A guest-token resource: one embedded dashboard, by its embedded uuid
     (not the dashboard id; see `SupersetClient.ensure_embedded`)."""
     return {"type": "dashboard", "id": embedded_uuid}
-
-
-def viewer_rls(viewer: str) -> dict[str, str]:
-    """The row-level security rule that limits every dataset to one viewer's
-    rows (`organisation:<id>` or `partnership:<id>`; see etl/schema.py).
-
-    A rule without a dataset applies to every dataset the token reaches."""
-    if not viewer or "'" in viewer or "\\" in viewer:
-        raise ValueError(f"not a warehouse viewer key: {viewer!r}")
-    return {"clause": f"viewer = '{viewer}'"}
 
 
 class SupersetClient:
@@ -221,7 +211,7 @@ class SupersetClient:
         embedded dashboards, with every query limited by the `rls` clauses.
 
         `resources`: `[dashboard_resource(embedded_uuid), ...]`.
-        `rls`: e.g. `[viewer_rls("organisation:5")]`. An empty list would let
+        `rls`: e.g. `[rls_clause("organisation:5")]` (monitor.access.viewers). An empty list would let
         the guest read every viewer's rows, so it is refused unless
         `unrestricted=True` says that is meant.
         `user`: shown in Superset's logs, e.g. {"username": "user-12",

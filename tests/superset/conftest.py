@@ -40,10 +40,11 @@ from flask import Flask
 from sqlalchemy import create_engine, text
 
 from etl.reader import reader_role
+from monitor.access.viewers import rls_clause
 from monitor.cli import alembic_config
 from monitor.db import db
 from monitor.superset.assets import load_dashboards
-from monitor.superset.client import SupersetClient, dashboard_resource, viewer_rls
+from monitor.superset.client import SupersetClient, dashboard_resource
 from monitor.superset.provision import chart_ids
 from monitor.superset.spec import Chart, Dashboard
 from tests.conftest import POSTGRES_SERVER, WAREHOUSE_AS_AT, Warehouse, build_warehouse, make_app
@@ -111,7 +112,7 @@ class ProvisionedSuperset:
         chosen = [self.dashboards[slug] for slug in (slugs or list(self.dashboards))]
         return self.client.guest_token(
             resources=[dashboard_resource(d.embedded_uuid) for d in chosen],
-            rls=[viewer_rls(viewer)],
+            rls=[rls_clause(viewer)],
             user={
                 "username": f"test-{viewer.replace(':', '-')}",
                 "first_name": "Test",
