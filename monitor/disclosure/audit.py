@@ -3,37 +3,43 @@
 The published totals are linear equations in the hidden figures (a
 service's breakdowns to its figure, services to all services, quarters to
 value for money's year), and every `[c]` is at least 1, since zeros are
-always shown. Dashboards and the board pack add up only the figures shown
-(a hidden one is empty in the marts), so their totals add no equation.
+always shown. `[c]` does not say whether a figure was hidden for being
+small or to protect another, so nothing bounds a `[c]` from above. A
+missing figure (`[x]`) is unknown and at least 0. Dashboards and the board
+pack add up only the figures shown (a hidden one is empty in the marts), so
+their totals add no equation.
 
-Two audits, cluster by cluster of totals linked by hidden figures, run on
-every protected table before it is loaded:
+The audit, cluster by cluster of totals linked by unknown figures, runs on
+every protected table before it is loaded (`disclosed`, `narrowed`):
 
-- `narrowed`: protection. For each primary `[c]` (a count from 1 to the
-  threshold), linear programming (HiGHS) finds the least and greatest value
-  it can take given everything shown. The greatest must reach the
-  threshold, and the least must be 1, or for a total of several `[c]`s no
-  more than their number (which the markers alone give away). So no value
-  from 1 to the threshold can be ruled out that the `[c]`s themselves do
-  not rule out. tests/disclosure attacks generated registers of several
-  boards, services, breakdowns, quarters and years with exactly this
-  programme, written from the tables alone.
-- `pinned`: non-recovery. No hidden figure, primary or secondary, takes the
-  same value in every solution (null space and a programme for the
-  figures the floor of 1 holds still).
+- Protection: for each primary `[c]` (a count from 1 to the threshold),
+  linear programming (HiGHS) finds solutions where it is as low and as high
+  as it can be given everything shown. It must reach the threshold, and 1,
+  or for a total of several `[c]`s their number (which the markers alone
+  give away). So no value from 1 to the threshold can be ruled out that
+  the `[c]`s themselves do not rule out. tests/disclosure attacks generated
+  registers of several boards, services, breakdowns, quarters and years,
+  and the demo's warehouse, with exactly this programme, written from the
+  tables alone.
+- Non-recovery: no hidden figure, primary or secondary, takes one value in
+  every solution.
 
 To stay fast at national scale: only clusters changed since the last audit
 are solved; what an earlier audit proved is kept (hiding more never undoes
 it); a cluster whose solutions lie on a line (a rectangle of four hidden
-figures) is solved in closed form; and a solution that shows a primary at
-1 and another at the threshold settles both without a programme each.
+figures) is solved in closed form; the figures as they are, and every
+solution found, settle each primary they show at 1 or at the threshold
+without a programme of its own; and the programmes of many clusters are
+solved side by side as one. `pinned` (the null space) is the older
+non-recovery audit, used when no threshold is given.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
 import numpy as np
 import pandas as pd
@@ -179,9 +185,6 @@ class _Cluster:
     truth: np.ndarray | None  # the figures as they are, when no missing one makes them incomplete
     primary: np.ndarray  # columns of the primary `[c]`s
     floor: np.ndarray  # for each of those, the least value its markers alone allow
-    # The same equations as `pinned` solves: no missing figure, and no group
-    # left out for not adding up.
-    exact: bool
     moving: np.ndarray  # columns an earlier audit saw take two values
 
 
@@ -227,13 +230,47 @@ def _bounds(
     found: set[int] = set()
     if groups.empty:
         return found
-    for cluster in _clusters(values, hidden, primary, groups, changed, settled):
-        narrow, moved = _too_narrow(cluster, threshold)
-        found |= narrow
-        settled.protected |= set(cluster.cells[cluster.primary].tolist()) - narrow
-        if cluster.exact:
+    clusters = _clusters(values, hidden, primary, groups, changed, settled)
+    while batch := list(islice(clusters, CLUSTERS_AT_ONCE)):
+        for cluster, (narrow, moved) in _together(batch, threshold):
+            found |= narrow
+            settled.protected |= set(cluster.cells[cluster.primary].tolist()) - narrow
             settled.moving |= moved
     return found
+
+
+# Clusters whose programmes are solved side by side, as one programme of
+# independent blocks: the solver's own time is small beside what each call
+# costs, and most clusters are small.
+CLUSTERS_AT_ONCE = 500
+UNKNOWNS_AT_ONCE = 3_000
+
+# A programme for one cluster: its columns to move, their targets, upward or not.
+Request = tuple[_Cluster, np.ndarray, np.ndarray, bool]
+Verdict = tuple[set[int], set[int]]
+
+
+def _together(clusters: list[_Cluster], threshold: int) -> list[tuple[_Cluster, Verdict]]:
+    """`_too_narrow` for each of `clusters`, stepping them in lockstep so
+    that each step's programmes are solved as one."""
+    verdicts: list[tuple[_Cluster, Verdict]] = []
+    running: list[tuple[_Cluster, Generator[Request, np.ndarray, Verdict], Request]] = []
+    for cluster in clusters:
+        steps = _too_narrow(cluster, threshold)
+        try:
+            running.append((cluster, steps, next(steps)))
+        except StopIteration as done:
+            verdicts.append((cluster, done.value))
+    while running:
+        solutions = _solve_all([request for _, _, request in running])
+        still: list[tuple[_Cluster, Generator[Request, np.ndarray, Verdict], Request]] = []
+        for (cluster, steps, _), solution in zip(running, solutions, strict=True):
+            try:
+                still.append((cluster, steps, steps.send(solution)))
+            except StopIteration as done:
+                verdicts.append((cluster, done.value))
+        running = still
+    return verdicts
 
 
 def _clusters(
@@ -265,7 +302,6 @@ def _clusters(
         | (~missing_member & (np.abs(residual) <= TOLERANCE))
     )
     has_unknown = np.bincount(group_index, unknown, n_groups) > 0
-    left_out = np.unique(cells[unknown & ~holds[group_index]])
     keep = (holds & has_unknown)[group_index]
     cells, value, missing, is_hidden, unknown, sign, group_index = (
         a[keep] for a in (cells, value, missing, is_hidden, unknown, sign, group_index)
@@ -283,7 +319,6 @@ def _clusters(
         wanted = np.intersect1d(wanted, touched)
     if len(wanted) == 0:
         return
-    inexact = np.unique(cluster[group_index[unknown & (missing | np.isin(cells, left_out))]])
     entry_cluster = cluster[group_index]
     chosen = np.isin(entry_cluster, wanted)
     order = np.argsort(entry_cluster[chosen], kind="stable")
@@ -303,10 +338,10 @@ def _clusters(
     ends = np.concatenate([bounds, [len(columns["cluster"])]]).tolist()
     for start, end in zip(starts, ends, strict=True):
         entries = {name: a[start:end] for name, a in columns.items()}
-        yield _cluster(entries, exact=not np.isin(entries["cluster"][0], inexact))
+        yield _cluster(entries)
 
 
-def _cluster(entries: dict[str, np.ndarray], *, exact: bool) -> _Cluster:
+def _cluster(entries: dict[str, np.ndarray]) -> _Cluster:
     unknown = entries["unknown"]
     group_codes, row = np.unique(entries["group"], return_inverse=True)
     cells, first, column = np.unique(entries["cell"][unknown], return_index=True, return_inverse=True)
@@ -344,11 +379,10 @@ def _cluster(entries: dict[str, np.ndarray], *, exact: bool) -> _Cluster:
         truth=truth,
         primary=primary,
         floor=floor[primary],
-        exact=exact,
     )
 
 
-def _too_narrow(cluster: _Cluster, threshold: int) -> tuple[set[int], set[int]]:
+def _too_narrow(cluster: _Cluster, threshold: int) -> Generator[Request, np.ndarray, Verdict]:
     """The primary cells of `cluster` that cannot reach their floor or the
     threshold, and the hidden cells seen taking two values.
 
@@ -358,7 +392,8 @@ def _too_narrow(cluster: _Cluster, threshold: int) -> tuple[set[int], set[int]]:
     raises every primary left as far as the threshold at once and one that
     lowers them all, repeated while they settle some. Those left try on
     their own, which decides them. Hidden figures no solution has moved
-    get one programme that raises them and one that lowers them."""
+    get one programme that raises them and one that lowers them. Each
+    programme is yielded, and its solution sent back (`_together`)."""
     segment = _segment(cluster)
     if segment is not None:
         least, greatest = segment
@@ -387,25 +422,43 @@ def _too_narrow(cluster: _Cluster, threshold: int) -> tuple[set[int], set[int]]:
         while not reached.all():
             before = int(reached.sum())
             todo = np.flatnonzero(~reached)
-            seen(_solve(cluster, cluster.primary[todo], targets[todo], upward=upward))
+            seen((yield (cluster, cluster.primary[todo], targets[todo], upward)))
             alone[todo] = len(todo) == 1
             if reached.sum() == before:
                 break
         for i in np.flatnonzero(~reached & ~alone).tolist():
-            seen(_solve(cluster, cluster.primary[i : i + 1], targets[i : i + 1], upward=upward))
-    if cluster.truth is not None and cluster.exact:
-        # Hidden figures no solution so far has moved: one programme raises
-        # them, one lowers them.
-        stacked = np.vstack(points)
-        unmoved = stacked.max(axis=0) - stacked.min(axis=0) <= 1e-6
-        still = np.flatnonzero(unmoved & ~cluster.moving & (cluster.lower > 0))
-        if len(still):
-            seen(_solve(cluster, still, cluster.truth[still] + 1, upward=True))
-            seen(_solve(cluster, still, cluster.truth[still], upward=False))
-    narrow = cluster.cells[cluster.primary[~(low & high)]]
-    stacked = np.vstack(points)
+            seen((yield (cluster, cluster.primary[i : i + 1], targets[i : i + 1], upward)))
+    # Hidden figures no solution so far has moved: one programme raises
+    # them, one lowers them, and any still unmoved try on their own, which
+    # decides whether they are pinned.
+    pinned_here: list[int] = []
+    for together in (True, False):
+        hidden_still = _unmoved(points, cluster)
+        if not len(hidden_still):
+            break
+        batches = [hidden_still] if together else [hidden_still[i : i + 1] for i in range(len(hidden_still))]
+        for still in batches:
+            level = np.vstack(points).max(axis=0)[still] if points else cluster.lower[still]
+            seen((yield (cluster, still, level + 1, True)))
+            seen((yield (cluster, still, level, False)))
+    if points:
+        pinned_here = _unmoved(points, cluster).tolist()
+    narrow = set(cluster.cells[cluster.primary[~(low & high)]].tolist()) | set(
+        cluster.cells[pinned_here].tolist()
+    )
+    stacked = np.vstack(points) if points else np.zeros((1, len(cluster.cells)))
     moved = (stacked.max(axis=0) - stacked.min(axis=0) > 1e-6) & (cluster.lower > 0)
-    return set(narrow.tolist()), set(cluster.cells[moved].tolist())
+    return narrow, set(cluster.cells[moved].tolist())
+
+
+def _unmoved(points: list[np.ndarray], cluster: _Cluster) -> np.ndarray:
+    """Hidden figures (not missing ones) that took one value in every
+    solution so far, and no earlier audit saw move."""
+    if not points:
+        return np.flatnonzero(~cluster.moving & (cluster.lower > 0))
+    stacked = np.vstack(points)
+    unmoved = stacked.max(axis=0) - stacked.min(axis=0) <= 1e-6
+    return np.flatnonzero(unmoved & ~cluster.moving & (cluster.lower > 0))
 
 
 # Clusters up to this many unknowns have their null space found first.
@@ -447,41 +500,89 @@ def _spread(k: int) -> np.ndarray:
     return 1.0 + np.arange(k) / max(k, 1)
 
 
-def _solve(cluster: _Cluster, columns: np.ndarray, targets: np.ndarray, *, upward: bool) -> np.ndarray:
-    """A solution that takes `columns` as far towards their targets as they
-    can go together: upward, the greatest weighted sum of min(figure,
-    target); downward, the least weighted sum (no figure goes below its
-    floor, so when they can all reach their floors together this finds
-    it)."""
-    n, k = len(cluster.cells), len(columns)
-    bounds = np.column_stack([cluster.lower, np.full(n, np.inf)])
-    if upward:
-        # s <= y and s <= target for each of `columns`.
-        pick = sparse.csr_matrix((-np.ones(k), (np.arange(k), columns)), shape=(k, n))
-        empty = sparse.csr_matrix((cluster.matrix.shape[0], k))
-        if sparse.issparse(cluster.matrix):
-            a_ub, a_eq = sparse.hstack([pick, sparse.eye(k)]), sparse.hstack([cluster.matrix, empty])
+def _solve_all(requests: list[Request]) -> list[np.ndarray]:
+    """Each request's solution, solved in as few programmes as sizes allow."""
+    solutions: list[np.ndarray] = []
+    start = 0
+    while start < len(requests):
+        end, size = start, 0
+        while end < len(requests) and (
+            end == start or size + len(requests[end][0].cells) <= UNKNOWNS_AT_ONCE
+        ):
+            size += len(requests[end][0].cells)
+            end += 1
+        solutions += _solve(requests[start:end])
+        start = end
+    return solutions
+
+
+def _solve(requests: list[Request]) -> list[np.ndarray]:
+    """One programme of independent blocks, one per request. A block takes
+    its columns as far towards their targets as they can go together:
+    upward, the greatest weighted sum of min(figure, target) (through
+    s <= figure, s <= target); downward, the least weighted sum (no figure
+    goes below its floor, so when they can all reach their floors together
+    this finds it)."""
+    objective: list[np.ndarray] = []
+    lower: list[np.ndarray] = []
+    upper: list[np.ndarray] = []
+    equalities: list[sparse.csr_matrix] = []
+    constants: list[np.ndarray] = []
+    limit_rows: list[np.ndarray] = []
+    limit_columns: list[np.ndarray] = []
+    limit_values: list[np.ndarray] = []
+    offsets = []
+    offset = n_limits = 0
+    for cluster, columns, targets, upward in requests:
+        n, k = len(cluster.cells), len(columns)
+        offsets.append(offset)
+        weights = _spread(k)
+        if upward:
+            objective += [np.zeros(n), -weights]
+            lower += [cluster.lower, np.zeros(k)]
+            upper += [np.full(n, np.inf), targets]
+            equalities.append(
+                sparse.hstack(
+                    [sparse.csr_matrix(cluster.matrix), sparse.csr_matrix((cluster.matrix.shape[0], k))]
+                )
+            )
+            # s - y <= 0
+            limit_rows += [np.arange(k) + n_limits, np.arange(k) + n_limits]
+            limit_columns += [offset + n + np.arange(k), offset + columns]
+            limit_values += [np.ones(k), -np.ones(k)]
+            n_limits += k
+            offset += n + k
         else:
-            a_ub = np.hstack([pick.toarray(), np.eye(k)])
-            a_eq = np.hstack([cluster.matrix, empty.toarray()])
-        result = linprog(
-            np.concatenate([np.zeros(n), -_spread(k)]),
-            A_ub=a_ub,
-            b_ub=np.zeros(k),
-            A_eq=a_eq,
-            b_eq=cluster.constants,
-            bounds=np.vstack([bounds, np.column_stack([np.zeros(k), targets])]),
-            method="highs",
+            costs = np.zeros(n)
+            costs[columns] = weights
+            objective.append(costs)
+            lower.append(cluster.lower)
+            upper.append(np.full(n, np.inf))
+            equalities.append(sparse.csr_matrix(cluster.matrix))
+            offset += n
+        constants.append(cluster.constants)
+    a_ub = b_ub = None
+    if n_limits:
+        a_ub = sparse.csr_matrix(
+            (np.concatenate(limit_values), (np.concatenate(limit_rows), np.concatenate(limit_columns))),
+            shape=(n_limits, offset),
         )
-    else:
-        objective = np.zeros(n)
-        objective[columns] = _spread(k)
-        result = linprog(
-            objective, A_eq=cluster.matrix, b_eq=cluster.constants, bounds=bounds, method="highs"
-        )
+        b_ub = np.zeros(n_limits)
+    result = linprog(
+        np.concatenate(objective),
+        A_ub=a_ub,
+        b_ub=b_ub,
+        A_eq=sparse.block_diag(equalities, format="csr"),
+        b_eq=np.concatenate(constants),
+        bounds=np.column_stack([np.concatenate(lower), np.concatenate(upper)]),
+        method="highs",
+    )
     if result.status != 0:
         raise RuntimeError(f"disclosure audit: the linear programme failed: {result.message}")
-    return np.asarray(result.x[:n])
+    return [
+        np.asarray(result.x[start : start + len(cluster.cells)])
+        for start, (cluster, *_rest) in zip(offsets, requests, strict=True)
+    ]
 
 
 def disclosed(
@@ -493,30 +594,27 @@ def disclosed(
     threshold: int | None = None,
     settled: Settled | None = None,
 ) -> set[int]:
-    """Hidden cells that the groups' totals give away: pinned to one value,
-    or, given `primary` and `threshold`, primary cells `narrowed`.
+    """Hidden cells that the groups' totals give away.
+
+    Given `primary` and `threshold`, the linear programmes decide: primary
+    cells `narrowed`, and hidden cells that took one value in every
+    solution and, on their own, can go neither up nor down (pinned). Without
+    them, only figures pinned, by the null space (`pinned`).
 
     With `changed` (the cells hidden since the last audit), only clusters of
     totals linked by hidden cells that hold one of them are audited: any
     other cluster is exactly as it was, and so is its answer. `settled`
-    carries what earlier audits of the same table proved. A cluster whose
-    every hidden cell some solution has shown taking two values cannot have
-    one pinned, so the null space is left unsolved there."""
-    settled = settled if settled is not None else Settled()
-    found: set[int] = set()
+    carries what earlier audits of the same table proved."""
     if primary is not None and threshold is not None:
-        found = _bounds(values, hidden, primary, groups, threshold, changed, settled)
+        return _bounds(values, hidden, primary, groups, threshold, changed, settled or Settled())
     has_hidden = hidden.reindex(groups["cell"]).fillna(False).to_numpy(dtype=bool)
     entries = groups[has_hidden]
     if entries.empty:
-        return found
+        return set()
     group_codes, group_index = np.unique(entries["group"].to_numpy(), return_inverse=True)
-    cells = entries["cell"].to_numpy(dtype=np.int64)
-    cluster = linked(group_index, cells, len(group_codes))
-    wanted = np.unique(cluster[group_index[~np.isin(cells, list(settled.moving))]])
     if changed is not None:
-        touched = np.unique(cluster[group_index[np.isin(cells, list(changed))]])
-        wanted = np.intersect1d(wanted, touched)
-    groups = groups[groups["group"].isin(group_codes[np.isin(cluster, wanted)])]
-    system = equations(values, hidden, groups)
-    return found | pinned(system, values)
+        cluster = linked(group_index, entries["cell"].to_numpy(dtype=np.int64), len(group_codes))
+        touched = np.unique(cluster[group_index[entries["cell"].isin(changed).to_numpy()]])
+        group_codes = group_codes[np.isin(cluster, touched)]
+    groups = groups[groups["group"].isin(group_codes)]
+    return pinned(equations(values, hidden, groups), values)
