@@ -319,10 +319,13 @@ def performance(contract_id: int) -> Any:
     user = current_api_user()
     contract = readable_contract(db.session(), user, contract_id)
     found, board = performances_for(user, [contract])
-    if board is not None and board.missing:
-        raise ApiError(503, board.missing, headers={"Retry-After": "3600"})
     performance = found[0] if found else ContractPerformance(contract, [])
-    return jsonify(performance_json(performance))
+    body = performance_json(performance)
+    # Boards: whether their figures are in yet (None for exact figures).
+    body["board_figures"] = (
+        None if board is None else {"available": not board.missing, "message": board.missing}
+    )
+    return jsonify(body)
 
 
 # --- The OpenAPI description of the routes above -------------------------------
@@ -446,6 +449,15 @@ def _describe() -> None:
                         "The latest quarter with a rated KPI; the rating is the worst KPI's",
                     ),
                     "kpis": {"type": "array", "items": ref("KpiPerformance")},
+                    "board_figures": {
+                        "anyOf": [
+                            {"type": "null"},
+                            openapi._object(
+                                {"available": {"type": "boolean"}, "message": openapi.STRING},
+                                "Boards read the warehouse's figures; until it is loaded, none are available",
+                            ),
+                        ]
+                    },
                 }
             ),
             "KpiPerformance": openapi._object(
