@@ -169,7 +169,7 @@ class Settled:
     moving: set[int] = field(default_factory=set)
 
 
-# Above this many unknowns a cluster's programmes are built sparse.
+# Up to this many unknowns a cluster's matrix is kept dense.
 DENSE_LIMIT = 400
 
 
@@ -199,7 +199,8 @@ def narrowed(
     """Primary `[c]`s (counts from 1 to the threshold) that everything shown
     narrows: the least value they can take is above what their markers
     alone allow (1, or for a total of several `[c]`s the number of them,
-    since each is at least 1), or the greatest is below the threshold.
+    since each is at least 1), or the greatest is below the threshold; and
+    hidden figures it pins to one value.
 
     The attacker knows every published figure and every total's equation,
     and that a `[c]` is at least 1 (zeros are always shown, so a `[c]` is
@@ -225,8 +226,8 @@ def _bounds(
     settled: Settled,
 ) -> set[int]:
     """`narrowed`, adding to `settled` the primaries found protected and the
-    hidden cells seen taking two values in equations the same as `pinned`'s.
-    Clusters with nothing left to prove are not solved."""
+    hidden cells seen taking two values. Clusters with nothing left to
+    prove are not solved."""
     found: set[int] = set()
     if groups.empty:
         return found
@@ -384,7 +385,8 @@ def _cluster(entries: dict[str, np.ndarray]) -> _Cluster:
 
 def _too_narrow(cluster: _Cluster, threshold: int) -> Generator[Request, np.ndarray, Verdict]:
     """The primary cells of `cluster` that cannot reach their floor or the
-    threshold, and the hidden cells seen taking two values.
+    threshold and the hidden cells pinned to one value (given away), and
+    the hidden cells seen taking two values.
 
     Each solution found is a set of figures an attacker cannot rule out, so
     any primary it shows at its floor or at the threshold needs no programme
@@ -401,7 +403,9 @@ def _too_narrow(cluster: _Cluster, threshold: int) -> Generator[Request, np.ndar
             greatest[cluster.primary] < threshold - 1e-6
         )
         moved = (greatest - least > 1e-6) & (cluster.lower > 0)
-        return set(cluster.cells[cluster.primary[narrow]].tolist()), set(cluster.cells[moved].tolist())
+        stuck = ~moved & ~cluster.moving & (cluster.lower > 0)
+        given_away = set(cluster.cells[cluster.primary[narrow]].tolist()) | set(cluster.cells[stuck].tolist())
+        return given_away, set(cluster.cells[moved].tolist())
     n = len(cluster.primary)
     floor, top = cluster.floor + 1e-6, threshold - 1e-6
     points: list[np.ndarray] = []
