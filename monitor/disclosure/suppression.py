@@ -30,6 +30,7 @@ import pandas as pd
 
 from monitor.disclosure.audit import Settled, disclosed
 from monitor.kpis import display
+from monitor.kpis.performance.rag import Rag
 
 CONFIDENTIAL = "[c]"
 NOT_AVAILABLE = "[x]"
@@ -402,11 +403,23 @@ def _apply_to_performance(performance: pd.DataFrame, hidden: pd.Series) -> pd.Da
     missing = result["actual"].isna() & ~hidden
     result["marker"] = np.where(hidden, CONFIDENTIAL, np.where(missing, NOT_AVAILABLE, ""))
     result.loc[hidden, ["actual", "variance_pct"]] = np.nan
-    # The rating of a hidden figure against a known target narrows it down.
+    # The rating of a hidden figure against a known target narrows it down;
+    # so does the next red figure's (Inadequate says the one before was red).
+    result.loc[_red_after_hidden(result, hidden), "rating"] = CONFIDENTIAL
     result.loc[hidden, ["rag", "rating"]] = CONFIDENTIAL
     result["numerator"] = np.nan
     result["denominator"] = np.nan
     return result
+
+
+def _red_after_hidden(performance: pd.DataFrame, hidden: pd.Series) -> pd.Series:
+    """Red figures whose quarter before (as the ratings were worked out:
+    the row before in the same service, KPI and breakdown) is hidden."""
+    keys = ["viewer", "scope", "contract_reference", "kpi_code", "breakdown"]
+    ordered = performance.assign(_hidden=hidden.to_numpy(dtype=bool)).sort_values([*keys, "period_key"])
+    before = ordered.groupby(keys, sort=False, dropna=False)["_hidden"].shift(fill_value=False)
+    red = ordered["rag"].eq(Rag.RED.value)
+    return (before.astype(bool) & red).reindex(performance.index).fillna(False).astype(bool)
 
 
 def _apply_to_vfm(value_for_money: pd.DataFrame, hidden: dict[str, pd.Series]) -> pd.DataFrame:

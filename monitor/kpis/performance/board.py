@@ -100,7 +100,8 @@ def board_figures(warehouse: Engine, viewer: Viewer, contract_ids: Iterable[int]
             value=None if actual is None else Decimal(str(actual)),
             marker=marker or "",
             rag=None if hidden else Rag(rag),
-            rating=None if hidden else ProcurementRating(rating),
+            # A red figure after a hidden one has its rating hidden too.
+            rating=None if hidden or rating == CONFIDENTIAL else ProcurementRating(rating),
         )
     return found
 
