@@ -240,6 +240,7 @@ class _Generator:
             self.force_boards.append(
                 self.partnership(f"Force {force + 1:02d} Domestic Abuse Partnership Board", [*members, pcc])
             )
+            self.user(f"board@force{force + 1:02d}.bench", "board", None, self.force_boards[-1])
         for area in range(areas):
             for number, service in enumerate(AREA_SERVICES, start=1):
                 self.contract(area, number, service)
@@ -604,14 +605,28 @@ def _quarters(first: Quarter, last: Quarter) -> list[Quarter]:
     return quarters
 
 
+def _insert(engine: Engine, tables: _Tables) -> None:
+    """SQLite has no COPY: plain inserts in foreign-key order, for the tests'
+    small registers (its ids need no sequences moved)."""
+    with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            rows = tables.rows.get(table.name)
+            if rows:
+                names = tables.columns[table.name]
+                connection.execute(table.insert(), [dict(zip(names, row, strict=True)) for row in rows])
+
+
 def _copy(engine: Engine, tables: _Tables) -> None:
     """COPY every table in foreign-key order, then move the id sequences past
     the ids given here, so the app's own inserts (the bench's accepted
-    returns) get fresh ids.
+    returns) get fresh ids. On SQLite, plain inserts (`_insert`).
 
     Foreign-key triggers are off during the COPY (they check row by row and
     made it four times slower) and every key is checked afterwards instead,
     with one anti-join per foreign key."""
+    if engine.dialect.name != "postgresql":
+        _insert(engine, tables)
+        return
     order = [t.name for t in Base.metadata.sorted_tables]
     with engine.begin() as connection:
         raw = connection.connection.driver_connection
