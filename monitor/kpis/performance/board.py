@@ -167,7 +167,7 @@ def as_board_sees(
             period = str(cell.quarter)
             board = figures.get((contract_id, row.kpi.code, period))
             shown = _board_cell(cell, board, (contract_id, period) in pending)
-            shown = replace(shown, travel=_travel(shown, previous, row.kpi.direction, cell))
+            shown = replace(shown, travel=_travel(shown, previous, row.kpi.direction))
             cells.append(shown)
             previous = shown
         rows.append(KpiRow(row.kpi, cells))
@@ -190,9 +190,9 @@ def _board_cell(cell: Cell, board: BoardFigure | None, awaiting: bool) -> Cell:
     )
 
 
-def _travel(cell: Cell, previous: Cell | None, direction: str, item_cell: Cell) -> Travel:
+def _travel(cell: Cell, previous: Cell | None, kpi_direction: str) -> Travel:
     """Direction of travel between two figures the board can both see."""
     if cell.figure is None or previous is None or previous.figure is None:
         return Travel.NO_PREVIOUS
-    item_direction = item_cell.item.effective_direction if item_cell.item is not None else direction
-    return direction_of_travel(cell.figure.value, previous.figure.value, item_direction)
+    direction = cell.item.effective_direction if cell.item is not None else kpi_direction
+    return direction_of_travel(cell.figure.value, previous.figure.value, direction)
