@@ -13,7 +13,13 @@ from typing import Literal
 from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session
 
-from monitor.access.viewers import organisation_key, partnership_key
+from monitor.access.viewers import (
+    Viewer,
+    dashboard_access,
+    organisation_key,
+    parse_viewer_key,
+    partnership_key,
+)
 from monitor.auth.models import Organisation, OrganisationKind, Partnership, Role, User, partnership_members
 from monitor.contracts.access import visible_contracts
 from monitor.contracts.models import Contract, contract_partners
@@ -127,12 +133,13 @@ def _one(matches: list, text: str, what: str) -> tuple[int, str]:
 
 
 def own_audience(user: User) -> Audience | None:
-    """The pack a commissioner or board user gets without choosing."""
-    if user.role == Role.COMMISSIONER and user.organisation is not None:
-        return Audience("commissioner", user.organisation.id, user.organisation.name)
-    if user.role == Role.BOARD and user.partnership is not None:
-        return Audience("partnership", user.partnership.id, user.partnership.name)
-    return None
+    """The pack a commissioner or board user gets without choosing: the rows
+    their dashboards show (monitor.access.viewers decides which)."""
+    viewer = dashboard_access(user)
+    if not isinstance(viewer, Viewer):
+        return None
+    kind, identifier = parse_viewer_key(viewer.key)
+    return Audience("commissioner" if kind == "organisation" else "partnership", identifier, viewer.name)
 
 
 def may_read(user: User, audience: Audience) -> bool:
