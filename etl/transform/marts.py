@@ -23,11 +23,10 @@ from etl.schema import (
 from etl.transform.performance import procurement_ratings
 from monitor.contracts.models import Cohort
 from monitor.contracts.renewal import Status
-from monitor.disclosure.suppression import VFM_PARTS, display_column, suppress_marts
+from monitor.disclosure.suppression import POSITIVE_OUTCOME_PARTS, VFM_PARTS, display_column, suppress_marts
 from monitor.kpis.performance.rag import ProcurementRating, Rag
 
 LIVE_STATUSES = {Status.LIVE.value, Status.EXTENDED.value, Status.IN_NOTICE.value}
-POSITIVE_OUTCOME_KPIS = ("FEEL-SAFER",)
 VIEWER = ["viewer", "viewer_kind", "viewer_name"]
 
 
@@ -151,7 +150,7 @@ def _value_for_money(facts: Facts) -> pd.DataFrame:
     results = facts.kpi_results.merge(kpis, on="kpi_id").merge(years, on="period_key")
     spend = facts.funding.groupby(["contract_id", "financial_year"])["amount"].sum()
     measures = {measure: _annual_sum(results, codes) for measure, codes in VFM_PARTS.items()}
-    feel_safer = _annual_sum(results, POSITIVE_OUTCOME_KPIS, "numerator")
+    feel_safer = _annual_sum(results, POSITIVE_OUTCOME_PARTS, "numerator")
     improved = (
         facts.outcomes.merge(years, on="period_key")
         .groupby(["contract_id", "financial_year"])["improved_cases"]

@@ -3,7 +3,9 @@
 The published totals are linear equations in the hidden figures (a
 service's breakdowns to its figure, services to all services, quarters to
 value for money's year), and every `[c]` is at least 1, since zeros are
-always shown. `[c]` does not say whether a figure was hidden for being
+always shown. Some hidden figures also have a ceiling a reader can see (a
+hidden share's improved cases are at most its paired cases, when those are
+shown). `[c]` does not say whether a figure was hidden for being
 small or to protect another, so nothing bounds a `[c]` from above. A
 missing figure (`[x]`) is unknown and at least 0. Dashboards and the board
 pack add up only the figures shown (a hidden one is empty in the marts), so
@@ -176,12 +178,13 @@ DENSE_LIMIT = 400
 @dataclass(frozen=True)
 class _Cluster:
     """One cluster's equations over its unknown figures, as a linear
-    programme: `matrix @ y = constants`, `y >= lower`."""
+    programme: `matrix @ y = constants`, `lower <= y <= upper`."""
 
     cells: np.ndarray  # the unknown figures, one per column
     matrix: np.ndarray | sparse.csr_matrix
     constants: np.ndarray
     lower: np.ndarray
+    upper: np.ndarray  # a ceiling a reader sees, else infinity
     truth: np.ndarray | None  # the figures as they are, when no missing one makes them incomplete
     primary: np.ndarray  # columns of the primary `[c]`s
     floor: np.ndarray  # for each of those, the least value its markers alone allow
@@ -195,6 +198,7 @@ def narrowed(
     groups: pd.DataFrame,
     threshold: int,
     changed: set[int] | None = None,
+    ceilings: pd.Series | None = None,
 ) -> set[int]:
     """Primary `[c]`s (counts from 1 to the threshold) that everything shown
     narrows: the least value they can take is above what their markers
@@ -213,7 +217,7 @@ def narrowed(
     Clusters of groups linked by unknown figures are solved on their own;
     with `changed`, only those holding one of those cells.
     """
-    return _bounds(values, hidden, primary, groups, threshold, changed, Settled())
+    return _bounds(values, hidden, primary, groups, threshold, changed, Settled(), ceilings)
 
 
 def _bounds(
@@ -224,6 +228,7 @@ def _bounds(
     threshold: int,
     changed: set[int] | None,
     settled: Settled,
+    ceilings: pd.Series | None = None,
 ) -> set[int]:
     """`narrowed`, adding to `settled` the primaries found protected and the
     hidden cells seen taking two values. Clusters with nothing left to
@@ -231,7 +236,7 @@ def _bounds(
     found: set[int] = set()
     if groups.empty:
         return found
-    clusters = _clusters(values, hidden, primary, groups, changed, settled)
+    clusters = _clusters(values, hidden, primary, groups, changed, settled, ceilings)
     while batch := list(islice(clusters, CLUSTERS_AT_ONCE)):
         for cluster, (narrow, moved) in _together(batch, threshold):
             found |= narrow
@@ -281,6 +286,7 @@ def _clusters(
     groups: pd.DataFrame,
     changed: set[int] | None,
     settled: Settled,
+    ceilings: pd.Series | None,
 ) -> Iterator[_Cluster]:
     cells = groups["cell"].to_numpy(dtype=np.int64)
     value = values.reindex(cells).to_numpy(dtype=float)
@@ -333,6 +339,11 @@ def _clusters(
         "sign": sign[chosen][order],
         "group": group_index[chosen][order],
         "moving": np.isin(cells, list(settled.moving))[chosen][order],
+        "ceiling": (
+            np.full(len(cells), np.inf)
+            if ceilings is None
+            else ceilings.reindex(cells).fillna(np.inf).to_numpy(dtype=float)
+        )[chosen][order],
     }
     bounds = np.flatnonzero(np.diff(columns["cluster"])) + 1
     starts = np.concatenate([[0], bounds]).tolist()
@@ -355,6 +366,7 @@ def _cluster(entries: dict[str, np.ndarray]) -> _Cluster:
     # A `[c]` is at least 1; a missing figure at least 0.
     is_missing = entries["missing"][unknown][first]
     lower = np.where(is_missing, 0.0, 1.0)
+    upper = entries["ceiling"][unknown][first]
     truth = None if is_missing.any() else entries["value"][unknown][first]
     primary = np.flatnonzero(np.isin(cells, entries["cell"][entries["primary"]]))
 
@@ -377,6 +389,7 @@ def _cluster(entries: dict[str, np.ndarray]) -> _Cluster:
         matrix=matrix if n_columns > DENSE_LIMIT else matrix.toarray(),
         constants=constants,
         lower=lower,
+        upper=upper,
         truth=truth,
         primary=primary,
         floor=floor[primary],
@@ -485,11 +498,19 @@ def _segment(cluster: _Cluster) -> tuple[np.ndarray, np.ndarray] | None:
         return cluster.truth, cluster.truth
     direction = vt[rank]
     direction[np.abs(direction) < 1e-12] = 0.0
-    # truth + t * direction >= lower: t is bounded by each figure it lowers.
-    slack = cluster.truth - cluster.lower
+    # lower <= truth + t * direction <= upper: t is bounded by each figure
+    # it lowers to its floor and each it raises to its ceiling.
+    room_down = cluster.truth - cluster.lower
+    room_up = cluster.upper - cluster.truth
     falling, rising = direction < 0, direction > 0
-    most = np.min(slack[falling] / -direction[falling]) if falling.any() else np.inf
-    least = -np.min(slack[rising] / direction[rising]) if rising.any() else -np.inf
+    most = min(
+        np.min(room_down[falling] / -direction[falling], initial=np.inf),
+        np.min(room_up[rising] / direction[rising], initial=np.inf),
+    )
+    least = -min(
+        np.min(room_down[rising] / direction[rising], initial=np.inf),
+        np.min(room_up[falling] / -direction[falling], initial=np.inf),
+    )
     with np.errstate(invalid="ignore"):
         ends = np.column_stack([cluster.truth + least * direction, cluster.truth + most * direction])
     ends[:, 0] = np.where(direction == 0, cluster.truth, ends[:, 0])
@@ -544,7 +565,7 @@ def _solve(requests: list[Request]) -> list[np.ndarray]:
         if upward:
             objective += [np.zeros(n), -weights]
             lower += [cluster.lower, np.zeros(k)]
-            upper += [np.full(n, np.inf), targets]
+            upper += [cluster.upper, targets]
             equalities.append(
                 sparse.hstack(
                     [sparse.csr_matrix(cluster.matrix), sparse.csr_matrix((cluster.matrix.shape[0], k))]
@@ -561,7 +582,7 @@ def _solve(requests: list[Request]) -> list[np.ndarray]:
             costs[columns] = weights
             objective.append(costs)
             lower.append(cluster.lower)
-            upper.append(np.full(n, np.inf))
+            upper.append(cluster.upper)
             equalities.append(sparse.csr_matrix(cluster.matrix))
             offset += n
         constants.append(cluster.constants)
@@ -597,6 +618,7 @@ def disclosed(
     primary: pd.Series | None = None,
     threshold: int | None = None,
     settled: Settled | None = None,
+    ceilings: pd.Series | None = None,
 ) -> set[int]:
     """Hidden cells that the groups' totals give away.
 
@@ -610,7 +632,7 @@ def disclosed(
     other cluster is exactly as it was, and so is its answer. `settled`
     carries what earlier audits of the same table proved."""
     if primary is not None and threshold is not None:
-        return _bounds(values, hidden, primary, groups, threshold, changed, settled or Settled())
+        return _bounds(values, hidden, primary, groups, threshold, changed, settled or Settled(), ceilings)
     has_hidden = hidden.reindex(groups["cell"]).fillna(False).to_numpy(dtype=bool)
     entries = groups[has_hidden]
     if entries.empty:

@@ -4,7 +4,8 @@
   zero is shown as 0.
 - Secondary suppression: wherever figures add up to a total the reader also
   sees (breakdowns to a KPI's total, services to the partnership's total,
-  quarters to a year), enough other figures are hidden that, from
+  quarters to a year, a year's improved cases and feel-safer numerators to
+  its positive outcomes), enough other figures are hidden that, from
   everything the reader sees, each small count could still be any value
   from 1 to the threshold (for a total of several `[c]`s, from their number
   up): the audit (`monitor.disclosure.audit`) proves it with linear
@@ -31,6 +32,7 @@ import pandas as pd
 from monitor.disclosure.audit import Settled, disclosed
 from monitor.kpis import display
 from monitor.kpis.performance.rag import Rag
+from monitor.kpis.periods import Quarter
 
 CONFIDENTIAL = "[c]"
 NOT_AVAILABLE = "[x]"
@@ -47,6 +49,9 @@ VFM_RATIOS = {
     "completions": "cost_per_completion",
     "positive_outcomes": "cost_per_positive_outcome",
 }
+# Positive outcomes in value for money: these KPIs' numerators (people who
+# said they felt safer), with the improved cases of the year's outcome rows.
+POSITIVE_OUTCOME_PARTS = ("FEEL-SAFER",)
 # A figure worked out from another KPI's count is hidden with that count.
 DERIVED_FROM = {"COST-PER-CASE": "CASES-CLOSED"}
 
@@ -59,13 +64,24 @@ def is_small(values: pd.Series | np.ndarray, threshold: int) -> np.ndarray:
 
 
 def protect(
-    values: pd.Series, primary: pd.Series, groups: pd.DataFrame, threshold: int, max_rounds: int = 1000
+    values: pd.Series,
+    primary: pd.Series,
+    groups: pd.DataFrame,
+    threshold: int,
+    max_rounds: int = 1000,
+    never_shown: pd.Series | None = None,
+    ceilings: pd.Series | None = None,
 ) -> pd.Series:
     """Add secondary suppression until no group gives a hidden figure away.
 
     `values` and `primary` are indexed by cell id. `groups` has one row per
     cell in a group: `group`, `cell` and `is_total` (the members add up to
-    the total). Returns the hidden cells. In each round every group with
+    the total). `never_shown` marks figures a board never sees although
+    they are not small (a percentage's numerator): they are hidden from the
+    start and protect the others, but working one out gives nobody away, so
+    nothing more is hidden for their sake. `ceilings` are upper bounds a
+    reader sees for some cells (at most the paired cases shown). Returns
+    the hidden cells. In each round every group with
     exactly one hidden cell hides its smallest positive visible member (or
     its total), and every group whose hidden members add up to too little
     for one of them to reach `threshold` while the others are 1 (two `[c]`s
@@ -79,6 +95,12 @@ def protect(
     the audit treats it as unknown.
     """
     suppressed = primary.astype(bool).copy()
+    recoverable: set[int] = set()
+    if never_shown is not None:
+        suppressed |= never_shown.reindex(suppressed.index, fill_value=False).astype(bool)
+        recoverable = set(
+            never_shown.index[never_shown & ~primary.reindex(never_shown.index, fill_value=False)]
+        )
     if groups.empty:
         return suppressed
     # Groups as integer codes: every round groups and sorts by them.
@@ -89,11 +111,14 @@ def protect(
             "cell": groups["cell"].to_numpy(),
             "value": values.reindex(groups["cell"]).fillna(0).to_numpy(dtype=float),
             "is_total": groups["is_total"].to_numpy(dtype=bool),
+            "recoverable": groups["cell"].isin(recoverable).to_numpy(),
         }
     )
     links = _Links(frame)
     audited: pd.Series | None = None
-    settled = Settled()
+    # The audit checks no recoverable figure for being pinned, as if an
+    # earlier audit had seen it move.
+    settled = Settled(moving=set(recoverable))
     # Only groups holding a figure hidden in the last round can break a rule.
     touched: np.ndarray | None = None
     for _ in range(max_rounds):
@@ -105,7 +130,7 @@ def protect(
             # have changed their answer.
             changed = None if audited is None else set(suppressed.index[suppressed & ~audited])
             audited = suppressed.copy()
-            given_away = disclosed(values, suppressed, groups, changed, primary, threshold, settled)
+            given_away = disclosed(values, suppressed, groups, changed, primary, threshold, settled, ceilings)
             if not given_away:
                 return suppressed
             picked = _nearest_shown(links, suppressed, given_away)
@@ -115,13 +140,15 @@ def protect(
 
 
 def _simple_rules(frame: pd.DataFrame, threshold: int) -> np.ndarray:
-    """Cells to hide for groups with a lone hidden cell (its smallest positive
-    visible member, else its total) and groups whose hidden members add up,
-    against a total that is shown, to too little for one of them to reach
-    the threshold while the others are at least 1 (the total)."""
+    """Cells to hide for groups with a lone hidden cell that must not be
+    worked out (its smallest positive visible member, else its total) and
+    groups whose hidden members add up, against a total that is shown, to
+    too little for one of them to reach the threshold while the others are
+    at least 1 (the total)."""
     hidden_member = frame["hidden"] & ~frame["is_total"]
     stats = (
         frame.assign(
+            guarded=frame["hidden"] & ~frame["recoverable"],
             hidden_member=hidden_member,
             hidden_value=frame["value"].where(hidden_member, 0.0),
             visible_total=frame["is_total"] & ~frame["hidden"],
@@ -129,12 +156,13 @@ def _simple_rules(frame: pd.DataFrame, threshold: int) -> np.ndarray:
         .groupby("group", sort=False)
         .agg(
             hidden=("hidden", "sum"),
+            guarded=("guarded", "sum"),
             hidden_members=("hidden_member", "sum"),
             hidden_value=("hidden_value", "sum"),
             total_visible=("visible_total", "any"),
         )
     )
-    lone = stats.index[stats["hidden"] == 1]
+    lone = stats.index[(stats["hidden"] == 1) & (stats["guarded"] == 1)]
     short = stats.index[
         stats["total_visible"]
         & (stats["hidden_members"] >= 2)
@@ -219,10 +247,7 @@ def _membership(frame: pd.DataFrame, keys: Sequence[str], is_total: pd.Series, p
     membership = pd.DataFrame(
         {"group": prefix + group_ids.astype(str), "cell": frame.index, "is_total": is_total.to_numpy()}
     )
-    # Only groups that have a total and at least one member constrain anything.
-    per_group = membership.groupby("group")["is_total"].agg(["sum", "size"])
-    complete = per_group.index[(per_group["sum"] == 1) & (per_group["size"] >= 2)]
-    return membership[membership["group"].isin(complete)]
+    return _complete(membership)
 
 
 def format_figure(value: float | None, unit: str) -> str:
@@ -265,46 +290,155 @@ def suppress_marts(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Board views of the performance, value-for-money and outcome marts.
 
-    The three are protected together, because a year's referrals in value for
-    money is the total of the quarters on the performance dashboard. Rows are
-    grouped by `viewer`, so frames holding several viewers are protected
-    each on its own terms.
+    The three are protected together: a year's referrals in value for money
+    is the total of the quarters on the performance dashboard, and its
+    positive outcomes are the improved cases of that year's outcome rows
+    (which a share and its paired cases give away) plus the numerators of
+    its feel-safer percentages (never shown, but at least 1 when the
+    percentage shown is above 0). Rows are grouped by `viewer`, so frames
+    holding several viewers are protected each on its own terms.
     """
     performance = performance.reset_index(drop=True)
     value_for_money = value_for_money.reset_index(drop=True)
-    n_perf = len(performance)
+    outcomes = outcomes.reset_index(drop=True)
+    cells = _CellIds()
+    perf_cells = cells.take(len(performance))
+    vfm_cells = {measure: cells.take(len(value_for_money)) for measure in VFM_RATIOS}
+    improved_cells = cells.take(len(outcomes))
+    feel_safer = performance[
+        performance["scope"].eq("service")
+        & performance["kpi_code"].isin(POSITIVE_OUTCOME_PARTS)
+        & performance["breakdown"].eq("")
+    ]
+    numerator_cells = cells.take(len(feel_safer))
 
-    # Cells: performance rows, then one per value-for-money row and measure.
-    vfm_measures = list(VFM_RATIOS)
-    vfm_cells = {
-        measure: pd.Series(range(len(value_for_money)), dtype="int64") + n_perf + i * len(value_for_money)
-        for i, measure in enumerate(vfm_measures)
-    }
+    perf_counts = performance["unit"].eq("count").to_numpy()
+    improved = _improved_cases(outcomes)
+    share_hidden = _share_disclosive(outcomes, improved, threshold)
+    numerators = feel_safer["numerator"].astype(float).to_numpy()
+    # A numerator is known only where its percentage shows 0.
+    numerator_shown = ~_percentage_disclosive(feel_safer, threshold) & (numerators == 0)
     values = pd.concat(
-        [performance["actual"].astype(float)]
-        + [
-            pd.Series(value_for_money[m].astype(float).to_numpy(), index=vfm_cells[m].to_numpy())
-            for m in vfm_measures
+        [
+            pd.Series(np.where(perf_counts, performance["actual"].astype(float), np.nan), index=perf_cells),
+            *(pd.Series(value_for_money[m].astype(float).to_numpy(), index=vfm_cells[m]) for m in VFM_RATIOS),
+            # A hidden figure is at least 1 to the audit; a hidden zero is
+            # only known to be at least 0, as a missing figure is.
+            pd.Series(np.where(share_hidden & (improved == 0), np.nan, improved), index=improved_cells),
+            pd.Series(np.where(numerators > 0, numerators, np.nan), index=numerator_cells),
         ]
     )
-    is_count = pd.concat(
-        [performance["unit"].eq("count")]
-        + [pd.Series(True, index=vfm_cells[m].to_numpy()) for m in vfm_measures]
+    # Every count of people, wherever it is, is primary when small.
+    primary = pd.Series(is_small(values, threshold), index=values.index)
+    never_shown = pd.concat(
+        [
+            pd.Series(False, index=np.concatenate([perf_cells, *vfm_cells.values()])),
+            pd.Series(share_hidden, index=improved_cells),
+            pd.Series(~numerator_shown, index=numerator_cells),
+        ]
     )
-    primary = pd.Series(is_small(values, threshold), index=values.index) & is_count
-
     groups = pd.concat(
-        _performance_groups(performance) + _vfm_groups(performance, value_for_money, vfm_cells)
+        _performance_groups(performance.set_axis(perf_cells))
+        + _vfm_groups(performance.set_axis(perf_cells), value_for_money, vfm_cells)
+        + [
+            _positive_outcome_groups(
+                value_for_money,
+                vfm_cells["positive_outcomes"],
+                outcomes,
+                improved_cells,
+                feel_safer,
+                numerator_cells,
+            )
+        ]
     )
-    hidden = protect(values.where(is_count), primary, groups, threshold)
+    # A hidden share's improved cases are at most its paired cases, when
+    # those are shown (they are never hidden to protect another figure).
+    paired = outcomes["paired_cases"].astype(float).to_numpy() if len(outcomes) else np.zeros(0)
+    ceilings = pd.Series(np.where(is_small(paired, threshold), np.inf, paired), index=improved_cells)
+    hidden = protect(values, primary, groups, threshold, never_shown=never_shown, ceilings=ceilings)
 
-    perf_hidden = hidden.iloc[:n_perf].reset_index(drop=True)
+    perf_hidden = pd.Series(hidden.loc[perf_cells].to_numpy(), index=performance.index)
     perf_hidden |= _dependent_performance(performance, perf_hidden, threshold)
     performance = _apply_to_performance(performance, perf_hidden)
 
-    vfm_hidden = {m: hidden.loc[vfm_cells[m].to_numpy()].reset_index(drop=True) for m in vfm_measures}
+    vfm_hidden = {m: hidden.loc[vfm_cells[m]].reset_index(drop=True) for m in VFM_RATIOS}
     value_for_money = _apply_to_vfm(value_for_money, vfm_hidden)
-    return performance, value_for_money, suppress_outcomes(outcomes, threshold)
+    outcomes = suppress_outcomes(outcomes, threshold, share_hidden=hidden.loc[improved_cells].to_numpy())
+    return performance, value_for_money, outcomes
+
+
+class _CellIds:
+    """Consecutive cell ids for the figures of several tables."""
+
+    def __init__(self) -> None:
+        self._next = 0
+
+    def take(self, n: int) -> np.ndarray:
+        ids = np.arange(self._next, self._next + n, dtype=np.int64)
+        self._next += n
+        return ids
+
+
+def _improved_cases(outcomes: pd.DataFrame) -> np.ndarray:
+    if "improved_cases" not in outcomes:
+        return np.full(len(outcomes), np.nan)
+    return outcomes["improved_cases"].astype(float).to_numpy()
+
+
+def _share_disclosive(outcomes: pd.DataFrame, improved: np.ndarray, threshold: int) -> np.ndarray:
+    """A share improved is hidden when its paired cases, its improved cases
+    or those not improved are a small count."""
+    if outcomes.empty:
+        return np.zeros(0, dtype=bool)
+    cases = outcomes["paired_cases"].astype(float).to_numpy()
+    return is_small(cases, threshold) | is_small(improved, threshold) | is_small(cases - improved, threshold)
+
+
+def _positive_outcome_groups(
+    value_for_money: pd.DataFrame,
+    totals: np.ndarray,
+    outcomes: pd.DataFrame,
+    improved_cells: np.ndarray,
+    feel_safer: pd.DataFrame,
+    numerator_cells: np.ndarray,
+) -> pd.DataFrame:
+    """A year's positive outcomes is the total of its outcome rows' improved
+    cases and its feel-safer numerators."""
+    keys = ["viewer", "contract_id", "financial_year"]
+    if value_for_money.empty or (outcomes.empty and feel_safer.empty):
+        return pd.DataFrame(columns=["group", "cell", "is_total"])
+    outcome_years = pd.DataFrame(
+        {
+            "viewer": outcomes.get("viewer", pd.Series(dtype=object)),
+            "contract_id": outcomes.get("contract_id", pd.Series(dtype=float)),
+            "financial_year": [_financial_year(key) for key in outcomes.get("period_key", [])],
+        }
+    )
+    rows = pd.concat(
+        [value_for_money[keys], outcome_years[keys], feel_safer[keys]], ignore_index=True
+    ).assign(contract_id=lambda frame: pd.to_numeric(frame["contract_id"]))
+    membership = pd.DataFrame(
+        {
+            "group": "o" + rows.groupby(keys, sort=False, dropna=False).ngroup().astype(str).to_numpy(),
+            "cell": np.concatenate([totals, improved_cells, numerator_cells]),
+            "is_total": np.arange(len(rows)) < len(value_for_money),
+        }
+    )
+    return _complete(membership)
+
+
+def _financial_year(period_key: str) -> str:
+    quarter = Quarter.parse(period_key)
+    if quarter is None:
+        raise ValueError(f"not a quarter: {period_key!r}")
+    return quarter.financial_year
+
+
+def _complete(membership: pd.DataFrame) -> pd.DataFrame:
+    """Only groups with one total and at least one member constrain anything."""
+    per_group = membership.groupby("group")["is_total"].agg(["sum", "size"])
+    complete = per_group.index[(per_group["sum"] == 1) & (per_group["size"] >= 2)]
+    return membership[membership["group"].isin(complete)]
 
 
 def _performance_groups(performance: pd.DataFrame) -> list[pd.DataFrame]:
@@ -344,7 +478,7 @@ def _breakdowns_not_adding_up(counts: pd.DataFrame) -> pd.Series:
 
 
 def _vfm_groups(
-    performance: pd.DataFrame, value_for_money: pd.DataFrame, vfm_cells: dict[str, pd.Series]
+    performance: pd.DataFrame, value_for_money: pd.DataFrame, vfm_cells: dict[str, np.ndarray]
 ) -> list[pd.DataFrame]:
     """A year's count in value for money is the total of its quarters' counts."""
     groups: list[pd.DataFrame] = []
@@ -366,14 +500,11 @@ def _vfm_groups(
         combined = pd.DataFrame(
             {
                 "group": group,
-                "cell": np.concatenate([vfm_cells[measure].to_numpy(), members.index.to_numpy()]),
+                "cell": np.concatenate([vfm_cells[measure], members.index.to_numpy()]),
                 "is_total": np.arange(len(rows)) < len(years),
             }
         )
-        # A year with no quarters, or quarters with no year shown, constrain nothing.
-        per_group = combined.groupby("group")["is_total"].agg(["sum", "size"])
-        complete = per_group.index[(per_group["sum"] == 1) & (per_group["size"] >= 2)]
-        groups.append(combined[combined["group"].isin(complete)])
+        groups.append(_complete(combined))
     return groups
 
 
@@ -431,16 +562,21 @@ def _apply_to_vfm(value_for_money: pd.DataFrame, hidden: dict[str, pd.Series]) -
     return result
 
 
-def suppress_outcomes(outcomes: pd.DataFrame, threshold: int) -> pd.DataFrame:
+def suppress_outcomes(
+    outcomes: pd.DataFrame, threshold: int, share_hidden: np.ndarray | None = None
+) -> pd.DataFrame:
     """Paired cases from 1 to the threshold, and any share or mean that would
-    give away a small number of children or adults, are hidden."""
+    give away a small number of children or adults, are hidden; and the
+    shares in `share_hidden`, hidden to protect positive outcomes in value
+    for money (`suppress_marts`)."""
     result = outcomes.copy()
     if result.empty:
         return result
     cases = result["paired_cases"].astype(float)
-    improved = result["improved_cases"].astype(float) if "improved_cases" in result else cases * np.nan
     hidden_cases = is_small(cases, threshold)
-    hidden_share = hidden_cases | is_small(improved, threshold) | is_small(cases - improved, threshold)
+    hidden_share = _share_disclosive(result, _improved_cases(result), threshold)
+    if share_hidden is not None:
+        hidden_share = hidden_share | share_hidden
     result["paired_cases_display"] = display_column(
         cases, "count", pd.Series(hidden_cases, index=result.index)
     )
