@@ -27,19 +27,12 @@ from monitor.auth.models import User
 from monitor.clock import today
 from monitor.contracts.models import Contract
 from monitor.db import db
-from monitor.errors import Forbidden, ValidationFailed
-from monitor.kpis.models import Return, ReturnVersion
+from monitor.kpis.models import ReturnVersion
 from monitor.kpis.periods import Quarter
 from monitor.kpis.returns.calendar import CalendarRules, ExpectedReturn, expected_return, expected_returns
-from monitor.kpis.returns.ingest.result import CheckedReturn, Message
-from monitor.kpis.returns.services import (
-    CONFLICT_MESSAGE,
-    ReturnConflict,
-    accept_return,
-    query_return,
-    reopen_return,
-    store_version,
-)
+from monitor.kpis.returns.commands import NeedsAcknowledgement, Refused, ReviewReturn, SubmitReturn, Upload
+from monitor.kpis.returns.ingest.result import Message
+from monitor.kpis.returns.services import CONFLICT_MESSAGE
 from monitor.kpis.vocabulary import ReturnState
 from monitor.model_helpers import utcnow
 
@@ -235,7 +228,9 @@ def _flag(name: str, default: bool) -> bool:
     raise field_error(400, {name: f"{name} must be true or false"})
 
 
-def _read_file() -> tuple[bytes, str, bool, bool]:
+def _read_file() -> tuple[Upload, bool, bool]:
+    """The upload and its flags. Only the request's shape and size are judged
+    here: what the file is, the command's staged checks say."""
     if request.mimetype != "multipart/form-data":
         raise ApiError(
             415,
@@ -259,38 +254,35 @@ def _read_file() -> tuple[bytes, str, bool, bool]:
     storage = request.files.get("file")
     if storage is None:
         raise field_error(400, {"file": "file is required: the completed .xlsx workbook"})
-    filename = storage.filename or ""
     content = storage.stream.read(limit + 1)
     if len(content) > limit:
         raise ApiError(413, f"file: the workbook must be smaller than {limit / (1024 * 1024):g} MB")
-    problems = []
-    if not filename.lower().endswith(".xlsx"):
-        problems.append(_problem("The file must be an Excel workbook saved as .xlsx"))
-    elif not content:
-        problems.append(_problem("The file is empty"))
-    elif not content.startswith(b"PK\x03\x04"):
-        problems.append(_problem("The file is not an Excel workbook; save it as .xlsx and send it again"))
-    if problems:
-        raise WorkbookRefused(f"file: {problems[0]['message']}. Nothing was saved", problems)
-    return content, filename, submit, acknowledge
-
-
-def _check(contract: Contract, quarter: Quarter, user: User, content: bytes, filename: str) -> CheckedReturn:
-    from monitor.kpis.returns.ingest.pipeline import check_workbook
-
-    return check_workbook(
-        db.session(),
-        content,
-        filename,
-        contract=contract,
-        quarter=quarter,
-        user=user,
-        settings=current_app.config,
-    )
+    return Upload(storage.filename or "return.xlsx", content), submit, acknowledge
 
 
 def _as_items(messages: list[Message]) -> list[dict[str, str]]:
     return [m.as_dict() for m in messages]
+
+
+def _refusal(refused: Refused) -> list[dict[str, str]]:
+    in_workbook = set(refused.checked.messages) if refused.checked is not None else set()
+    return [
+        m.as_dict() if m in in_workbook else {**m.as_dict(), "field": refused.field_of(m)}
+        for m in refused.messages
+    ]
+
+
+def _headline(refused: Refused) -> str:
+    count = len(refused.messages)
+    if refused.checked is not None and set(refused.messages) <= set(refused.checked.errors):
+        return (
+            f"file: the workbook has {count} problem{'s' if count != 1 else ''}; correct "
+            f"{'it' if count == 1 else 'them'} and send it again. Nothing was saved"
+        )
+    if count == 1:
+        only = refused.messages[0]
+        return f"{refused.field_of(only)}: {only.message.rstrip('.')}. Nothing was saved"
+    return f"file: the upload has {count} problems; correct them and send it again. Nothing was saved"
 
 
 @blueprint.post("/contracts/<int:contract_id>/returns/<period>")
@@ -300,55 +292,28 @@ def upload_return(contract_id: int, period: str) -> Any:
     expected = _expected(contract, period)
     if not can_upload(user, contract):
         raise ApiError(403, "Only the provider or a commissioner of this contract can upload its returns")
-    content, filename, submit, acknowledge = _read_file()
-    checked = _check(contract, expected.quarter, user, content, filename)
-    if checked.errors:
-        count = len(checked.errors)
-        raise WorkbookRefused(
-            f"file: the workbook has {count} problem{'s' if count != 1 else ''}; correct "
-            f"{'it' if count == 1 else 'them'} and send it again. Nothing was saved",
-            _as_items(checked.errors) + _as_items(checked.warnings),
-        )
-    if checked.warnings and not acknowledge:
-        count = len(checked.warnings)
+    upload, submit, acknowledge = _read_file()
+    outcome = SubmitReturn(user, contract, expected.quarter, upload, submit, acknowledge).run()
+    if isinstance(outcome, Refused):
+        if outcome.conflict:
+            raise ApiError(409, f"return: {CONFLICT_MESSAGE}")
+        warnings = _as_items(outcome.checked.warnings) if outcome.checked is not None else []
+        raise WorkbookRefused(_headline(outcome), _refusal(outcome) + warnings)
+    if isinstance(outcome, NeedsAcknowledgement):
+        count = len(outcome.warnings)
         raise WorkbookRefused(
             f"acknowledge_warnings: the workbook has {count} warning{'s' if count != 1 else ''}; check "
             f"{'it' if count == 1 else 'them'}, then send it again with acknowledge_warnings=true to save it "
             "anyway. Nothing was saved",
-            _as_items(checked.warnings),
+            _as_items(outcome.warnings),
         )
-    try:
-        with db.transaction() as session:
-            version = store_version(
-                session,
-                user,
-                contract,
-                expected.quarter,
-                content,
-                filename,
-                checked,
-                submit=submit,
-                acknowledge_warnings=acknowledge,
-            )
-            number = version.number
-            record = session.get(Return, version.return_id)
-            state = record.state if record is not None else ReturnState.DRAFT.value
-    except ReturnConflict as conflict:
-        raise ApiError(409, f"return: {CONFLICT_MESSAGE}") from conflict
-    except ValidationFailed as failed:
-        problems = [_problem(message, field) for field, message in failed.errors.items()]
-        raise WorkbookRefused(
-            "; ".join(p["message"] for p in problems) + ". Nothing was saved", problems
-        ) from failed
-    except Forbidden as refused:  # pragma: no cover - checked above
-        raise ApiError(403, str(refused)) from refused
     response = jsonify(
         {
-            "version": number,
-            "state": state,
-            "submitted": submit,
-            "sha256": version.sha256,
-            "warnings": _as_items(checked.warnings),
+            "version": outcome.number,
+            "state": outcome.state.value,
+            "submitted": outcome.submitted,
+            "sha256": outcome.sha256,
+            "warnings": _as_items(outcome.warnings),
         }
     )
     response.headers["Location"] = url_for(
@@ -372,19 +337,12 @@ def _review(contract_id: int, period: str, action: str) -> Any:
             409,
             f"state: nothing has been uploaded for {expected.period} yet, so there is nothing to {action}",
         )
-    try:
-        with db.transaction() as session:
-            record = session.get(Return, expected.record.id)
-            assert record is not None
-            seen = values.get("revision")
-            if action == "query":
-                query_return(session, user, record, values["comment"], seen_revision=seen)
-            elif action == "accept":
-                accept_return(session, user, record, values.get("comment", ""), seen_revision=seen)
-            else:
-                reopen_return(session, user, record, values["reason"], seen_revision=seen)
-    except ReturnConflict as conflict:
-        raise ApiError(409, f"revision: {CONFLICT_MESSAGE}") from conflict
+    text = values.get("reason", "") if action == "reopen" else values.get("comment", "")
+    outcome = ReviewReturn(user, expected.record, action, text, values.get("revision")).run()
+    if isinstance(outcome, Refused):
+        if outcome.conflict:
+            raise ApiError(409, f"revision: {CONFLICT_MESSAGE}")
+        raise field_error(422, {outcome.field_of(m): m.message for m in outcome.messages})
     db.session.expire_all()
     return jsonify(_detail(_expected(contract, period), user))
 

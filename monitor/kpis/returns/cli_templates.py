@@ -18,7 +18,8 @@ from monitor.contracts.models import Contract
 from monitor.db import db
 from monitor.kpis.cli import returns_cli
 from monitor.kpis.periods import PERIOD_HINT, Quarter
-from monitor.kpis.returns.ingest import check_workbook, peek_identity
+from monitor.kpis.returns.commands import Refused, SubmitReturn, Upload
+from monitor.kpis.returns.ingest import peek_identity
 from monitor.kpis.returns.ingest.result import Message, Severity
 from monitor.kpis.returns.template import TemplateError, build_template
 from monitor.model_helpers import utcnow
@@ -71,44 +72,66 @@ def _line(message: Message) -> str:
 
 @returns_cli.command("check")
 @click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def check(path: Path) -> None:
-    """Check a filled-in return workbook, for the contract and quarter written in it.
+@click.option("--contract", "contract_ref", help="Check it as this contract's return (reference or id)")
+@click.option("--period", "period", help="...for this quarter, like 2013-14-Q3 (with --contract)")
+def check(path: Path, contract_ref: str | None, period: str | None) -> None:
+    """Check a filled-in return workbook, with the checks an upload gets, for the
+    contract and quarter written in it (or those given).
 
     Prints one line per problem (severity, sheet!cell, KPI, message) and a
     summary; exits 1 if there is any error."""
-    content = path.read_bytes()
+    upload = Upload(path.name, path.read_bytes())
     settings = current_app.config
-    identity, messages = peek_identity(content, path.name, settings=settings)
     session = db.session()
-    contract = None
-    if identity is not None:
-        contract = session.get(Contract, identity.contract_id) if identity.contract_id else None
+    contract: Contract | None = None
+    quarter: Quarter | None = None
+    messages: list[Message] = []
+    if contract_ref or period:
+        quarter = Quarter.parse(period or "")
+        if quarter is None:
+            _fail(f"give --contract and --period together, the period like 2013-14-Q3. {PERIOD_HINT}")
+            return
+        contract = _find_contract(session, contract_ref or "")
         if contract is None:
-            messages = [
-                Message(
-                    "",
-                    "",
-                    "",
-                    Severity.ERROR,
-                    f"The workbook is for contract {identity.contract_reference or identity.contract_id}, "
-                    "which is not in this database.",
-                )
-            ]
-    if identity is None or contract is None or identity.quarter is None:
+            _fail(f"no contract with the reference or id {contract_ref!r}")
+            return
+    else:
+        identity, messages = peek_identity(upload.content, upload.filename, settings=settings)
+        if identity is not None:
+            contract = session.get(Contract, identity.contract_id) if identity.contract_id else None
+            quarter = identity.quarter
+            if contract is None:
+                messages = [
+                    Message(
+                        "",
+                        "",
+                        "",
+                        Severity.ERROR,
+                        f"The workbook is for contract {identity.contract_reference or identity.contract_id}, "
+                        "which is not in this database.",
+                    )
+                ]
+    if contract is None or quarter is None:
         for message in messages:
             click.echo(_line(message))
         click.echo(f"check: {path.name} could not be checked ({len(messages)} error(s))")
         sys.exit(1)
-    result = check_workbook(
-        session, content, path.name, contract=contract, quarter=identity.quarter, user=None, settings=settings
-    )
-    for message in result.messages:
+    # An operator checks as the upload would, without storing: warnings are reported, not asked about.
+    outcome = SubmitReturn(None, contract, quarter, upload, submit=False, acknowledged=True).validate()
+    checked = outcome.checked
+    shown = list(outcome.messages) if isinstance(outcome, Refused) else []
+    if checked is not None:
+        shown += [m for m in checked.messages if m not in shown]
+    for message in shown:
         click.echo(_line(message))
-    errors, warnings = len(result.errors), len(result.warnings)
+    errors = sum(m.severity == Severity.ERROR for m in shown)
+    warnings = len(shown) - errors
+    figures = len(checked.figures) if checked is not None else 0
+    outcome_rows = len(checked.outcomes) if checked is not None else 0
     verdict = "passes" if not errors else "fails"
     click.echo(
-        f"check: {path.name} {verdict}: {contract.reference} {identity.quarter.label}, "
+        f"check: {path.name} {verdict}: {contract.reference} {quarter.label}, "
         f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}, "
-        f"{len(result.figures)} figures, {len(result.outcomes)} outcome rows"
+        f"{figures} figures, {outcome_rows} outcome rows"
     )
     sys.exit(1 if errors else 0)

@@ -42,7 +42,7 @@ from monitor.kpis.models import (
 from monitor.kpis.performance import outcomes
 from monitor.kpis.performance import rag as rag_rules
 from monitor.kpis.periods import Quarter
-from monitor.kpis.returns.calendar import CalendarRules, expected_return
+from monitor.kpis.returns.calendar import CalendarRules, ExpectedReturn, expected_return
 from monitor.kpis.returns.ingest.result import CheckedReturn, Message
 from monitor.kpis.vocabulary import ReturnState
 from monitor.model_helpers import utcnow
@@ -162,16 +162,24 @@ def store_version(
     acknowledge_warnings: bool,
     settings: Mapping[str, Any] | None = None,
     today: date | None = None,
+    expected: ExpectedReturn | None = None,
+    items: list[FrameworkItem] | None = None,
 ) -> ReturnVersion:
     """Keep a checked workbook as the next version of the contract's return for
     `quarter`, submitted or as a draft. Nothing is stored if the check found
-    errors, or found warnings nobody acknowledged."""
+    errors, or found warnings nobody acknowledged.
+
+    `expected` and `items` are the expected return and the framework items in
+    force that the caller's validation already looked up (see
+    `commands.SubmitReturn`); without them they are looked up here."""
     if not can_upload(user, contract):
         raise Forbidden("Only the provider or a commissioner of this contract can upload its returns")
     config = _settings(settings)
     now = today or clock_today()
-    rules = CalendarRules.from_config(config)
-    expected = expected_return(session, contract, quarter, now, rules)
+    if expected is None:
+        expected = expected_return(session, contract, quarter, now, CalendarRules.from_config(config))
+    if items is None:
+        items = items_in_force(session, contract.id, quarter)
     errors: dict[str, str] = {}
     if expected is None:
         errors["period"] = (
@@ -196,14 +204,14 @@ def store_version(
     if submit and quarter.end >= now:
         errors["submit"] = (
             f"You can submit the return for {quarter.label} once the quarter has ended, "
-            f"from {_day(quarter.next().start)}. Save it as a draft until then"
+            f"from {day_text(quarter.next().start)}. Save it as a draft until then"
         )
     record = expected.record if expected is not None else None
     if record is not None and record.state == ReturnState.ACCEPTED:
         errors["state"] = (
             "This return has been accepted, so it cannot be changed. Ask the commissioner to reopen it first"
         )
-    kpis = {kpi.code: kpi for kpi in session.scalars(select(Kpi))}
+    kpis = {item.kpi.code: item.kpi for item in items}
     if "file" not in errors:
         errors |= _figure_problems(checked, set(kpis))
     if not errors and checked.warnings and not acknowledge_warnings:
@@ -239,7 +247,7 @@ def store_version(
         uploaded_by_id=user.id,
     )
     _link_to_contract(version, contract.id)
-    rows = _figure_rows(session, kpis, contract, quarter, checked, config)
+    rows = _figure_rows(kpis, checked, config)
     record.versions.append(version)
     kind = EventKind.DRAFT
     if submit:
@@ -254,7 +262,7 @@ def store_version(
     return version
 
 
-def _day(day: date) -> str:
+def day_text(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
@@ -278,10 +286,7 @@ def _figure_problems(checked: CheckedReturn, known_codes: set[str]) -> dict[str,
 
 
 def _figure_rows(
-    session: Session,
     kpis: dict[str, Kpi],
-    contract: Contract,
-    quarter: Quarter,
     checked: CheckedReturn,
     config: Mapping[str, Any],
 ) -> dict[type, list[dict[str, Any]]]:
@@ -297,9 +302,9 @@ def _figure_rows(
         for figure in checked.figures
     ]
     seen = {(f.kpi_code, f.breakdown) for f in checked.figures}
-    in_force = {item.kpi.code for item in items_in_force(session, contract.id, quarter)}
+    # `kpis` is the framework in force, so a derived figure is kept only for a KPI it requires.
     for code, (value, numerator, denominator) in derived_figures(checked, config).items():
-        if code in in_force and (code, "") not in seen and code in kpis:
+        if (code, "") not in seen and code in kpis:
             fraction = kpis[code].has_fraction
             values.append(
                 {

@@ -28,26 +28,24 @@ from monitor.clock import today
 from monitor.contracts.access import contract_for
 from monitor.contracts.models import Contract
 from monitor.db import db
-from monitor.errors import ValidationFailed
 from monitor.kpis.blueprint import blueprint
 from monitor.kpis.models import Return, ReturnVersion
 from monitor.kpis.performance.outcomes import OutcomeSettings, summarise_outcomes
 from monitor.kpis.periods import Quarter
 from monitor.kpis.returns.calendar import CalendarRules, ExpectedReturn, expected_return, expected_returns
-from monitor.kpis.returns.forms import AcceptForm, ConfirmWarningsForm, QueryForm, ReopenForm, UploadForm
-from monitor.kpis.returns.ingest.pipeline import annotate_workbook, check_workbook
-from monitor.kpis.returns.ingest.result import CheckedReturn, Message
-from monitor.kpis.returns.services import (
-    REVIEWABLE,
-    ReturnConflict,
-    accept_return,
-    compare_versions,
-    format_figure,
-    query_return,
-    reopen_return,
-    store_version,
-    version_figures,
+from monitor.kpis.returns.commands import (
+    NeedsAcknowledgement,
+    Refused,
+    ReviewReturn,
+    Stored,
+    SubmitOutcome,
+    SubmitReturn,
+    Upload,
 )
+from monitor.kpis.returns.forms import AcceptForm, ConfirmWarningsForm, QueryForm, ReopenForm, UploadForm
+from monitor.kpis.returns.ingest.pipeline import annotate_workbook
+from monitor.kpis.returns.ingest.result import CheckedReturn, Message
+from monitor.kpis.returns.services import REVIEWABLE, compare_versions, format_figure, version_figures
 from monitor.kpis.vocabulary import ReturnState
 from monitor.model_helpers import utcnow
 
@@ -154,36 +152,18 @@ def _release(user: User, token: str) -> None:
 # Reading an upload ------------------------------------------------------------
 
 
-def _read_upload(storage: FileStorage) -> tuple[bytes | None, str]:
-    """The file's bytes, or None and the reason it was refused. The size is
-    checked before the whole file is read."""
+def _read_upload(storage: FileStorage) -> tuple[Upload | None, str]:
+    """The file as it arrived, or None and why it was not read. Only the size is
+    judged here, before the whole file is read: what the file is, the command's
+    staged checks say."""
     limit = int(current_app.config["MAX_UPLOAD_BYTES"])
     megabytes = f"{limit / (1024 * 1024):g} MB"
-    filename = storage.filename or ""
-    if not filename.lower().endswith(".xlsx"):
-        return None, "The selected file must be an Excel workbook saved as .xlsx"
     if (request.content_length or 0) > limit + FORM_OVERHEAD_BYTES:
         return None, f"The selected file must be smaller than {megabytes}"
     content = storage.stream.read(limit + 1)
     if len(content) > limit:
         return None, f"The selected file must be smaller than {megabytes}"
-    if not content:
-        return None, "The selected file is empty"
-    if not content.startswith(b"PK\x03\x04"):
-        return None, "The selected file is not an Excel workbook; save it as .xlsx and upload it again"
-    return content, ""
-
-
-def _check(contract: Contract, quarter: Quarter, user: User, content: bytes, filename: str) -> CheckedReturn:
-    return check_workbook(
-        db.session(),
-        content,
-        filename,
-        contract=contract,
-        quarter=quarter,
-        user=user,
-        settings=current_app.config,
-    )
+    return Upload(storage.filename or "return.xlsx", content), ""
 
 
 def _annotated(content: bytes, messages: list[Message]) -> bytes | None:
@@ -348,27 +328,42 @@ def upload_return(contract_id: int, period: str) -> Any:
     if not form.validate_on_submit():
         return _page(user, contract, expected, status=400, upload_form=form)
     submit = bool(form.submit_return.data)
-    content, problem = _read_upload(form.file.data)
-    if content is None:
+    upload, problem = _read_upload(form.file.data)
+    if upload is None:
         form.file.errors = [problem]
         return _page(user, contract, expected, status=400, upload_form=form)
-    filename = form.file.data.filename or "return.xlsx"
-    checked = _check(contract, expected.quarter, user, content, filename)
-    if checked.errors:
-        annotated = _annotated(content, checked.messages)
-        token = _hold(user, expected, "annotated", annotated, filename=filename) if annotated else None
-        return _page(
-            user, contract, expected, status=400, upload_form=form, checked=checked, annotated_token=token
-        )
-    if checked.warnings:
+    outcome = SubmitReturn(user, contract, expected.quarter, upload, submit, False).run()
+    return _answer(user, contract, expected, upload, outcome, submit=submit, form=form)
+
+
+def _answer(
+    user: User,
+    contract: Contract,
+    expected: ExpectedReturn,
+    upload: Upload,
+    outcome: SubmitOutcome,
+    *,
+    submit: bool,
+    form: UploadForm | None = None,
+) -> Any:
+    """The page for what the command answered."""
+    if isinstance(outcome, Stored):
+        if outcome.submitted:
+            flash(f"Return submitted: version {outcome.number} of {expected.quarter.label}", "success")
+        else:
+            flash(f"Draft saved as version {outcome.number}. It has not been submitted yet", "success")
+        return redirect(url_for("kpis.return_page", contract_id=contract.id, period=expected.period))
+    db.session.expire_all()
+    _, contract, expected = _return_for(contract.id, expected.period)
+    if isinstance(outcome, NeedsAcknowledgement):
         token = _hold(
             user,
             expected,
             "pending",
-            content,
-            filename=filename,
+            upload.content,
+            filename=upload.filename,
             submit=submit,
-            warnings=[m.message for m in checked.warnings],
+            warnings=[m.message for m in outcome.warnings],
         )
         confirm = ConfirmWarningsForm(formdata=None, token=token)
         return _page(
@@ -376,49 +371,28 @@ def upload_return(contract_id: int, period: str) -> Any:
             contract,
             expected,
             upload_form=UploadForm(formdata=None),
-            checked=checked,
+            checked=outcome.checked,
             confirm_form=confirm,
         )
-    return _store(user, contract, expected, content, filename, checked, submit=submit, form=form)
-
-
-def _store(
-    user: User,
-    contract: Contract,
-    expected: ExpectedReturn,
-    content: bytes,
-    filename: str,
-    checked: CheckedReturn,
-    *,
-    submit: bool,
-    form: UploadForm | None = None,
-    acknowledge: bool = False,
-) -> Any:
-    try:
-        with db.transaction() as session:
-            version = store_version(
-                session,
-                user,
-                contract,
-                expected.quarter,
-                content,
-                filename,
-                checked,
-                submit=submit,
-                acknowledge_warnings=acknowledge,
-            )
-            number, submitted = version.number, version.submitted
-    except ValidationFailed as failed:
-        db.session.expire_all()
-        _, contract, expected = _return_for(contract.id, expected.period)
-        errors = [{"text": message, "href": "#file"} for message in failed.errors.values()]
-        status = 409 if isinstance(failed, ReturnConflict) else 400
-        return _page(user, contract, expected, status=status, upload_form=form, page_errors=errors)
-    if submitted:
-        flash(f"Return submitted: version {number} of {expected.quarter.label}", "success")
-    else:
-        flash(f"Draft saved as version {number}. It has not been submitted yet", "success")
-    return redirect(url_for("kpis.return_page", contract_id=contract.id, period=expected.period))
+    checked = outcome.checked
+    marked: str | None = None
+    if checked is not None and checked.errors:
+        annotated = _annotated(upload.content, checked.messages)
+        marked = (
+            _hold(user, expected, "annotated", annotated, filename=upload.filename) if annotated else None
+        )
+    in_workbook = set(checked.errors) if checked is not None else set()
+    others = [{"text": m.message, "href": "#file"} for m in outcome.messages if m not in in_workbook]
+    return _page(
+        user,
+        contract,
+        expected,
+        status=409 if outcome.conflict else 400,
+        upload_form=form,
+        checked=checked if in_workbook else None,
+        annotated_token=marked,
+        page_errors=others,
+    )
 
 
 @blueprint.route("/contracts/<int:contract_id>/returns/<period>/confirm", methods=["POST"])
@@ -437,26 +411,23 @@ def confirm_return_upload(contract_id: int, period: str) -> Any:
             }
         ]
         return _page(user, contract, expected, status=400, page_errors=errors)
-    filename = str(held.meta.get("filename") or "return.xlsx")
-    checked = _check(contract, expected.quarter, user, held.content, filename)
+    upload = Upload(str(held.meta.get("filename") or "return.xlsx"), held.content)
+    submit = bool(held.meta.get("submit"))
     if not form.validate_on_submit():
-        return _page(user, contract, expected, status=400, checked=checked, confirm_form=form)
-    acknowledged = set(held.meta.get("warnings") or [])
-    if checked.errors or not {m.message for m in checked.warnings} <= acknowledged:
-        # Something changed since the warnings were shown (the framework, say): show it afresh.
+        checked = SubmitReturn(user, contract, expected.quarter, upload, submit, False).validate()
+        shown = checked.checked if isinstance(checked, (Refused, NeedsAcknowledgement)) else None
+        return _page(user, contract, expected, status=400, checked=shown, confirm_form=form)
+    # Only the warnings shown are acknowledged: anything new since (the framework
+    # changed, say) is shown afresh.
+    acknowledged = [str(text) for text in held.meta.get("warnings") or []]
+    outcome = SubmitReturn(user, contract, expected.quarter, upload, submit, acknowledged).run()
+    if isinstance(outcome, NeedsAcknowledgement):
         _release(user, held.token)
-        return _page(user, contract, expected, status=400, checked=checked)
-    response = _store(
-        user,
-        contract,
-        expected,
-        held.content,
-        filename,
-        checked,
-        submit=bool(held.meta.get("submit")),
-        acknowledge=True,
-    )
-    if getattr(response, "status_code", 200) == 302:
+        db.session.expire_all()
+        _, contract, expected = _return_for(contract_id, period)
+        return _page(user, contract, expected, status=400, checked=outcome.checked)
+    response = _answer(user, contract, expected, upload, outcome, submit=submit)
+    if isinstance(outcome, Stored):
         _release(user, held.token)
     return response
 
@@ -568,27 +539,18 @@ def _review(contract_id: int, period: str, action: str) -> Any:
             if action != "accept"
             else [{"text": "The form had expired; try again", "href": "#review"}],
         )
-    seen = form.revision.data
-    try:
-        with db.transaction() as session:
-            current = session.get(Return, record.id)
-            assert current is not None
-            if action == "query":
-                query_return(session, user, current, form.comment.data or "", seen_revision=seen)
-            elif action == "accept":
-                accept_return(session, user, current, seen_revision=seen)
-            else:
-                reopen_return(session, user, current, form.reason.data or "", seen_revision=seen)
-    except ValidationFailed as failed:
-        db.session.expire_all()
+    text = {"query": "comment", "reopen": "reason"}.get(action)
+    said = (getattr(form, text).data or "") if text else ""
+    outcome = ReviewReturn(user, record, action, said, form.revision.data).run()
+    if isinstance(outcome, Refused):
         _, contract, expected = _return_for(contract_id, period)
         target = {"query": "#query-comment", "reopen": "#reopen-reason", "accept": "#review"}[action]
-        errors = [{"text": message, "href": target} for message in failed.errors.values()]
+        errors = [{"text": m.message, "href": target} for m in outcome.messages]
         return _page(
             user,
             contract,
             expected,
-            status=409 if isinstance(failed, ReturnConflict) else 400,
+            status=409 if outcome.conflict else 400,
             query_form=forms["query"] if action == "query" else None,
             reopen_form=forms["reopen"] if action == "reopen" else None,
             page_errors=errors,
