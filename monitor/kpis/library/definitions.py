@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from monitor.auth.models import Role, User
 from monitor.errors import Forbidden, ValidationFailed
+from monitor.kpis.library.relations import RuleKind, RuleSeverity
+from monitor.kpis.library.rules import ConsistencyRule, sync_breakdown_rule
 from monitor.kpis.models import Kpi, KpiBreakdown
 from monitor.kpis.vocabulary import Direction, KpiCategory, Rollup, Unit
 
@@ -174,9 +176,22 @@ STANDARD_KPIS: tuple[KpiSpec, ...] = (
 # Worked out by the app from the outcome measures sheet, not typed in.
 DERIVED_FROM_OUTCOMES = {"SDQ-IMPROVED": "SDQ", "WEMWBS-IMPROVED": "WEMWBS"}
 
+# How the standard KPIs relate: (kind, KPI, the KPI it is checked against).
+# Every KPI reported by breakdown also has a rule that its parts add up.
+STANDARD_RULES: tuple[tuple[RuleKind, str, str], ...] = (
+    # A service accepts only referrals it received.
+    (RuleKind.PART_OF, "REF-ACCEPTED", "REF-RECEIVED"),
+    # People complete a programme only after starting it.
+    (RuleKind.PART_OF, "PERP-COMPLETIONS", "PERP-STARTS"),
+    (RuleKind.DENOMINATOR, "CONTACT-2WD", "REF-ACCEPTED"),
+    (RuleKind.DENOMINATOR, "PLANNED-ENDING", "CASES-CLOSED"),
+    (RuleKind.DENOMINATOR, "SAFETY-PLAN", "CASES-CLOSED"),
+)
+
 
 def load_library(session: Session) -> int:
-    """Add any standard KPI not yet present; returns how many were added."""
+    """Add any standard KPI not yet present, and any standard rule between KPIs
+    present; returns how many KPIs were added."""
     existing = set(session.scalars(select(Kpi.code)))
     added = 0
     for spec in STANDARD_KPIS:
@@ -200,7 +215,23 @@ def load_library(session: Session) -> int:
         )
         added += 1
     session.flush()
+    _load_rules(session)
     return added
+
+
+def _load_rules(session: Session) -> None:
+    kpis = {kpi.code: kpi for kpi in session.scalars(select(Kpi))}
+    existing = set(
+        session.execute(select(ConsistencyRule.kind, ConsistencyRule.kpi_id, ConsistencyRule.related_kpi_id))
+    )
+    for kind, code, related in STANDARD_RULES:
+        if code not in kpis or related not in kpis:
+            continue
+        if (kind.value, kpis[code].id, kpis[related].id) not in existing:
+            session.add(ConsistencyRule(kind=kind.value, kpi=kpis[code], related_kpi=kpis[related]))
+    session.flush()
+    for kpi in kpis.values():
+        sync_breakdown_rule(session, kpi)
 
 
 # Codes go into workbook tags and file names, so keep them plain.
@@ -311,6 +342,7 @@ def _write(session: Session, kpi: Kpi, fields: KpiFields) -> None:
             KpiBreakdown(position=n, label=label) for n, label in enumerate(fields.breakdowns, 1)
         )
     session.flush()
+    sync_breakdown_rule(session, kpi)
 
 
 def create_kpi(session: Session, user: User, fields: KpiFields) -> Kpi:
@@ -331,3 +363,15 @@ def update_kpi(session: Session, user: User, kpi: Kpi, fields: KpiFields) -> Kpi
         raise ValidationFailed(errors)
     _write(session, kpi, fields)
     return kpi
+
+
+def set_rule_severity(session: Session, user: User, rule: ConsistencyRule, severity: str) -> ConsistencyRule:
+    """Whether breaking `rule` stops a return (error) or asks the provider to confirm (warning)."""
+    _require_admin(user)
+    if severity not in {member.value for member in RuleSeverity}:
+        raise ValidationFailed(
+            {"severity": "Choose whether a return that breaks the rule is refused or warned"}
+        )
+    rule.severity = severity
+    session.flush()
+    return rule
