@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import current_app, jsonify, request, url_for
@@ -17,10 +19,12 @@ from monitor.api.parsing import parse_body, read_json_object
 from monitor.api.schemas import CONTRACT_CREATE, CONTRACT_UPDATE
 from monitor.clock import today
 from monitor.contracts import services
+from monitor.contracts.dates import option_states
 from monitor.contracts.models import Category, Contract, ServiceType
 from monitor.contracts.queries import MAX_PAGE_SIZE, SORTS, RegisterFilters, parse_filters, register_page
 from monitor.contracts.renewal import Status
 from monitor.db import db
+from monitor.errors import ValidationFailed
 
 LIST_PARAMETERS = (
     "status",
@@ -92,14 +96,40 @@ def contracts() -> Any:
     )
 
 
+def _detail(item: Contract) -> dict[str, Any]:
+    """A contract as the API shows it, with each option's state on today (a contract
+    that has ended shows its remaining options as lapsed, as its page does)."""
+    detail = serialise.contract_detail(item, today())
+    states = option_states(item, today())
+    for option in detail.get("extension_options", []):
+        option["state"] = states.get(option["id"], option["state"])
+    return detail
+
+
 @blueprint.get("/contracts/<int:contract_id>")
 def contract(contract_id: int) -> Any:
     item = readable_contract(db.session(), current_api_user(), contract_id)
-    return jsonify(serialise.contract_detail(item, today()))
+    return jsonify(_detail(item))
 
 
 def _fields(values: dict[str, Any]) -> services.ContractFields:
+    # The request's total_value is what a commissioner knows at award: the value of
+    # the initial term. The total of the terms in force is worked out from it.
+    values = dict(values)
+    if "total_value" in values:
+        values["initial_value"] = values.pop("total_value")
     return services.ContractFields(**values)
+
+
+@contextmanager
+def _request_names() -> Iterator[None]:
+    """Name refused fields as the request does (total_value, not initial_value)."""
+    try:
+        yield
+    except ValidationFailed as failed:
+        raise ValidationFailed(
+            {("total_value" if name == "initial_value" else name): m for name, m in failed.errors.items()}
+        ) from None
 
 
 def _current_values(item: Contract) -> dict[str, Any]:
@@ -121,7 +151,7 @@ def _current_values(item: Contract) -> dict[str, Any]:
         "end_date": item.original_end_date,
         "notice_period_months": item.notice_period_months,
         "annual_value": item.annual_value,
-        "total_value": item.total_value,
+        "initial_value": item.initial_value,
         "contract_manager": item.contract_manager,
         "option_months": [option.length_months for option in item.options],
     }
@@ -136,8 +166,9 @@ def create_contract() -> Any:
         values = parse_body(CONTRACT_CREATE, read_json_object())
         values.setdefault("lead_commissioner_id", user.organisation_id)
         values.setdefault("notice_period_months", 6)
-        created = services.create_contract(session, user, _fields(values))
-    response = jsonify(serialise.contract_detail(created, today()))
+        with _request_names():
+            created = services.create_contract(session, user, _fields(values))
+    response = jsonify(_detail(created))
     response.headers["Location"] = url_for("api.contract", contract_id=created.id)
     return response, 201
 
@@ -148,5 +179,6 @@ def update_contract(contract_id: int) -> Any:
     with db.transaction() as session:
         item = changeable_contract(session, user, contract_id)
         changes = parse_body(CONTRACT_UPDATE, read_json_object(), partial=True)
-        services.update_contract(session, user, item, _fields({**_current_values(item), **changes}))
-    return jsonify(serialise.contract_detail(item, today()))
+        with _request_names():
+            services.update_contract(session, user, item, _fields({**_current_values(item), **changes}))
+    return jsonify(_detail(item))

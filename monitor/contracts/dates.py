@@ -7,8 +7,16 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, case, func, select
 
-from monitor.contracts.models import ENDING_KINDS, Amendment, Contract
-from monitor.contracts.renewal import Ending, Leads, Renewal, Status, Terms, assess
+from monitor.contracts.models import (
+    ENDING_KINDS,
+    Amendment,
+    AmendmentKind,
+    Contract,
+    ExtensionOption,
+    OptionState,
+)
+from monitor.contracts.renewal import Ending, Leads, Renewal, Status, Terms, assess, options_lapsed
+from monitor.contracts.value import TermChange, value_in_force
 
 
 def terms_of(contract: Contract) -> Terms:
@@ -23,6 +31,56 @@ def terms_of(contract: Contract) -> Terms:
         ending=Ending(kind=ending.kind, effective_date=ending.effective_date)  # type: ignore[arg-type]
         if ending is not None
         else None,
+    )
+
+
+def option_states(contract: Contract, today: date) -> dict[int, str]:
+    """Each option's state on ``today``: an available option of a contract that has
+    ended (or is ending) reads as lapsed, even before a write has marked it so."""
+    lapsed = options_lapsed(terms_of(contract), today)
+    return {
+        option.id: OptionState.LAPSED.value
+        if lapsed and option.state == OptionState.AVAILABLE
+        else option.state
+        for option in contract.options
+    }
+
+
+def offered_options(contract: Contract, today: date) -> list[ExtensionOption]:
+    """Options that can still be exercised or declined on ``today``, in order."""
+    states = option_states(contract, today)
+    return [o for o in contract.options if states[o.id] == OptionState.AVAILABLE]
+
+
+def term_changes(contract: Contract) -> list[TermChange]:
+    """The decisions that change the value of the terms in force, in the order taken."""
+    changes = []
+    # In the order recorded: each was decided on the contract as it then stood.
+    unsaved = 1 << 62
+    for amendment in sorted(contract.decisions, key=lambda a: a.id if a.id is not None else unsaved):
+        if amendment.kind == AmendmentKind.EXTENSION:
+            kind = "extension"
+        elif amendment.kind == AmendmentKind.VALUE_CHANGE:
+            kind = "value change"
+        elif amendment.kind in ENDING_KINDS:
+            kind = "ending"
+        else:
+            continue
+        changes.append(
+            TermChange(
+                kind=kind,  # type: ignore[arg-type]
+                old_end_date=amendment.old_end_date,
+                new_end_date=amendment.new_end_date,
+                new_value=amendment.new_value,
+            )
+        )
+    return changes
+
+
+def recompute_total_value(contract: Contract) -> None:
+    """Set the stored total to the value of the terms in force."""
+    contract.total_value = value_in_force(
+        contract.initial_value, contract.annual_value, term_changes(contract)
     )
 
 

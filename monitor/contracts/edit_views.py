@@ -3,30 +3,38 @@ one transaction, and shows every message beside its field on failure."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import login_required
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
 
 from monitor.access.rules import can_create_contracts
 from monitor.access.signed_in import signed_in_user
 from monitor.auth.models import OrganisationKind
+from monitor.clock import today
 from monitor.contracts import services
 from monitor.contracts.access import contract_for, organisation_choices
 from monitor.contracts.blueprint import blueprint
+from monitor.contracts.dates import offered_options, terms_of
 from monitor.contracts.forms import (
     AmendmentForm,
     ConfirmForm,
     ContractForm,
+    CorrectionForm,
     ExtensionForm,
     FundingForm,
     MilestoneForm,
 )
-from monitor.contracts.models import Contract, FundingLine, OptionState
-from monitor.contracts.renewal import extend_end
+from monitor.contracts.models import Contract, FundingLine
+from monitor.contracts.renewal import extend_end, options_lapsed
 from monitor.db import db
 from monitor.errors import ValidationFailed
-from monitor.forms import form_page, save
+from monitor.forms import apply_service_errors, form_page, save
+
+T = TypeVar("T")
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -73,7 +81,7 @@ def _contract_fields(form: ContractForm, option_months: list[int]) -> services.C
         end_date=form.end_date.data,
         notice_period_months=form.notice_period_months.data,
         annual_value=form.annual_value.data,
-        total_value=form.total_value.data,
+        initial_value=form.initial_value.data,
         contract_manager=form.contract_manager.data or "",
         option_months=option_months,
     )
@@ -112,30 +120,51 @@ def edit_contract(contract_id: int) -> Any:
     )
 
 
+def _submit(form: FlaskForm, check: Callable[[], dict[str, str]], write: Callable[[Session], T]) -> T | None:
+    """Shape and business rules together, so every message shows at once.
+
+    Where a field is malformed (a date that is not a date), its shape message is
+    kept and the rules add theirs to the other fields; nothing is written.
+    """
+    if form.validate():
+        return save(form, write)
+    shaped = {name for name, messages in form.errors.items() if messages}
+    apply_service_errors(form, {name: m for name, m in check().items() if name not in shaped})
+    return None
+
+
+def _amendment_fields(form: ExtensionForm | AmendmentForm, kind: str) -> services.AmendmentFields:
+    return services.AmendmentFields(
+        kind=kind,
+        effective_date=form.effective_date.data,
+        rationale=form.rationale.data or "",
+        approved_by=form.approved_by.data or "",
+        board_minute_reference=form.board_minute_reference.data or "",
+        new_value=form.new_value.data if isinstance(form, AmendmentForm) else None,
+        planned=bool(form.planned.data),
+    )
+
+
 @blueprint.route("/contracts/<int:contract_id>/extend", methods=["GET", "POST"])
 @login_required
 def exercise_extension(contract_id: int) -> Any:
     user = signed_in_user()
     contract = contract_for(db.session(), user, contract_id, change=True)
     form = ExtensionForm()
-    available = [o for o in contract.options if o.state == OptionState.AVAILABLE]
+    available = offered_options(contract, today())
     form.option_id.choices = [
         (str(o.id), f"{o.label}: ends {extend_end(contract.end_date, o.length_months):%-d %B %Y}")
         for o in available[:1]
     ]
     if available and not form.is_submitted():
         form.option_id.data = str(available[0].id)
-    if form.validate_on_submit():
-        fields = services.AmendmentFields(
-            kind="extension",
-            effective_date=form.effective_date.data,
-            rationale=form.rationale.data or "",
-            approved_by=form.approved_by.data or "",
-            board_minute_reference=form.board_minute_reference.data or "",
-        )
+    if form.is_submitted():
+        fields = _amendment_fields(form, "extension")
         option_id = _int_or_none(form.option_id.data)
-        amendment = save(
-            form, lambda session: services.exercise_extension(session, user, contract, option_id, fields)
+        amendment = _submit(
+            form,
+            lambda: services.check_extension(contract, option_id, fields, today()),
+            lambda session: services.exercise_extension(session, user, contract, option_id, fields),
         )
         if amendment is not None:
             flash(
@@ -149,6 +178,7 @@ def exercise_extension(contract_id: int) -> Any:
         title=f"Exercise an extension: {contract.reference}",
         contract=contract,
         available=available,
+        lapsed=options_lapsed(terms_of(contract), today()),
     )
 
 
@@ -158,16 +188,14 @@ def record_amendment(contract_id: int) -> Any:
     user = signed_in_user()
     contract = contract_for(db.session(), user, contract_id, change=True)
     form = AmendmentForm()
-    if form.validate_on_submit():
-        fields = services.AmendmentFields(
-            kind=form.kind.data or "",
-            effective_date=form.effective_date.data,
-            rationale=form.rationale.data or "",
-            approved_by=form.approved_by.data or "",
-            board_minute_reference=form.board_minute_reference.data or "",
-            new_value=form.new_value.data,
+    if form.is_submitted():
+        fields = _amendment_fields(form, form.kind.data or "")
+        saved = _submit(
+            form,
+            lambda: services.check_amendment(contract, fields, today()),
+            lambda session: services.record_amendment(session, user, contract, fields),
         )
-        if save(form, lambda session: services.record_amendment(session, user, contract, fields)):
+        if saved is not None:
             flash("Amendment recorded", "success")
             return redirect(url_for("contracts.contract", contract_id=contract.id))
     return form_page(
@@ -175,6 +203,45 @@ def record_amendment(contract_id: int) -> Any:
         form,
         title=f"Record an amendment: {contract.reference}",
         contract=contract,
+    )
+
+
+@blueprint.route(
+    "/contracts/<int:contract_id>/amendments/<int:amendment_id>/correct", methods=["GET", "POST"]
+)
+@login_required
+def correct_amendment(contract_id: int, amendment_id: int) -> Any:
+    user = signed_in_user()
+    contract = contract_for(db.session(), user, contract_id, change=True)
+    original = next((a for a in contract.decisions if a.id == amendment_id), None)
+    if original is None:
+        abort(404)
+    current = original.latest_correction or original
+    form = CorrectionForm(obj=None if request.method == "POST" else current)
+    if form.validate_on_submit():
+        rationale, approved_by = form.rationale.data or "", form.approved_by.data or ""
+        minute = form.board_minute_reference.data or ""
+        correction = save(
+            form,
+            lambda session: services.correct_amendment(
+                session,
+                user,
+                contract,
+                original,
+                rationale=rationale,
+                approved_by=approved_by,
+                board_minute_reference=minute,
+            ),
+        )
+        if correction is not None:
+            flash("Correction recorded; the original amendment is kept in the history", "success")
+            return redirect(url_for("contracts.contract", contract_id=contract.id, _anchor="amendments"))
+    return form_page(
+        "contracts/correction_form.html",
+        form,
+        title=f"Correct an amendment: {contract.reference}",
+        contract=contract,
+        original=original,
     )
 
 

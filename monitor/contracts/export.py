@@ -203,7 +203,7 @@ REGISTER_COLUMNS = (
     Column("Decision by", "date"),
     Column("Notice (months)", "number"),
     Column("Annual value", "money"),
-    Column("Total value", "money"),
+    Column("Total value of terms in force", "money"),
     Column("Funding recorded", "money"),
     Column("Contract manager"),
 )

@@ -7,6 +7,7 @@ from enum import StrEnum
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
+    GovCheckboxInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
@@ -14,6 +15,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import (
+    BooleanField,
     IntegerField,
     RadioField,
     SelectField,
@@ -129,7 +131,11 @@ class ContractForm(FlaskForm):
         description="Each option's length, in order. For 1+1 years enter 12. For 2+1+1 years enter 12, 12.",
     )
     annual_value = MoneyField("Annual value in pounds")
-    total_value = MoneyField("Total value in pounds", description="Over the whole term, without options.")
+    initial_value = MoneyField(
+        "Value of the initial term in pounds",
+        description="As awarded, without extension options. The total of the terms in force is worked "
+        "out from it as extensions, value changes and endings are recorded.",
+    )
     contract_manager = StringField(
         "Contract manager",
         widget=GovTextInput(),
@@ -140,7 +146,10 @@ class ContractForm(FlaskForm):
 
 class ExtensionForm(FlaskForm):
     option_id = RadioField("Option to exercise", widget=GovRadioInput(), coerce=str)
-    effective_date = GovDateField("Date of the decision")
+    effective_date = GovDateField("Date of the decision", description="For example, 26 9 2013")
+    planned = BooleanField(
+        "Planned: the decision is agreed to be taken on a later date", widget=GovCheckboxInput()
+    )
     rationale = TextAreaField("Reason for extending", widget=GovTextArea())
     approved_by = StringField(
         "Approved by", widget=GovTextInput(), description="For example, Health and Wellbeing Board"
@@ -164,11 +173,21 @@ class AmendmentForm(FlaskForm):
         "Date it takes effect",
         description="For a termination or decommissioning, the last day of service.",
     )
+    planned = BooleanField("Planned: agreed now to take effect after today", widget=GovCheckboxInput())
     new_value = MoneyField("New total value in pounds (value changes only)")
     rationale = TextAreaField("Reason", widget=GovTextArea())
     approved_by = StringField("Approved by", widget=GovTextInput())
     board_minute_reference = StringField("Board minute reference (optional)", widget=GovTextInput())
     submit = SubmitField("Record amendment", widget=GovSubmitInput())
+
+
+class CorrectionForm(FlaskForm):
+    """Corrects the record of a decision; the original stays in the history."""
+
+    rationale = TextAreaField("Reason, as it should read", widget=GovTextArea())
+    approved_by = StringField("Approved by", widget=GovTextInput())
+    board_minute_reference = StringField("Board minute reference (optional)", widget=GovTextInput())
+    submit = SubmitField("Record correction", widget=GovSubmitInput())
 
 
 class FundingForm(FlaskForm):

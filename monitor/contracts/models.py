@@ -79,6 +79,8 @@ class AmendmentKind(StrEnum):
     VALUE_CHANGE = "value change"
     TERMINATION = "termination"
     DECOMMISSIONING = "decommissioning"
+    # Corrects the record of an earlier amendment (which stays, as it was).
+    CORRECTION = "correction"
 
 
 ENDING_KINDS = (AmendmentKind.TERMINATION, AmendmentKind.DECOMMISSIONING)
@@ -119,6 +121,7 @@ class Contract(Base):
         ),
         CheckConstraint("annual_value >= 0", name="annual_value_not_negative"),
         CheckConstraint("total_value >= 0", name="total_value_not_negative"),
+        CheckConstraint("initial_value >= 0", name="initial_value_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -137,6 +140,10 @@ class Contract(Base):
     award_date: Mapped[date | None]
     notice_period_months: Mapped[int] = mapped_column(default=6)
     annual_value: Mapped[Decimal] = mapped_column(Money)
+    # The value of the initial term as awarded, as entered.
+    initial_value: Mapped[Decimal] = mapped_column(Money)
+    # The value of the terms in force, always recomputed from the initial value and
+    # the amendments by monitor.contracts.value; stored so lists and SQL can use it.
     total_value: Mapped[Decimal] = mapped_column(Money)
     contract_manager: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -178,6 +185,11 @@ class Contract(Base):
         return tuple(o.length_months for o in self.options if o.state == OptionState.AVAILABLE)
 
     @property
+    def decisions(self) -> list[Amendment]:
+        """Amendments that changed the contract, without the corrections to their records."""
+        return [a for a in self.amendments if a.kind != AmendmentKind.CORRECTION]
+
+    @property
     def ending(self) -> Amendment | None:
         endings = [a for a in self.amendments if a.kind in ENDING_KINDS]
         return endings[-1] if endings else None
@@ -212,6 +224,9 @@ class Amendment(Base):
     __table_args__ = (
         one_of("kind", AmendmentKind),
         CheckConstraint("new_value IS NULL OR new_value >= 0", name="new_value_not_negative"),
+        CheckConstraint(
+            "(kind = 'correction') = (corrects_id IS NOT NULL)", name="correction_names_what_it_corrects"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -230,10 +245,24 @@ class Amendment(Base):
     )
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Recorded ahead of its date, on purpose: an ending or change agreed to take effect later.
+    planned: Mapped[bool] = mapped_column(default=False)
+    # A correction names the amendment whose record it corrects.
+    corrects_id: Mapped[int | None] = mapped_column(
+        ForeignKey("amendments.id", ondelete="CASCADE"), index=True
+    )
 
     contract: Mapped[Contract] = relationship(back_populates="amendments")
     extension_option: Mapped[ExtensionOption | None] = relationship()
     recorded_by: Mapped[User | None] = relationship()
+    corrects: Mapped[Amendment | None] = relationship(remote_side=[id], back_populates="corrections")
+    corrections: Mapped[list[Amendment]] = relationship(
+        back_populates="corrects", order_by="Amendment.id", passive_deletes=True
+    )
+
+    @property
+    def latest_correction(self) -> Amendment | None:
+        return self.corrections[-1] if self.corrections else None
 
 
 @audited("funding line")

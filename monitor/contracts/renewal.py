@@ -43,6 +43,7 @@ __all__ = [
     "extend_end",
     "last_notice_date",
     "maximum_extent_date",
+    "options_lapsed",
     "subtract_months",
     "term_end",
     "urgency",
@@ -189,6 +190,16 @@ class Terms:
             )
 
 
+def options_lapsed(terms: Terms, today: date) -> bool:
+    """Whether the remaining extension options have lapsed on ``today``.
+
+    An option can only be taken up while the contract runs: once its end has
+    passed (and so its maximum extent, which is never earlier), or once notice of
+    an ending has been served, nothing is left to exercise or decline.
+    """
+    return terms.ending is not None or today > terms.end_date
+
+
 @dataclass(frozen=True)
 class Leads:
     """How far ahead of the notice deadline / end date work has to begin."""
@@ -279,7 +290,8 @@ def assess(terms: Terms, today: date, leads: Leads = Leads()) -> Renewal:
     notice_by = last_notice_date(contractual_end, terms.notice_months)
     decision_by = subtract_months(notice_by, leads.decision_lead_months)
     reprocurement_start = subtract_months(contractual_end, leads.procurement_lead_months)
-    max_extent = maximum_extent_date(contractual_end, terms.remaining_option_months)
+    remaining = () if options_lapsed(terms, today) else terms.remaining_option_months
+    max_extent = maximum_extent_date(contractual_end, remaining)
 
     stops_on = contractual_end
     if terms.ending is not None:

@@ -12,7 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.auth.models import Organisation, OrganisationKind, Role, User
+from monitor.clock import today as clock_today
 from monitor.contracts.access import require_change
+from monitor.contracts.dates import offered_options, recompute_total_value, terms_of
 from monitor.contracts.models import (
     ENDING_KINDS,
     AgreementType,
@@ -29,7 +31,7 @@ from monitor.contracts.models import (
     ServiceType,
 )
 from monitor.contracts.periods import FINANCIAL_YEAR_HINT, parse_financial_year
-from monitor.contracts.renewal import extend_end
+from monitor.contracts.renewal import extend_end, options_lapsed
 from monitor.errors import ValidationFailed
 
 MAX_MONEY = Decimal("1000000000")
@@ -48,7 +50,8 @@ class ContractFields:
     end_date: date | None
     notice_period_months: int | None
     annual_value: Decimal | None
-    total_value: Decimal | None
+    # The value of the initial term as awarded; the total in force is computed from it.
+    initial_value: Decimal | None
     description: str = ""
     partner_commissioner_ids: list[int] = field(default_factory=list)
     cohorts: list[str] = field(default_factory=list)
@@ -67,6 +70,8 @@ class AmendmentFields:
     board_minute_reference: str = ""
     new_end_date: date | None = None
     new_value: Decimal | None = None
+    # Recorded ahead of its date on purpose; only then may the date be after today.
+    planned: bool = False
 
 
 @dataclass
@@ -153,7 +158,7 @@ def _check_contract_fields(
         errors["award_date"] = "The award date must be on or before the start date"
     if fields.notice_period_months is None or not 0 <= fields.notice_period_months <= 60:
         errors["notice_period_months"] = "Enter the notice period as a whole number of months from 0 to 60"
-    for name, label in (("annual_value", "annual value"), ("total_value", "total value")):
+    for name, label in (("annual_value", "annual value"), ("initial_value", "value of the initial term")):
         message = _money_error(getattr(fields, name), label)
         if message:
             errors[name] = message
@@ -182,7 +187,7 @@ def _apply_contract_fields(session: Session, contract: Contract, fields: Contrac
     contract.award_date = fields.award_date
     contract.notice_period_months = fields.notice_period_months  # type: ignore[assignment]
     contract.annual_value = fields.annual_value  # type: ignore[assignment]
-    contract.total_value = fields.total_value  # type: ignore[assignment]
+    contract.initial_value = fields.initial_value  # type: ignore[assignment]
     contract.contract_manager = fields.contract_manager.strip()
     wanted = sorted(set(fields.cohorts))
     if wanted != contract.cohorts:
@@ -201,6 +206,7 @@ def create_contract(session: Session, user: User, fields: ContractFields) -> Con
         ExtensionOption(sequence=number, length_months=months)
         for number, months in enumerate(fields.option_months, start=1)
     ]
+    recompute_total_value(contract)
     session.add(contract)
     session.flush()
     return contract
@@ -221,23 +227,112 @@ def update_contract(session: Session, user: User, contract: Contract, fields: Co
     if not end_moved:
         contract.original_end_date = fields.end_date  # type: ignore[assignment]
         contract.end_date = fields.end_date  # type: ignore[assignment]
+    recompute_total_value(contract)
     session.flush()
     return contract
 
 
-def _check_amendment_basics(fields: AmendmentFields) -> dict[str, str]:
+# Enough to mean something in board papers: "x" is not a reason or an approver.
+MIN_REASON_CHARACTERS = 10
+MIN_APPROVER_LETTERS = 3
+
+
+def _day(on: date) -> str:
+    return f"{on:%-d %B %Y}"
+
+
+def _check_record(fields: AmendmentFields, what: str) -> dict[str, str]:
+    """The record of a decision: who approved it and why, with minimum content."""
     errors: dict[str, str] = {}
-    what = "extension" if fields.kind == AmendmentKind.EXTENSION else "amendment"
-    if fields.effective_date is None:
-        errors["effective_date"] = (
-            "Enter the date of the decision, like 26 9 2013"
-            if what == "extension"
-            else "Enter the date the amendment takes effect, like 31 3 2014"
-        )
-    if not fields.rationale.strip():
+    rationale = " ".join(fields.rationale.split())
+    if not rationale:
         errors["rationale"] = f"Enter the reason for the {what}, as it will appear in the board papers"
-    if not fields.approved_by.strip():
+    elif len(rationale) < MIN_REASON_CHARACTERS or len(rationale.split()) < 2:
+        errors["rationale"] = (
+            f"Enter the reason for the {what} in words a board can read, at least "
+            f"{MIN_REASON_CHARACTERS} characters, like Extended while provision for 2014/15 is agreed"
+        )
+    approver = fields.approved_by.strip()
+    if not approver:
         errors["approved_by"] = f"Enter who approved the {what}, like Health and Wellbeing Board"
+    elif sum(ch.isalpha() for ch in approver) < MIN_APPROVER_LETTERS:
+        errors["approved_by"] = (
+            f"Enter the name of the body or person who approved the {what}, like Health and Wellbeing Board"
+        )
+    if len(fields.board_minute_reference.strip()) > 100:
+        errors["board_minute_reference"] = "The board minute reference must be 100 characters or fewer"
+    return errors
+
+
+def _check_date(contract: Contract, fields: AmendmentFields, today: date) -> dict[str, str]:
+    """The date falls within the contract's life and, unless planned, not after today."""
+    extension = fields.kind == AmendmentKind.EXTENSION
+    if fields.effective_date is None:
+        return {
+            "effective_date": "Enter the date of the decision, like 26 9 2013"
+            if extension
+            else "Enter the date the amendment takes effect, like 31 3 2014"
+        }
+    on = fields.effective_date
+    label = "decision" if extension else "amendment"
+    life_starts = contract.award_date or contract.start_date
+    since = "it was awarded" if contract.award_date else "it started"
+    if fields.kind in ENDING_KINDS:
+        if on < contract.start_date:
+            return {"effective_date": "The contract cannot end before it starts"}
+        if on > contract.end_date:
+            return {
+                "effective_date": f"The ending date must be on or before the current end date, "
+                f"{_day(contract.end_date)}"
+            }
+    elif on < life_starts or on > contract.end_date:
+        return {
+            "effective_date": f"The date of the {label} must be within the contract's life: "
+            f"from {_day(life_starts)} (when {since}) to {_day(contract.end_date)} (when it ends)"
+        }
+    if fields.planned and on <= today:
+        return {
+            "effective_date": f"A planned {label} takes effect after today ({_day(today)}); "
+            "untick planned if it has already happened"
+        }
+    if not fields.planned and on > today:
+        return {
+            "effective_date": f"The date of the {label} cannot be after today ({_day(today)}); "
+            "if it is agreed to take effect later, record it as planned"
+        }
+    return {}
+
+
+def _available(contract: Contract) -> list[ExtensionOption]:
+    return [o for o in contract.options if o.state == OptionState.AVAILABLE]
+
+
+def check_extension(
+    contract: Contract, option_id: int | None, fields: AmendmentFields, today: date
+) -> dict[str, str]:
+    """Every reason exercising an extension would be refused, at once.
+
+    Options lapse when the contract ends (renewal.options_lapsed), so the decision
+    must be dated on or before the current end. A decision taken in time may be
+    recorded later, which is why the test is on its date rather than on today.
+    """
+    errors = {**_check_record(fields, "extension"), **_check_date(contract, fields, today)}
+    available = _available(contract)
+    option = next((o for o in available if option_id is None or o.id == option_id), None)
+    decided = fields.effective_date or today
+    if contract.ending is not None:
+        errors["option_id"] = "This contract has been terminated or decommissioned; it cannot be extended"
+    elif not available:
+        errors["option_id"] = "There are no extension options left on this contract"
+    elif options_lapsed(terms_of(contract), min(decided, today)):
+        errors["option_id"] = (
+            f"The contract ended on {_day(contract.end_date)}, so its extension options lapsed then; "
+            "an extension must be decided on or before the end date"
+        )
+    elif option is None:
+        errors["option_id"] = "Choose one of the extension options that is still available"
+    elif option is not available[0]:
+        errors["option_id"] = f"Exercise option {available[0].sequence} first; options are taken in order"
     return errors
 
 
@@ -246,20 +341,11 @@ def exercise_extension(
 ) -> Amendment:
     """Take up the next (or a named) available option: the end date moves on."""
     require_change(user, contract)
-    errors = _check_amendment_basics(fields)
-    available = [o for o in contract.options if o.state == OptionState.AVAILABLE]
-    option = next((o for o in available if option_id is None or o.id == option_id), None)
-    if contract.ending is not None:
-        errors["option_id"] = "This contract has been terminated or decommissioned; it cannot be extended"
-    elif not available:
-        errors["option_id"] = "There are no extension options left on this contract"
-    elif option is None:
-        errors["option_id"] = "Choose one of the extension options that is still available"
-    elif option is not available[0]:
-        errors["option_id"] = f"Exercise option {available[0].sequence} first; options are taken in order"
+    today = clock_today()
+    errors = check_extension(contract, option_id, fields, today)
     if errors:
         raise ValidationFailed(errors)
-    assert option is not None
+    option = next(o for o in _available(contract) if option_id is None or o.id == option_id)
     new_end = extend_end(contract.end_date, option.length_months)
     amendment = Amendment(
         kind=AmendmentKind.EXTENSION.value,
@@ -271,18 +357,25 @@ def exercise_extension(
         new_end_date=new_end,
         extension_option=option,
         recorded_by_id=user.id,
+        planned=fields.planned,
     )
     option.state = OptionState.EXERCISED.value
     contract.end_date = new_end
     contract.amendments.append(amendment)
+    recompute_total_value(contract)
     session.flush()
     return amendment
 
 
 def decline_option(session: Session, user: User, contract: Contract, option_id: int) -> ExtensionOption:
     require_change(user, contract)
-    option = next((o for o in contract.options if o.id == option_id), None)
-    if option is None or option.state != OptionState.AVAILABLE:
+    today = clock_today()
+    option = next((o for o in offered_options(contract, today) if o.id == option_id), None)
+    if option is None:
+        if options_lapsed(terms_of(contract), today):
+            raise ValidationFailed(
+                {"option_id": "This contract has ended or is ending, so its extension options have lapsed"}
+            )
         raise ValidationFailed({"option_id": "Only an available extension option can be declined"})
     # Later options depend on this one being taken, so they go too.
     for later in contract.options:
@@ -292,27 +385,26 @@ def decline_option(session: Session, user: User, contract: Contract, option_id: 
     return option
 
 
-def record_amendment(session: Session, user: User, contract: Contract, fields: AmendmentFields) -> Amendment:
-    """Record a variation, value change, termination or decommissioning."""
-    require_change(user, contract)
+def check_amendment(contract: Contract, fields: AmendmentFields, today: date) -> dict[str, str]:
+    """Every reason recording a variation, value change or ending would be refused, at once."""
     if fields.kind == AmendmentKind.EXTENSION:
-        raise ValidationFailed({"kind": "Use 'Exercise an extension' to extend the contract with an option"})
-    errors = _check_amendment_basics(fields)
-    if fields.kind not in AmendmentKind.__members__.values():
+        return {"kind": "Use 'Exercise an extension' to extend the contract with an option"}
+    errors = {**_check_record(fields, "amendment"), **_check_date(contract, fields, today)}
+    if fields.kind not in AmendmentKind.__members__.values() or fields.kind == AmendmentKind.CORRECTION:
         errors["kind"] = "Choose the kind of amendment"
-    if contract.ending is not None:
+    elif contract.ending is not None:
         errors["kind"] = "This contract has already been terminated or decommissioned"
     if fields.kind == AmendmentKind.VALUE_CHANGE:
         message = _money_error(fields.new_value, "new total value")
         if message:
             errors["new_value"] = message
-    if fields.kind in ENDING_KINDS and fields.effective_date is not None:
-        if fields.effective_date < contract.start_date:
-            errors["effective_date"] = "The contract cannot end before it starts"
-        elif fields.effective_date > contract.end_date:
-            errors["effective_date"] = (
-                f"The ending date must be on or before the current end date, {contract.end_date:%-d %B %Y}"
-            )
+    return errors
+
+
+def record_amendment(session: Session, user: User, contract: Contract, fields: AmendmentFields) -> Amendment:
+    """Record a variation, value change, termination or decommissioning."""
+    require_change(user, contract)
+    errors = check_amendment(contract, fields, clock_today())
     if errors:
         raise ValidationFailed(errors)
     amendment = Amendment(
@@ -322,11 +414,11 @@ def record_amendment(session: Session, user: User, contract: Contract, fields: A
         approved_by=fields.approved_by.strip(),
         board_minute_reference=fields.board_minute_reference.strip(),
         recorded_by_id=user.id,
+        planned=fields.planned,
     )
     if fields.kind == AmendmentKind.VALUE_CHANGE:
         amendment.old_value = contract.total_value
         amendment.new_value = fields.new_value
-        contract.total_value = fields.new_value  # type: ignore[assignment]
     if fields.kind in ENDING_KINDS:
         amendment.old_end_date = contract.end_date
         amendment.new_end_date = fields.effective_date
@@ -335,6 +427,7 @@ def record_amendment(session: Session, user: User, contract: Contract, fields: A
             if option.state == OptionState.AVAILABLE:
                 option.state = OptionState.LAPSED.value
     contract.amendments.append(amendment)
+    recompute_total_value(contract)
     session.flush()
     return amendment
 
@@ -349,23 +442,52 @@ def correct_amendment(
     approved_by: str | None = None,
     board_minute_reference: str | None = None,
 ) -> Amendment:
-    """Correct the record of a decision; what it changed stays as it was."""
+    """Correct the record of a decision with a correcting amendment that names it.
+
+    The amendment itself stays as it was recorded, so the history and open data show
+    both; what it changed (dates, values) stays too: a changed decision is a new one.
+    Returns the correction.
+    """
     require_change(user, contract)
-    errors: dict[str, str] = {}
-    if rationale is not None and not rationale.strip():
-        errors["rationale"] = "Enter the reason, as it will appear in the board papers"
-    if approved_by is not None and not approved_by.strip():
-        errors["approved_by"] = "Enter who approved it, like Health and Wellbeing Board"
+    if amendment.kind == AmendmentKind.CORRECTION:
+        raise ValidationFailed({"amendment_id": "Correct the original amendment, not a correction to it"})
+    current = amendment.latest_correction or amendment
+    corrected = AmendmentFields(
+        kind=amendment.kind,
+        effective_date=amendment.effective_date,
+        rationale=current.rationale if rationale is None else rationale,
+        approved_by=current.approved_by if approved_by is None else approved_by,
+        board_minute_reference=(
+            current.board_minute_reference if board_minute_reference is None else board_minute_reference
+        ),
+    )
+    what = "extension" if amendment.kind == AmendmentKind.EXTENSION else "amendment"
+    errors = _check_record(corrected, what)
+    unchanged = (
+        corrected.rationale.strip() == current.rationale
+        and corrected.approved_by.strip() == current.approved_by
+        and corrected.board_minute_reference.strip() == current.board_minute_reference
+    )
+    if unchanged and not errors:
+        errors["rationale"] = (
+            "Change the reason, the approver or the minute reference; the correction is the same as the record"
+        )
     if errors:
         raise ValidationFailed(errors)
-    if rationale is not None:
-        amendment.rationale = rationale.strip()
-    if approved_by is not None:
-        amendment.approved_by = approved_by.strip()
-    if board_minute_reference is not None:
-        amendment.board_minute_reference = board_minute_reference.strip()
+    correction = Amendment(
+        kind=AmendmentKind.CORRECTION.value,
+        effective_date=amendment.effective_date,
+        rationale=corrected.rationale.strip(),
+        approved_by=corrected.approved_by.strip(),
+        board_minute_reference=corrected.board_minute_reference.strip(),
+        recorded_by_id=user.id,
+        corrects_id=amendment.id,
+    )
+    contract.amendments.append(correction)
     session.flush()
-    return amendment
+    # Set by id, not through the relationship, so the original is only read, never touched.
+    session.expire(amendment, ["corrections"])
+    return correction
 
 
 def _check_funding(session: Session, contract: Contract, fields: FundingFields, line_id: int | None) -> str:

@@ -18,7 +18,7 @@ from monitor.clock import today
 from monitor.contracts import export, funding
 from monitor.contracts.access import contract_for, organisation_choices, visible_contracts
 from monitor.contracts.blueprint import blueprint
-from monitor.contracts.dates import renewal_of, status_expression
+from monitor.contracts.dates import offered_options, option_states, renewal_of, status_expression
 from monitor.contracts.forms import ConfirmForm
 from monitor.contracts.history import contract_history
 from monitor.contracts.models import Category, Contract, ServiceType
@@ -104,6 +104,8 @@ def contract_page(item: Contract, refused: list[ExportProblem] | None = None) ->
         title=f"{item.reference}: {item.title}",
         contract=item,
         renewal=renewal_of(item, today()),
+        option_states=option_states(item, today()),
+        offered_options=offered_options(item, today()),
         funding_table=_funding_table(item),
         history=history,
         show_history=can_see_audit(user, item),

@@ -67,6 +67,8 @@ class AmendmentFacts:
     old_value: Decimal | None = None
     new_value: Decimal | None = None
     option_id: int | None = None
+    # A correction names the amendment whose record it corrects.
+    corrects_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,9 @@ class ContractFacts:
     award_date: date | None
     notice_months: int
     total_value: Decimal
+    # The initial term as awarded, and the yearly rate extensions and endings move the total by.
+    initial_value: Decimal | None = None
+    annual_value: Decimal | None = None
     options: tuple[OptionFacts, ...] = ()
     amendments: tuple[AmendmentFacts, ...] = ()
     funding: tuple[FundingFacts, ...] = ()
@@ -140,6 +145,8 @@ def facts_of(contract: Contract, declined_on: Mapping[int, date] | None = None) 
         award_date=contract.award_date,
         notice_months=contract.notice_period_months,
         total_value=contract.total_value,
+        initial_value=contract.initial_value,
+        annual_value=contract.annual_value,
         options=tuple(
             OptionFacts(
                 id=o.id,
@@ -162,6 +169,7 @@ def facts_of(contract: Contract, declined_on: Mapping[int, date] | None = None) 
                 old_value=a.old_value,
                 new_value=a.new_value,
                 option_id=a.extension_option_id,
+                corrects_id=a.corrects_id,
             )
             for a in sorted(contract.amendments, key=lambda a: (a.effective_date, a.id))
         ),

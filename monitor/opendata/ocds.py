@@ -10,7 +10,8 @@ can compile them into a record whose latest state is the register today:
 - ``<ocid>-award`` (award, contract): the terms as awarded, dated the award;
 - ``<ocid>-amendment-<id>`` (contractAmendment): after each extension,
   variation, value change or ending, with every amendment so far in
-  ``contracts[0].amendments``;
+  ``contracts[0].amendments``; a correction to the record of an amendment is
+  an amendment of its own that names the one it corrects, which stays as it was;
 - ``<ocid>-options-declined-<option id>`` (contractUpdate): when options were
   declined, which shortens the maximum extent without amending the contract;
 - ``<ocid>-termination`` (contractTermination): when the contract has ended
@@ -37,7 +38,15 @@ from zoneinfo import ZoneInfo
 
 from monitor.contracts.models import ENDING_KINDS, AmendmentKind, OptionState
 from monitor.contracts.periods import financial_year_bounds
-from monitor.contracts.renewal import Ending, Status, Terms, derive_status, maximum_extent_date
+from monitor.contracts.renewal import (
+    Ending,
+    Status,
+    Terms,
+    derive_status,
+    maximum_extent_date,
+    options_lapsed,
+)
+from monitor.contracts.value import TermChange, value_in_force
 from monitor.opendata.facts import AmendmentFacts, ContractFacts, MilestoneFacts, OptionFacts, OrgFacts
 from monitor.opendata.settings import Publishing
 
@@ -115,13 +124,27 @@ class _Event:
 
 
 def _initial_value(contract: ContractFacts) -> Decimal:
+    if contract.initial_value is not None:
+        return contract.initial_value
     for amendment in contract.amendments:
         if amendment.kind == AmendmentKind.VALUE_CHANGE and amendment.old_value is not None:
             return amendment.old_value
     return contract.total_value
 
 
-def _apply(state: _State, event: _Event) -> _State:
+def _moved_value(contract: ContractFacts, before: Decimal, kind: str, amendment: AmendmentFacts) -> Decimal:
+    """The total after an extension or ending, by the register's one rule for it."""
+    if contract.annual_value is None:
+        return before
+    change = TermChange(
+        kind=kind,  # type: ignore[arg-type]
+        old_end_date=amendment.old_end_date,
+        new_end_date=amendment.new_end_date,
+    )
+    return value_in_force(before, contract.annual_value, [change])
+
+
+def _apply(contract: ContractFacts, state: _State, event: _Event) -> _State:
     if event.declined:
         return replace(state, remaining=tuple(o for o in state.remaining if o.id not in event.declined))
     amendment = event.amendment
@@ -133,6 +156,7 @@ def _apply(state: _State, event: _Event) -> _State:
         return replace(
             state,
             end_date=amendment.new_end_date or state.end_date,
+            value=_moved_value(contract, state.value, "extension", amendment),
             remaining=tuple(o for o in state.remaining if o.id != taken),
             amendments=amendments,
         )
@@ -142,6 +166,7 @@ def _apply(state: _State, event: _Event) -> _State:
         return replace(
             state,
             end_date=amendment.new_end_date or amendment.effective_date,
+            value=_moved_value(contract, state.value, "ending", amendment),
             remaining=(),  # an ending lapses every option left
             ending=Ending(kind=amendment.kind, effective_date=amendment.effective_date),  # type: ignore[arg-type]
             amendments=amendments,
@@ -190,10 +215,11 @@ def _terms(contract: ContractFacts, state: _State) -> Terms:
     )
 
 
-def current_state(contract: ContractFacts) -> _State:
-    """The terms as the register holds them now."""
+def current_state(contract: ContractFacts, today: date | None = None) -> _State:
+    """The terms as the register holds them now; with ``today``, options that have
+    lapsed by then (the contract has ended) no longer count towards the maximum extent."""
     ending = next((a for a in reversed(contract.amendments) if a.kind in ENDING_KINDS), None)
-    return _State(
+    state = _State(
         end_date=contract.end_date,
         value=contract.total_value,
         remaining=tuple(o for o in contract.options if o.state == OptionState.AVAILABLE),
@@ -202,6 +228,9 @@ def current_state(contract: ContractFacts) -> _State:
         else None,
         amendments=contract.amendments,
     )
+    if today is not None and options_lapsed(_terms(contract, state), today):
+        state = replace(state, remaining=())
+    return state
 
 
 def current_status(contract: ContractFacts, today: date) -> str:
@@ -285,6 +314,17 @@ def _planning(contract: ContractFacts, settings: Publishing, today: date) -> dic
 
 def _amendment_description(contract: ContractFacts, amendment: AmendmentFacts) -> str:
     old_end, new_end = amendment.old_end_date, amendment.new_end_date
+    if amendment.kind == AmendmentKind.CORRECTION:
+        corrected = next((a for a in contract.amendments if a.id == amendment.corrects_id), None)
+        what = (
+            f"the {corrected.kind} of {long_date(corrected.effective_date)} (amendment {corrected.id})"
+            if corrected is not None
+            else f"amendment {amendment.corrects_id}"
+        )
+        return (
+            f"Corrects the record of {what}, which stays as published; its reason now reads as this "
+            "amendment's rationale. The dates and value it set are unchanged"
+        )
     if amendment.kind == AmendmentKind.EXTENSION:
         option = next((o for o in contract.options if o.id == amendment.option_id), None)
         taken = f"Extension option {option.sequence} ({option.months} months) taken" if option else "Extended"
@@ -404,10 +444,10 @@ def releases(contract: ContractFacts, settings: Publishing, today: date) -> list
     for index, event in enumerate(events, start=1):
         # Never before the release it follows, never after today.
         on = min(max(event.on, on), today)
-        state = _apply(state, event)
+        state = _apply(contract, state, event)
         if index == len(events):
             # The register is the truth about the present; replaying it must agree.
-            state = replace(current_state(contract), amendments=state.amendments)
+            state = replace(current_state(contract, today), amendments=state.amendments)
         previous, release_id = release_id, f"{prefix}-{event.suffix}"
         if event.amendment is not None:
             entries.append(
@@ -436,7 +476,7 @@ def releases(contract: ContractFacts, settings: Publishing, today: date) -> list
             )
         )
     if not events:
-        state = current_state(contract)
+        state = current_state(contract, today)
     now = STATUS_MAP[derive_status(_terms(contract, state), today)]
     if now == "terminated" and status != "terminated":
         # Ended by the calendar: the day a served ending took effect, or the day after expiry.

@@ -35,11 +35,11 @@ HEADERS = [
     "Decision by",
     "Notice (months)",
     "Annual value",
-    "Total value",
+    "Total value of terms in force",
     "Funding recorded",
     "Contract manager",
 ]
-MONEY_HEADERS = ["Annual value", "Total value", "Funding recorded"]
+MONEY_HEADERS = ["Annual value", "Total value of terms in force", "Funding recorded"]
 DATE_HEADERS = ["Start date", "End date", "Maximum extent", "Last notice date", "Decision by"]
 LBBD_REFERENCES = {f"LBBD-DV-00{n}" for n in range(1, 8)}
 BD_FUNDERS_2013 = {
@@ -110,7 +110,8 @@ def test_register_export_is_an_excel_table(lbbd: FlaskClient, artifacts: Path) -
     assert refuge["End date"].value == datetime(2014, 9, 30)  # extended six months
     assert refuge["Last notice date"].value == datetime(2014, 3, 31)
     assert refuge["Annual value"].value == 270_000
-    assert refuge["Total value"].value == 810_000
+    # Three years at £270,000 and the six-month extension: the terms in force.
+    assert refuge["Total value of terms in force"].value == 945_000
     assert refuge["Funding recorded"].value == 270_000
     assert refuge["Provider"].value == "Refuge"
     assert refuge["Partner commissioners"].value == "NHS Barking and Dagenham CCG"

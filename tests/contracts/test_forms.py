@@ -36,13 +36,16 @@ def test_new_contract_with_errors_shows_every_message(demo: Flask, client: Flask
             "end_date": ["31", "3", "2014"],
             "notice_period_months": "6",
             "annual_value": "-100",
-            "total_value": "lots",
+            "initial_value": "lots",
         },
     )
     assert response.status_code == 400
     summary = dict(_summary(response.get_data(as_text=True)))
     assert "Choose the provider" in summary
-    assert summary["Enter total value in pounds as an amount in pounds, like 250000"] == "#total_value"
+    assert (
+        summary["Enter value of the initial term in pounds as an amount in pounds, like 250000"]
+        == "#initial_value"
+    )
     db.session.remove()
     assert db.session.scalar(select(func.count(Contract.id))) == count
 
@@ -66,7 +69,7 @@ def test_service_rules_appear_beside_fields(demo: Flask, client: FlaskClient, au
             "end_date": ["31", "3", "2014"],
             "notice_period_months": "6",
             "annual_value": "-100",
-            "total_value": "100",
+            "initial_value": "100",
         },
     )
     summary = _summary(response.get_data(as_text=True))

@@ -43,7 +43,7 @@ def _fields(**overrides: object) -> services.ContractFields:
         "end_date": date(2015, 3, 31),
         "notice_period_months": 3,
         "annual_value": Decimal("30000"),
-        "total_value": Decimal("30000"),
+        "initial_value": Decimal("30000"),
         "cohorts": ["older people"],
         "option_months": [12],
     }
@@ -87,7 +87,7 @@ def test_create_contract_is_audited_with_the_commissioner(demo: Flask) -> None:
     [
         ({"end_date": date(2014, 3, 1)}, "end_date", "same as or after the start date"),
         ({"annual_value": Decimal("-1")}, "annual_value", "cannot be negative"),
-        ({"total_value": Decimal("1.234")}, "total_value", "2 decimal places"),
+        ({"initial_value": Decimal("1.234")}, "initial_value", "2 decimal places"),
         ({"reference": "lbbd-dv-002"}, "reference", "already exists"),
         ({"reference": ""}, "reference", "Enter the contract reference"),
         ({"provider_id": 999_999}, "provider_id", "Choose the provider"),
@@ -172,7 +172,10 @@ def test_termination_ends_the_contract_and_lapses_options(demo: Flask) -> None:
     contract = _contract("LBBD-DV-005")
     with db.transaction() as session:
         services.record_amendment(
-            session, user, contract, _amendment(kind="termination", effective_date=date(2014, 6, 30))
+            session,
+            user,
+            contract,
+            _amendment(kind="termination", effective_date=date(2014, 6, 30), planned=True),
         )
     contract = _contract("LBBD-DV-005")
     assert contract.end_date == date(2014, 6, 30)
