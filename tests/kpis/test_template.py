@@ -58,6 +58,7 @@ def test_sheets_cover_and_hidden_metadata(frameworks: Flask) -> None:
     assert "Due by" in cover and "January 2014" in cover
     assert "Never enter names" in cover
     metadata = {row[1].value: row[2].value for row in book["Metadata"].iter_rows(min_row=2) if row[1].value}
+    assert len(metadata.pop("signature")) == 64  # an HMAC-SHA256 of the rest, in hex
     assert metadata == {
         "template_version": CURRENT_LAYOUT.version,
         "contract_id": contract("HBC-CYP-DA-01").id,

@@ -7,11 +7,12 @@ from before the framework changed is caught rather than misread.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from monitor.kpis.returns.ingest.messages import error
-from monitor.kpis.returns.ingest.numbers import Problem, Reading, is_whole, read_number
+from monitor.kpis.returns.ingest.messages import error, warning
+from monitor.kpis.returns.ingest.numbers import Problem, Reading, is_whole, read_number, round_half_up
 from monitor.kpis.returns.ingest.result import Message
 from monitor.kpis.returns.ingest.tables import DOWNLOAD_AGAIN, FoundTable, TableRow
 from monitor.kpis.returns.template.layout import Line, TemplateLayout
@@ -20,6 +21,17 @@ from monitor.kpis.returns.template.writer import LARGEST_FIGURE
 from monitor.kpis.vocabulary import Unit
 
 RowKey = tuple[str, str, str]  # KPI code, breakdown, line
+# A1 reference -> the formula in that cell, if it has one (read only when a cell looks blank).
+FormulaAt = Callable[[str], str | None]
+FORMULA_WITHOUT_RESULT = (
+    "This cell has a formula ({formula}) but no saved result, so there is no figure to read: the program "
+    "that saved the file did not work it out. Open the workbook in Excel and save it, or type the figure "
+    "in place of the formula."
+)
+
+
+def no_formulas(_cell: str) -> str | None:
+    return None
 
 
 @dataclass
@@ -49,7 +61,11 @@ class Commentary:
     cells: dict[str, str] = field(default_factory=dict)  # KPI code -> A1 of its explanation cell
 
 
-def check_kpis(found: FoundTable, expected: list[KpiRow]) -> tuple[KpiCells, list[Message]]:
+def check_kpis(
+    found: FoundTable, expected: list[KpiRow], formula_at: FormulaAt = no_formulas
+) -> tuple[KpiCells, list[Message]]:
+    """The figures on the KPIs sheet, and what is wrong with them. `formula_at` tells a
+    formula saved without its result from a blank cell."""
     sheet = found.table.sheet
     wanted = {row.key: row for row in expected if row.line in Line.INPUTS}
     result, problems = KpiCells(), []
@@ -90,11 +106,14 @@ def check_kpis(found: FoundTable, expected: list[KpiRow]) -> tuple[KpiCells, lis
             continue
         result.cells[key] = cell
         reading = read_number(row.get("value"), row.number_format("value"))
-        number, problem = _judge(reading, kpi_row)
+        formula = formula_at(cell) if reading.problem == Problem.BLANK else None
+        number, problem = _judge(reading, kpi_row, formula)
         if problem:
             problems.append(error(sheet, cell, code, problem))
         elif number is not None:
             result.values[key] = number
+            if _maybe_a_fraction(reading, kpi_row.unit):
+                problems.append(warning(sheet, cell, code, _did_you_mean(reading)))
     for key, kpi_row in wanted.items():
         if key not in result.cells:
             problems.append(
@@ -115,8 +134,28 @@ def _subject(kpi_row: KpiRow) -> str:
     )
 
 
-def _judge(reading: Reading, kpi_row: KpiRow) -> tuple[Decimal | None, str | None]:
-    """The figure, or what is wrong with it and how to put it right."""
+def _maybe_a_fraction(reading: Reading, unit: str) -> bool:
+    """0.85 typed into a percentage cell formatted as General: 0.85%, or 85% meant?"""
+    number = reading.number
+    return unit == Unit.PERCENTAGE and not reading.percent and number is not None and 0 < number <= 1
+
+
+def _did_you_mean(reading: Reading) -> str:
+    assert reading.number is not None
+    meant = f"{(reading.number * 100).normalize():f}"
+    return (
+        f"{reading.shown} in this percentage cell is read as {reading.shown}%. Did you mean {meant}%? "
+        f"If so, type {meant} here. If {reading.shown}% is right, confirm it when you submit."
+    )
+
+
+def _judge(
+    reading: Reading, kpi_row: KpiRow, formula: str | None = None
+) -> tuple[Decimal | None, str | None]:
+    """The figure, or what is wrong with it and how to put it right. `formula` is the
+    formula in a cell that reads as blank, if it has one."""
+    if formula:
+        return None, FORMULA_WITHOUT_RESULT.format(formula=formula)
     unit = kpi_row.unit
     problem = _what_is_wrong(reading, unit)
     if problem is not None:
@@ -127,7 +166,7 @@ def _judge(reading: Reading, kpi_row: KpiRow) -> tuple[Decimal | None, str | Non
     number = reading.number
     assert number is not None
     if unit != Unit.COUNT:
-        number = number.quantize(Decimal("0.01"))
+        number = round_half_up(number)
     return number, None
 
 

@@ -7,11 +7,12 @@ can acknowledge, since a real change can be sudden.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from monitor.kpis.models import FrameworkItem
 from monitor.kpis.returns.ingest.cells import Commentary
 from monitor.kpis.returns.ingest.messages import error, warning
+from monitor.kpis.returns.ingest.numbers import round_half_up
 from monitor.kpis.returns.ingest.result import FigureIn, Message
 from monitor.kpis.returns.template.previous import PreviousFigure
 from monitor.kpis.returns.template.rows import format_figure, lower_first, quarterly_target, target_text
@@ -62,7 +63,7 @@ def check_period(
         change = (value - before.value) * 100 / abs(before.value)
         if abs(change) > change_warning_pct:
             direction = "up" if change > 0 else "down"
-            change = change.quantize(Decimal(1), rounding=ROUND_HALF_UP)
+            change = round_half_up(change, Decimal(1))
             problems.append(
                 warning(
                     sheet,

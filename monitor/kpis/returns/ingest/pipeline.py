@@ -29,7 +29,8 @@ from monitor.kpis.returns.ingest.settings import FileLimits, setting
 from monitor.kpis.returns.ingest.tables import read_table
 from monitor.kpis.returns.template.layout import CURRENT_LAYOUT, LAYOUTS, Line
 from monitor.kpis.returns.template.previous import previous_figures
-from monitor.kpis.returns.template.rows import kpi_rows
+from monitor.kpis.returns.template.rows import has_outcome_kpis, kpi_rows
+from monitor.kpis.returns.template.signature import signing_key
 from monitor.kpis.vocabulary import Unit
 
 __all__ = ["annotate_workbook", "check_workbook", "peek_identity"]
@@ -82,8 +83,14 @@ def _check_opened(
     messages += found
     if who is None or has_errors(found):
         return
+    found = identity.check_signature(who, signing_key(settings))
+    messages += found
+    if has_errors(found):
+        return
     result.template_version = who.template_version
-    found = identity.check_identity(who, contract=contract, quarter=quarter, user=user)
+    # Read only to name it, and only to someone who may see it (see check_identity).
+    theirs = session.get(Contract, who.contract_id) if who.contract_id != contract.id else None
+    found = identity.check_identity(who, contract=contract, quarter=quarter, user=user, theirs=theirs)
     messages += found
     if has_errors(found):
         return
@@ -107,14 +114,21 @@ def _check_opened(
     percentages = any(row.unit == Unit.PERCENTAGE and row.line in Line.INPUTS for row in rows)
     kpi_table, found = read_table(book, layout.kpis, with_formats=percentages)
     messages += found
-    outcome_table, found = read_table(book, layout.outcomes)
-    messages += found
+    # The template has an Outcomes sheet only when the framework has KPIs worked out from it.
+    outcome_table = None
+    if has_outcome_kpis(rows):
+        outcome_table, found = read_table(book, layout.outcomes)
+        messages += found
     commentary_table, found = read_table(book, layout.commentary)
     messages += found
+    for table in (kpi_table, outcome_table, commentary_table):
+        if table is not None:
+            messages += identity.check_title(table, quarter)
 
     kpi_cells = cells.KpiCells()
     if kpi_table is not None:
-        kpi_cells, found = cells.check_kpis(kpi_table, rows)
+        kpi_sheet = layout.kpis.sheet
+        kpi_cells, found = cells.check_kpis(kpi_table, rows, lambda cell: opened.formula(kpi_sheet, cell))
         messages += found
         messages += cross.check_kpis(kpi_cells, layout.kpis.sheet, rows)
     if outcome_table is not None:

@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 from monitor.kpis.returns.ingest.file import damaged, quiet_openpyxl
 from monitor.kpis.returns.ingest.messages import error
 from monitor.kpis.returns.ingest.result import Message
-from monitor.kpis.returns.template.layout import TAG_COLUMN, Table
+from monitor.kpis.returns.template.layout import TAG_COLUMN, TITLE_TAG, Table
 
 log = logging.getLogger(__name__)
 # Sheets are read lazily, so damage inside a part only shows when it is read.
@@ -63,9 +63,16 @@ class TableRow:
 
 
 @dataclass(frozen=True)
+class Title:
+    cell: str
+    text: str
+
+
+@dataclass(frozen=True)
 class FoundTable:
     table: Table
     rows: list[TableRow]
+    title: Title | None = None  # the sheet's visible title, where the template tagged it
 
 
 def _sheet_rows(sheet: Any, with_formats: bool) -> Iterator[tuple[tuple[Any, ...], tuple[str, ...]]]:
@@ -89,13 +96,23 @@ def _tag(values: tuple[Any, ...]) -> str:
     return values[TAG_COLUMN].strip()
 
 
-def _scan(sheet: Any, table: Table, with_formats: bool) -> tuple[dict[str, int] | None, list[TableRow], bool]:
+def _scan(
+    sheet: Any, table: Table, with_formats: bool
+) -> tuple[dict[str, int] | None, list[TableRow], bool, Title | None]:
     columns: dict[str, int] | None = None
     rows: list[TableRow] = []
+    title: Title | None = None
     for number, (values, formats) in enumerate(_sheet_rows(sheet, with_formats), start=1):
         tag = _tag(values)
         if columns is None:
-            if tag == table.start_tag:
+            if tag == TITLE_TAG and title is None:
+                # The title is the first thing written after the tag column.
+                column = next(
+                    (i for i, value in enumerate(values) if i > TAG_COLUMN and value not in (None, "")), None
+                )
+                if column is not None:
+                    title = Title(f"{get_column_letter(column + 1)}{number}", str(values[column]).strip())
+            elif tag == table.start_tag:
                 columns = {
                     str(value).strip(): index
                     for index, value in enumerate(values)
@@ -103,10 +120,10 @@ def _scan(sheet: Any, table: Table, with_formats: bool) -> tuple[dict[str, int] 
                 }
             continue
         if tag == table.end_tag:
-            return columns, rows, True
+            return columns, rows, True, title
         if any(value is not None for value in values):
             rows.append(TableRow(table.sheet, number, columns, tuple(values), tuple(formats)))
-    return columns, rows, False
+    return columns, rows, False, title
 
 
 def read_table(
@@ -124,7 +141,7 @@ def read_table(
         ]
     try:
         with quiet_openpyxl():
-            columns, rows, ended = _scan(book[table.sheet], table, with_formats)
+            columns, rows, ended, title = _scan(book[table.sheet], table, with_formats)
     except DAMAGE as problem:  # SyntaxError covers the XML parser's ParseError
         log.info("return workbook damaged in %s: %r", table.sheet, problem)
         return None, [damaged()]
@@ -149,4 +166,4 @@ def read_table(
                 + DOWNLOAD_AGAIN,
             )
         ]
-    return FoundTable(table, rows), []
+    return FoundTable(table, rows, title), []

@@ -3,19 +3,18 @@ percentages worked out from their two counts."""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from monitor.kpis.returns.ingest.cells import KpiCells, OutcomeRow
 from monitor.kpis.returns.ingest.messages import warning
+from monitor.kpis.returns.ingest.numbers import round_half_up
 from monitor.kpis.returns.ingest.result import FigureIn, Message, OutcomeIn
 from monitor.kpis.returns.template.layout import Line
 from monitor.kpis.returns.template.rows import KpiRow, lower_first
 
-CENT = Decimal("0.01")
-
 
 def percentage(numerator: Decimal, denominator: Decimal) -> Decimal:
-    return (numerator * 100 / denominator).quantize(CENT, rounding=ROUND_HALF_UP)
+    return round_half_up(numerator * 100 / denominator)
 
 
 def build_figures(cells: KpiCells, sheet: str, rows: list[KpiRow]) -> tuple[list[FigureIn], list[Message]]:

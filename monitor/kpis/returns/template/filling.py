@@ -62,6 +62,30 @@ def input_rows(content: bytes) -> list[InputKey]:
     return found
 
 
+def has_outcomes_sheet(content: bytes) -> bool:
+    """Whether the template has an Outcomes sheet (only frameworks with outcome KPIs do)."""
+    book = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    try:
+        return CURRENT_LAYOUT.outcomes.sheet in book.sheetnames
+    finally:
+        book.close()
+
+
+def _fill_outcomes(book: Any, outcomes: list[tuple[Any, ...]]) -> None:
+    table = CURRENT_LAYOUT.outcomes
+    if table.sheet not in book.sheetnames:
+        raise FillError("this template has no Outcomes sheet: the framework has no outcome KPIs")
+    sheet = book[table.sheet]
+    columns, rows = _rows(sheet, table)
+    names = ("measure", "informant", "pre_score", "post_score")
+    if len(outcomes) > len(rows):
+        raise FillError(f"the Outcomes sheet has room for {len(rows)} rows, not {len(outcomes)}")
+    for row, values in zip(rows, outcomes, strict=False):
+        for name, value in zip(names, values, strict=True):
+            if value is not None:
+                _put(sheet, row, columns[name], value)
+
+
 def fill_template(
     content: bytes,
     figures: Mapping[InputKey, Any],
@@ -70,7 +94,8 @@ def fill_template(
     formats: Mapping[InputKey, str] | None = None,
 ) -> bytes:
     """The template with figures, outcome rows (measure, informant, pre, post)
-    and explanations typed in; a key the template lacks is an error.
+    and explanations typed in; a key the template lacks is an error, as are
+    outcome rows for a template without an Outcomes sheet.
     `formats` gives a figure's cell a number format, as typing "85%" does."""
     book = openpyxl.load_workbook(io.BytesIO(content))
     layout = CURRENT_LAYOUT
@@ -85,16 +110,9 @@ def fill_template(
             _put(sheet, row, columns["value"], wanted.pop(key), (formats or {}).get(key))
     if wanted:
         raise FillError(f"not on the template: {sorted(wanted)}")
-    sheet = book[layout.outcomes.sheet]
-    columns, rows = _rows(sheet, layout.outcomes)
-    names = ("measure", "informant", "pre_score", "post_score")
     outcome_list = list(outcomes)
-    if len(outcome_list) > len(rows):
-        raise FillError(f"the Outcomes sheet has room for {len(rows)} rows, not {len(outcome_list)}")
-    for row, values in zip(rows, outcome_list, strict=False):
-        for name, value in zip(names, values, strict=True):
-            if value is not None:
-                _put(sheet, row, columns[name], value)
+    if outcome_list:
+        _fill_outcomes(book, outcome_list)
     sheet = book[layout.commentary.sheet]
     columns, rows = _rows(sheet, layout.commentary)
     explanations = dict(commentary or {})

@@ -68,8 +68,15 @@ class MetadataKey:
     CONTRACT_REFERENCE = "contract_reference"
     PERIOD = "period"
     GENERATED_AT = "generated_at"
+    SIGNATURE = "signature"  # an HMAC of the others (see signature.py)
 
     ALL = (TEMPLATE_VERSION, CONTRACT_ID, CONTRACT_REFERENCE, PERIOD, GENERATED_AT)
+    SIGNED = ALL
+
+
+# In the hidden tag column of a sheet's title row, so the importer can find the title
+# (which names the quarter) and check it against the metadata.
+TITLE_TAG = "TITLE"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Last quarter's figures, shown on the template and compared by the checks."""
+"""Last quarter's figures, shown on the template and compared by the checks:
+the version the commissioner accepted, never one still awaiting review."""
 
 from __future__ import annotations
 
@@ -8,8 +9,13 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.kpis.models import Kpi, Return, ReturnValue, ReturnVersion
+from monitor.kpis.models import Kpi, Return, ReturnEvent, ReturnValue, ReturnVersion
 from monitor.kpis.periods import Quarter
+from monitor.kpis.vocabulary import ReturnState
+
+# Accepting a return records an event of this kind naming the version accepted
+# (monitor.kpis.returns.services.accept_return); a later resubmission leaves it standing.
+ACCEPTED_EVENT = ReturnState.ACCEPTED.value
 
 
 @dataclass(frozen=True)
@@ -22,20 +28,26 @@ class PreviousFigure:
 def previous_figures(
     session: Session, contract_id: int, quarter: Quarter
 ) -> dict[tuple[str, str], PreviousFigure]:
-    """(KPI code, breakdown) -> the figure in the latest submitted version of
-    the previous quarter's return; empty when there is none."""
-    latest = (
+    """(KPI code, breakdown) -> the figure in the version of the previous quarter's
+    return that was last accepted; empty when none has been. A resubmission still
+    awaiting review is not what the commissioner accepted, so it is not compared."""
+    accepted = (
         select(ReturnVersion.id)
         .join(Return, ReturnVersion.return_id == Return.id)
+        .join(
+            ReturnEvent,
+            (ReturnEvent.return_id == Return.id) & (ReturnEvent.version_number == ReturnVersion.number),
+        )
         .where(
             Return.contract_id == contract_id,
             Return.period == str(quarter.previous()),
+            ReturnEvent.kind == ACCEPTED_EVENT,
             ReturnVersion.submitted.is_(True),
         )
-        .order_by(ReturnVersion.number.desc())
+        .order_by(ReturnEvent.at.desc(), ReturnEvent.id.desc())
         .limit(1)
     )
-    version_id = session.scalar(latest)
+    version_id = session.scalar(accepted)
     if version_id is None:
         return {}
     rows = session.execute(

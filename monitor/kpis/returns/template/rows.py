@@ -113,6 +113,12 @@ def kpi_rows(items: Iterable[FrameworkItem]) -> list[KpiRow]:
     return rows
 
 
+def has_outcome_kpis(rows: Iterable[KpiRow]) -> bool:
+    """Whether the framework has KPIs worked out from outcome scores, and so the
+    template an Outcomes sheet to enter them on."""
+    return any(row.line == Line.DERIVED for row in rows)
+
+
 def quarterly_target(item: FrameworkItem) -> Decimal | None:
     """The target one quarter is judged against: a yearly target for a KPI that
     adds up over the year is taken pro rata; a yearly rate or level applies as it is."""

@@ -25,9 +25,18 @@ from monitor.contracts.models import Contract
 from monitor.kpis.framework.history import items_in_force
 from monitor.kpis.models import FrameworkItem, Return
 from monitor.kpis.periods import Quarter, due_date
-from monitor.kpis.returns.template.layout import CURRENT_LAYOUT, Line, MetadataKey, Table, TemplateLayout
+from monitor.kpis.returns.template.layout import (
+    CURRENT_LAYOUT,
+    TAG_COLUMN,
+    TITLE_TAG,
+    Line,
+    MetadataKey,
+    Table,
+    TemplateLayout,
+)
 from monitor.kpis.returns.template.previous import PreviousFigure, previous_figures
-from monitor.kpis.returns.template.rows import UNIT_LABELS, KpiRow, kpi_rows, target_text
+from monitor.kpis.returns.template.rows import UNIT_LABELS, KpiRow, has_outcome_kpis, kpi_rows, target_text
+from monitor.kpis.returns.template.signature import sign, signing_key
 from monitor.kpis.vocabulary import Unit
 
 INPUT_FILL = "#DDEBF7"
@@ -52,7 +61,9 @@ def build_template(
     change_warning_pct: int | None = None,
     due: date | None = None,
 ) -> bytes:
-    """The .xlsx return template for `contract` and `quarter`, as bytes.
+    """The .xlsx return template for `contract` and `quarter`, as bytes, its hidden
+    metadata signed with the app's SECRET_KEY. The Outcomes sheet is there only when
+    the framework has KPIs worked out from outcome scores.
 
     Raises TemplateError when no KPI is in force for that quarter."""
     items = items_in_force(session, contract.id, quarter)
@@ -69,12 +80,15 @@ def build_template(
         )
         due = existing or due_date(quarter, int(_setting("RETURN_DUE_WORKING_DAYS")))
     previous = previous_figures(session, contract.id, quarter)
+    rows = kpi_rows(items)
+    outcomes = has_outcome_kpis(rows)
     writer = _Writer(CURRENT_LAYOUT, contract, quarter, generated_at)
-    writer.cover(due, change_warning_pct)
-    writer.kpis(kpi_rows(items), previous)
-    writer.outcomes()
+    writer.cover(due, change_warning_pct, outcomes=outcomes)
+    writer.kpis(rows, previous)
+    if outcomes:
+        writer.outcomes()
     writer.commentary(items, change_warning_pct)
-    writer.metadata()
+    writer.metadata(signing_key())
     return writer.close()
 
 
@@ -137,7 +151,7 @@ class _Writer:
 
     # -- sheets ------------------------------------------------------------
 
-    def cover(self, due: date, change_warning_pct: int) -> None:
+    def cover(self, due: date, change_warning_pct: int, *, outcomes: bool) -> None:
         sheet = self._sheet(self.layout.cover_sheet)
         sheet.set_column(1, 1, 24)
         sheet.set_column(2, 2, 100)
@@ -168,9 +182,15 @@ class _Writer:
             "Where a KPI is a percentage, enter the two counts asked for (for example the referrals "
             "contacted within two working days, and all referrals accepted). The percentage is worked "
             "out for you.",
-            "KPIs marked 'worked out from the Outcomes sheet' have no cell to fill in: "
-            f"on the {self.layout.outcomes.sheet} sheet, enter one row for each case closed in the "
-            "quarter that has scores from the start and the end of support.",
+            *(
+                [
+                    "KPIs marked 'worked out from the Outcomes sheet' have no cell to fill in: "
+                    f"on the {self.layout.outcomes.sheet} sheet, enter one row for each case closed in the "
+                    "quarter that has scores from the start and the end of support."
+                ]
+                if outcomes
+                else []
+            ),
             f"On the {self.layout.commentary.sheet} sheet, explain any KPI that is below target and any "
             f"figure that has changed by more than {change_warning_pct}% since last quarter.",
             "Save the workbook as an Excel Workbook (.xlsx), keeping this file's layout, and upload it "
@@ -198,7 +218,7 @@ class _Writer:
         table = self.layout.kpis
         sheet = self._sheet(table.sheet)
         f = self.fmt
-        sheet.write(0, 1, f"KPIs for {self.contract.reference}, {self.quarter.label}", f["title"])
+        self._title(sheet, f"KPIs for {self.contract.reference}, {self.quarter.label}")
         sheet.write(
             1,
             1,
@@ -303,7 +323,7 @@ class _Writer:
         layout, table = self.layout, self.layout.outcomes
         sheet = self._sheet(table.sheet)
         f = self.fmt
-        sheet.write(0, 1, f"Outcome measures for cases closed in {self.quarter.label}", f["title"])
+        self._title(sheet, f"Outcome measures for cases closed in {self.quarter.label}")
         sheet.merge_range(
             1,
             1,
@@ -389,7 +409,7 @@ class _Writer:
         table = self.layout.commentary
         sheet = self._sheet(table.sheet)
         f = self.fmt
-        sheet.write(0, 1, f"Commentary, {self.quarter.label}", f["title"])
+        self._title(sheet, f"Commentary, {self.quarter.label}")
         sheet.write(
             1,
             1,
@@ -413,22 +433,23 @@ class _Writer:
         sheet.freeze_panes(header + 1, 0)
         self._protect(sheet)
 
-    def metadata(self) -> None:
+    def metadata(self, key: bytes) -> None:
         table = self.layout.metadata
         sheet = self._sheet(table.sheet)
         start = self._start(sheet, table, None)
-        values: list[tuple[str, str | int]] = [
-            (MetadataKey.TEMPLATE_VERSION, self.layout.version),
-            (MetadataKey.CONTRACT_ID, self.contract.id),
-            (MetadataKey.CONTRACT_REFERENCE, self.contract.reference),
-            (MetadataKey.PERIOD, str(self.quarter)),
-            (MetadataKey.GENERATED_AT, self.generated_at.isoformat(timespec="seconds")),
-        ]
+        signed: dict[str, str | int] = {
+            MetadataKey.TEMPLATE_VERSION: self.layout.version,
+            MetadataKey.CONTRACT_ID: self.contract.id,
+            MetadataKey.CONTRACT_REFERENCE: self.contract.reference,
+            MetadataKey.PERIOD: str(self.quarter),
+            MetadataKey.GENERATED_AT: self.generated_at.isoformat(timespec="seconds"),
+        }
+        values = [*signed.items(), (MetadataKey.SIGNATURE, sign(signed, key))]
         put = table.position
         row = start
-        for key, value in values:
+        for key_name, value in values:
             row += 1
-            sheet.write_string(row, put("key"), key)
+            sheet.write_string(row, put("key"), key_name)
             sheet.write(row, put("value"), value)
         self._end(sheet, table, row + 1)
         sheet.hide()
@@ -441,6 +462,11 @@ class _Writer:
         # Column A carries the tags the importer looks for; providers never need it.
         sheet.set_column(0, 0, 2, None, {"hidden": True})
         return sheet
+
+    def _title(self, sheet: Worksheet, text: str) -> None:
+        """The sheet's title in row 1, tagged so the importer can check the quarter it names."""
+        sheet.write(0, 1, text, self.fmt["title"])
+        sheet.write_string(0, TAG_COLUMN, TITLE_TAG, self.fmt["tag"])
 
     def _start(self, sheet: Worksheet, table: Table, header_row: int | None) -> int:
         """Writes the visible header (if any) and the hidden START row naming each column; returns its row."""
