@@ -120,6 +120,8 @@ def _summary(expected: ExpectedReturn) -> dict[str, Any]:
         "late": expected.late,
         "missing": expected.missing,
         "revision": record.revision if record is not None else None,
+        "needs_resubmission": record.needs_resubmission if record is not None else False,
+        "resubmission_reason": record.resubmission_reason if record is not None else "",
         "versions": [_version(v) for v in record.versions] if record is not None else [],
     }
 
@@ -423,6 +425,14 @@ _SUMMARY = {
         "revision": {
             "type": ["integer", "null"],
             "description": "Send it back when reviewing, to refuse stale pages",
+        },
+        "needs_resubmission": {
+            "type": "boolean",
+            "description": "The framework changed after submission: the return lacks figures now required",
+        },
+        "resubmission_reason": {
+            **_STRING,
+            "description": "What is missing; empty unless it needs resubmission",
         },
         "versions": {"type": "array", "items": _ref("ReturnVersion")},
     },

@@ -134,6 +134,9 @@ class Return(Base):
         UniqueConstraint("contract_id", "period"),
         one_of("state", ReturnState),
         CheckConstraint(f"period {PERIOD_CHECK}", name="period_format"),
+        CheckConstraint(
+            "NOT needs_resubmission OR resubmission_reason <> ''", name="resubmission_has_reason"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -141,6 +144,10 @@ class Return(Base):
     period: Mapped[str] = mapped_column(String(10), index=True)
     state: Mapped[str] = mapped_column(String(20), default=ReturnState.DRAFT.value)
     due_date: Mapped[date]
+    # Set when the framework changed after the return was submitted, so the
+    # submitted version lacks figures now required; cleared by the next submission.
+    needs_resubmission: Mapped[bool] = mapped_column(default=False)
+    resubmission_reason: Mapped[str] = mapped_column(Text, default="")
     # Bumped on every change so two uploads at once cannot both win.
     revision: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -46,6 +46,8 @@ def test_list_each_expected_return(client: FlaskClient, headers: Headers, base: 
         "late": True,
         "missing": True,
         "revision": None,
+        "needs_resubmission": False,
+        "resubmission_reason": "",
         "versions": [],
     }
     assert body["returns"][0]["late"] is False  # Q3 is still running

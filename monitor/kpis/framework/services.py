@@ -24,6 +24,7 @@ from monitor.contracts.models import Contract
 from monitor.errors import ValidationFailed
 from monitor.kpis.models import FrameworkItem, Kpi
 from monitor.kpis.periods import Quarter
+from monitor.kpis.returns.resubmission import mark_incomplete_returns
 from monitor.kpis.vocabulary import Direction, TargetBasis, Unit
 
 QUARTER_HINT = "Write the quarter like 2013-14-Q3"
@@ -174,6 +175,8 @@ def add_item(session: Session, user: User, contract: Contract, fields: ItemField
     _apply(item, fields.terms, kpi)
     session.add(item)
     session.flush()
+    # A return already submitted for a quarter the KPI now covers lacks its figure: mark it and tell the provider.
+    mark_incomplete_returns(session, user, contract, first)
     return item
 
 

@@ -59,6 +59,8 @@ class EventKind:
     QUERIED = "queried"
     ACCEPTED = "accepted"
     REOPENED = "reopened"
+    # The framework changed after submission: see monitor.kpis.returns.resubmission.
+    NEEDS_RESUBMISSION = "needs resubmission"
 
 
 class ReturnConflict(ValidationFailed):
@@ -96,16 +98,17 @@ def _link_to_contract(record: Any, contract_id: int) -> None:
     record.contract_id = contract_id
 
 
-def _add_event(
-    session: Session, user: User, ret: Return, kind: str, comment: str = "", version: int | None = None
+def add_event(
+    session: Session, user: User | None, ret: Return, kind: str, comment: str = "", version: int | None = None
 ) -> ReturnEvent:
-    event = ReturnEvent(return_id=ret.id, kind=kind, comment=comment, version_number=version, by_id=user.id)
+    by_id = user.id if user is not None else None
+    event = ReturnEvent(return_id=ret.id, kind=kind, comment=comment, version_number=version, by_id=by_id)
     _link_to_contract(event, ret.contract_id)
     ret.events.append(event)
     return event
 
 
-def _touch(ret: Return) -> None:
+def touch(ret: Return) -> None:
     """Make this write update the return row, so its revision is checked."""
     ret.updated_at = utcnow()
 
@@ -230,7 +233,11 @@ def store_version(
         session.add(record)
     else:
         record.state = next_state(ReturnState(record.state), submit=submit).value
-        _touch(record)
+        if submit:
+            # Checked against the framework in force now, so nothing required is missing any more.
+            record.needs_resubmission = False
+            record.resubmission_reason = ""
+        touch(record)
     # Claim the return now (a lost race fails here, before any work).
     _flush(session)
 
@@ -252,7 +259,7 @@ def store_version(
     kind = EventKind.DRAFT
     if submit:
         kind = EventKind.RESUBMITTED if record.state == ReturnState.RESUBMITTED else EventKind.SUBMITTED
-    _add_event(session, user, record, kind, version=version.number)
+    add_event(session, user, record, kind, version=version.number)
     _flush(session)
     # Hundreds of figures and outcome rows: inserted in bulk, in the same
     # transaction, once the version has its id.
@@ -400,9 +407,9 @@ def query_return(
     if errors:
         raise ValidationFailed(errors)
     ret.state = ReturnState.QUERIED.value
-    _touch(ret)
+    touch(ret)
     latest = latest_submitted(ret)
-    _add_event(session, user, ret, EventKind.QUERIED, text, latest.number if latest else None)
+    add_event(session, user, ret, EventKind.QUERIED, text, latest.number if latest else None)
     _flush(session)
     return ret
 
@@ -414,14 +421,19 @@ def accept_return(
     _review_checks(user, ret, "accept", seen_revision)
     text = (comment or "").strip()
     errors = _require_state(ret, REVIEWABLE, "accept")
+    if ret.needs_resubmission and not errors:
+        errors["state"] = (
+            f"This return needs resubmission: {ret.resubmission_reason}. Query it, or wait for the provider "
+            "to submit it again, before accepting it"
+        )
     if len(text) > MAX_COMMENT_LENGTH:
         errors["comment"] = f"Keep it to {MAX_COMMENT_LENGTH} characters or fewer"
     if errors:
         raise ValidationFailed(errors)
     ret.state = ReturnState.ACCEPTED.value
-    _touch(ret)
+    touch(ret)
     latest = latest_submitted(ret)
-    _add_event(session, user, ret, EventKind.ACCEPTED, text, latest.number if latest else None)
+    add_event(session, user, ret, EventKind.ACCEPTED, text, latest.number if latest else None)
     _flush(session)
     return ret
 
@@ -436,9 +448,9 @@ def reopen_return(
     if errors:
         raise ValidationFailed(errors)
     ret.state = ReturnState.QUERIED.value
-    _touch(ret)
+    touch(ret)
     latest = latest_submitted(ret)
-    _add_event(session, user, ret, EventKind.REOPENED, text, latest.number if latest else None)
+    add_event(session, user, ret, EventKind.REOPENED, text, latest.number if latest else None)
     _flush(session)
     return ret
 
