@@ -325,7 +325,10 @@ def suppress_marts(
             # A hidden figure is at least 1 to the audit; a hidden zero is
             # only known to be at least 0, as a missing figure is.
             pd.Series(np.where(share_hidden & (improved == 0), np.nan, improved), index=improved_cells),
-            pd.Series(np.where(numerators > 0, numerators, np.nan), index=numerator_cells),
+            pd.Series(
+                np.where(numerator_shown, 0.0, np.where(numerators > 0, numerators, np.nan)),
+                index=numerator_cells,
+            ),
         ]
     )
     # Every count of people, wherever it is, is primary when small.
@@ -380,9 +383,15 @@ class _CellIds:
 
 
 def _improved_cases(outcomes: pd.DataFrame) -> np.ndarray:
-    if "improved_cases" not in outcomes:
-        return np.full(len(outcomes), np.nan)
-    return outcomes["improved_cases"].astype(float).to_numpy()
+    """Each outcome row's improved cases (none of no paired cases)."""
+    if outcomes.empty:
+        return np.zeros(0)
+    improved = (
+        outcomes["improved_cases"].astype(float).to_numpy()
+        if "improved_cases" in outcomes
+        else np.full(len(outcomes), np.nan)
+    )
+    return np.where(outcomes["paired_cases"].astype(float).to_numpy() == 0, 0.0, improved)
 
 
 def _share_disclosive(outcomes: pd.DataFrame, improved: np.ndarray, threshold: int) -> np.ndarray:
