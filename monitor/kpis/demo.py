@@ -27,6 +27,8 @@ from monitor.db import Database
 from monitor.kpis.framework import services as framework_services
 from monitor.kpis.framework.history import items_in_force
 from monitor.kpis.library.definitions import load_library
+from monitor.kpis.library.relations import DeclaredRule, ReturnFigures, RuleKind, broken_rules
+from monitor.kpis.library.rules import declared_rules
 from monitor.kpis.models import FrameworkItem, Kpi, Return
 from monitor.kpis.returns import services as returns
 from monitor.kpis.returns.calendar import CalendarRules, ExpectedReturn, expected_returns
@@ -95,30 +97,88 @@ def _split(total: int, parts: int, rng: random.Random) -> list[int]:
 
 
 def _figures(
-    items: list[FrameworkItem], rows: list[tuple[str, str, str]], rng: random.Random
+    items: list[FrameworkItem],
+    rows: list[tuple[str, str, str]],
+    rng: random.Random,
+    rules: list[DeclaredRule],
 ) -> dict[Any, Any]:
     targets = {item.kpi.code: item.target for item in items}
     kpis = {item.kpi.code: item.kpi for item in items}
     figures: dict[Any, Any] = {}
+    shares: dict[str, float] = {}  # a percentage's share, drawn once and kept if its denominator changes
     for code in dict.fromkeys(code for code, _, _ in rows):
         kpi, target = kpis[code], targets.get(code)
         lines = [(b, line) for c, b, line in rows if c == code]
         if kpi.has_fraction:
             denominator = rng.randint(15, 45)
-            share = float(target or 80) / 100 + rng.uniform(-0.12, 0.08)
-            figures[(code, "", "denominator")] = denominator
-            figures[(code, "", "numerator")] = max(0, min(denominator, round(denominator * share)))
+            shares[code] = float(target or 80) / 100 + rng.uniform(-0.12, 0.08)
+            _set_fraction(figures, code, denominator, shares[code])
             continue
         base = float(target) if target else 12.0
         value = max(0, round(base * rng.uniform(0.8, 1.2)))
         breakdowns = [b for b, line in lines if line == "breakdown"]
         if breakdowns:
-            for label, share in zip(breakdowns, _split(value, len(breakdowns), rng), strict=True):
-                figures[(code, label, "breakdown")] = share
+            _set_parts(figures, code, breakdowns, _split(value, len(breakdowns), rng))
             figures[(code, "", "total")] = value
         else:
             figures[(code, "", "value")] = value
+    _keep_rules(figures, rows, rules, shares)
     return figures
+
+
+def _set_fraction(figures: dict[Any, Any], code: str, denominator: int, share: float) -> None:
+    figures[(code, "", "denominator")] = denominator
+    figures[(code, "", "numerator")] = max(0, min(denominator, round(denominator * share)))
+
+
+def _set_parts(figures: dict[Any, Any], code: str, labels: list[str], parts: list[int]) -> None:
+    for label, part in zip(labels, parts, strict=True):
+        figures[(code, label, "breakdown")] = part
+
+
+def _keep_rules(
+    figures: dict[Any, Any],
+    rows: list[tuple[str, str, str]],
+    rules: list[DeclaredRule],
+    shares: dict[str, float],
+) -> None:
+    """Bend the drawn figures to the library's rules, as a real service's figures
+    would be: a part no more than its whole (the part is capped), and a
+    percentage out of the count it names. Figures no rule touches keep their draw."""
+
+    def count_key(code: str) -> tuple[str, str, str] | None:
+        for line in ("value", "total"):
+            if (code, "", line) in figures:
+                return (code, "", line)
+        return None
+
+    parts_of = [rule for rule in rules if rule.kind == RuleKind.PART_OF]
+    for _ in parts_of:  # enough passes for a chain of parts to settle
+        changed = False
+        for rule in parts_of:
+            part, whole = count_key(rule.kpi), count_key(rule.related)
+            if part is None or whole is None or figures[part] <= figures[whole]:
+                continue
+            figures[part] = figures[whole]
+            labels = [b for c, b, line in rows if c == rule.kpi and line == "breakdown"]
+            if labels:
+                drawn = [figures[(rule.kpi, label, "breakdown")] for label in labels]
+                _set_parts(figures, rule.kpi, labels, _scaled(drawn, figures[part]))
+            changed = True
+        if not changed:
+            break
+    for rule in rules:
+        count = count_key(rule.related)
+        if rule.kind == RuleKind.DENOMINATOR and rule.kpi in shares and count is not None:
+            _set_fraction(figures, rule.kpi, figures[count], shares[rule.kpi])
+
+
+def _scaled(parts: list[int], total: int) -> list[int]:
+    """Parts scaled down to a new total, still adding up exactly."""
+    drawn = sum(parts) or 1
+    scaled = [part * total // drawn for part in parts]
+    scaled[0] += total - sum(scaled)
+    return scaled
 
 
 def _outcomes(codes: set[str], rng: random.Random) -> list[tuple[Any, ...]]:
@@ -186,9 +246,10 @@ def _submit(session: Session, expected: ExpectedReturn, today: date) -> None:
     )
     items = items_in_force(session, contract.id, quarter)
     codes = {item.kpi.code for item in items}
+    rules = declared_rules(session)
     workbook = fill_template(
         template,
-        _figures(items, input_rows(template), rng),
+        _figures(items, input_rows(template), rng, rules),
         _outcomes(codes, rng),
         {code: ILLUSTRATIVE for code in codes},
     )
@@ -206,6 +267,10 @@ def _submit(session: Session, expected: ExpectedReturn, today: date) -> None:
     if not checked.ok:
         problems = "; ".join(f"{m.sheet}!{m.cell} {m.message}" for m in checked.errors[:3])
         raise RuntimeError(f"demo return {key} failed its own checks: {problems}")
+    # A rule the library makes a warning would let a contradiction through: the demo keeps every rule.
+    broken = broken_rules(rules, ReturnFigures.from_figures(checked.figures))
+    if broken:
+        raise RuntimeError(f"demo return {key} breaks the library's rules: {broken}")
     version = returns.store_version(
         session,
         uploader,

@@ -6,11 +6,15 @@ from datetime import date
 
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from monitor.contracts.models import Contract
 from monitor.db import db
 from monitor.kpis.demo import load_demo_performance, quarter_states
+from monitor.kpis.library.relations import ReturnFigures, RuleKind, broken_rules
+from monitor.kpis.library.rules import declared_rules
 from monitor.kpis.models import OutcomeScore, Return, ReturnValue, ReturnVersion
+from monitor.kpis.returns.ingest.result import FigureIn
 
 AS_AT = date(2014, 5, 6)
 
@@ -49,3 +53,47 @@ def test_demo_performance_is_idempotent(demo: Flask) -> None:
     assert again == "0 KPIs, 0 frameworks, 0 returns added"
     db.session.remove()
     assert db.session.scalar(select(func.count(ReturnVersion.id))) == versions
+
+
+def stored_figures(version: ReturnVersion) -> ReturnFigures:
+    return ReturnFigures.from_figures(
+        FigureIn(value.kpi.code, value.breakdown, value.value, value.numerator, value.denominator)
+        for value in version.values
+    )
+
+
+def test_every_seeded_return_keeps_every_rule(demo: Flask) -> None:
+    """Whatever severity each rule has, no demo return breaks one: the demo's
+    figures are meant to be figures a commissioner could sign off."""
+    load_demo_performance(db, AS_AT)
+    rules = declared_rules(db.session())
+    assert {rule.kind for rule in rules} == set(RuleKind)
+    versions = db.session.scalars(
+        select(ReturnVersion).options(
+            selectinload(ReturnVersion.return_).selectinload(Return.contract),
+            selectinload(ReturnVersion.values).selectinload(ReturnValue.kpi),
+        )
+    ).all()
+    assert len(versions) == len(quarter_states(db.session())) > 20  # one version each
+    broken = {
+        (v.return_.contract.reference, v.return_.period, v.number): [
+            (b.rule.kind.value, b.rule.kpi, b.rule.related, str(b.figure), str(b.against))
+            for b in broken_rules(rules, stored_figures(v))
+        ]
+        for v in versions
+    }
+    assert {key: found for key, found in broken.items() if found} == {}
+
+    halton_q4 = next(
+        v
+        for v in versions
+        if (v.return_.contract.reference, v.return_.period)
+        == (
+            "HBC-CYP-DA-01",
+            "2013-14-Q4",
+        )
+    )
+    figures = stored_figures(halton_q4)
+    assert figures.counts["REF-ACCEPTED"] <= figures.counts["REF-RECEIVED"]
+    assert figures.denominators["CONTACT-2WD"] == figures.counts["REF-ACCEPTED"]
+    assert figures.denominators["SAFETY-PLAN"] == figures.counts["CASES-CLOSED"]
