@@ -1,4 +1,5 @@
-"""The KPI library pages: administrators list, add and change KPIs.
+"""The KPI library pages: administrators list, add and change KPIs, and
+choose whether each consistency rule between KPIs is an error or a warning.
 
 Commissioners choose from this library when they set up a framework, so a
 change here affects every contract: only administrators may make one.
@@ -31,6 +32,8 @@ from monitor.db import db
 from monitor.forms import form_page, save
 from monitor.kpis.blueprint import blueprint
 from monitor.kpis.library import definitions as library
+from monitor.kpis.library.relations import RuleKind, RuleSeverity
+from monitor.kpis.library.rules import ConsistencyRule
 from monitor.kpis.models import Kpi
 from monitor.kpis.vocabulary import Direction, KpiCategory, Unit
 
@@ -171,3 +174,67 @@ def edit_kpi(kpi_id: int) -> Any:
             flash(f"KPI {kpi.code} saved", "success")
             return redirect(url_for("kpis.library_list", _anchor=f"kpi-{kpi.code}"))
     return form_page("kpis/library_form.html", form, title=f"Change {kpi.code}", kpi=kpi)
+
+
+# How each kind of rule reads between its two KPIs on the rules page.
+RULE_READS = {
+    RuleKind.PART_OF: "is at most",
+    RuleKind.DENOMINATOR: "is worked out out of",
+    RuleKind.BREAKDOWN: "is the sum of its breakdowns",
+}
+
+
+class RuleForm(FlaskForm):
+    # Shape only: the service says what a missing or unknown choice means.
+    severity = RadioField(
+        "What happens to a return that breaks this rule",
+        widget=GovRadioInput(),
+        choices=[
+            (RuleSeverity.ERROR.value, "It is refused until the figures are corrected"),
+            (
+                RuleSeverity.WARNING.value,
+                "It is warned, and the provider confirms the figures when submitting",
+            ),
+        ],
+    )
+    submit = SubmitField("Save rule", widget=GovSubmitInput())
+
+
+def _rule(rule_id: int) -> ConsistencyRule:
+    rule = db.session.get(ConsistencyRule, rule_id)
+    if rule is None:
+        abort(404)
+    return rule
+
+
+@blueprint.route("/kpis/rules")
+@admin_only
+def library_rules() -> Any:
+    rules = db.session.scalars(
+        select(ConsistencyRule)
+        .options(selectinload(ConsistencyRule.kpi), selectinload(ConsistencyRule.related_kpi))
+        .order_by(ConsistencyRule.id)
+    ).all()
+    return render_template(
+        "kpis/library_rules.html", title="Consistency rules", rules=rules, reads=RULE_READS
+    )
+
+
+@blueprint.route("/kpis/rules/<int:rule_id>/edit", methods=["GET", "POST"])
+@admin_only
+def edit_rule(rule_id: int) -> Any:
+    user = signed_in_user()
+    rule = _rule(rule_id)
+    form = RuleForm()
+    # A post without a choice must reach the service as no choice, not as the rule's current one.
+    if not form.is_submitted():
+        form.severity.data = rule.severity
+    form.severity.validate_choice = False
+    if form.validate_on_submit():
+        severity = form.severity.data or ""
+        if save(form, lambda session: library.set_rule_severity(session, user, rule, severity)) is not None:
+            flash(f"Rule saved: {rule.label}", "success")
+            return redirect(url_for("kpis.library_rules", _anchor=f"rule-{rule.id}"))
+    return form_page(
+        "kpis/library_rule_form.html", form, title="Change a consistency rule", rule=rule, reads=RULE_READS
+    )
