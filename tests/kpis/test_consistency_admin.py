@@ -16,7 +16,7 @@ from monitor.kpis.library.relations import RuleKind
 from monitor.kpis.library.rules import ConsistencyRule
 from monitor.kpis.models import Kpi
 from tests.conftest import DEMO_USERS, Auth
-from tests.kpis.test_library_admin import errors_on
+from tests.kpis.test_library_admin import errors_on, kpi_form
 
 
 def rule(kind: RuleKind, code: str) -> ConsistencyRule:
@@ -72,7 +72,8 @@ def test_admin_lists_every_rule_with_its_severity(library: Flask, client: FlaskC
     assert "Referrals accepted" in text and "is at most" in text and "Referrals received" in text
     assert "Is refused" in text
     contact = soup.select_one(f"tr#rule-{rule(RuleKind.DENOMINATOR, 'CONTACT-2WD').id}")
-    assert contact is not None and "out of Referrals accepted" in " ".join(contact.get_text(" ").split())
+    assert contact is not None
+    assert "is a percentage out of Referrals accepted" in " ".join(contact.get_text(" ", strip=True).split())
 
 
 def test_admin_makes_a_rule_a_warning_and_it_is_audited(
@@ -137,3 +138,19 @@ def test_changing_a_rule_needs_the_forms_security_token(library: Flask, auth: Au
 def test_changing_a_missing_rule_is_not_found(library: Flask, client: FlaskClient, auth: Auth) -> None:
     auth.sign_in(DEMO_USERS["admin"])
     assert client.get("/kpis/rules/999999/edit").status_code == 404
+
+
+def test_a_kpi_added_with_breakdowns_gets_a_rule_that_they_add_up(
+    library: Flask, client: FlaskClient, auth: Auth
+) -> None:
+    auth.sign_in(DEMO_USERS["admin"])
+    assert client.post("/kpis/new", data=kpi_form()).status_code == 302
+    added = rule(RuleKind.BREAKDOWN, "ISVA-COURT")
+    assert (added.related_kpi.code, added.severity) == ("ISVA-COURT", "error")
+    # Without breakdowns there is nothing to add up, so the rule goes.
+    kpi_id = added.kpi_id
+    assert client.post(f"/kpis/{kpi_id}/edit", data=kpi_form(breakdowns="")).status_code == 302
+    db.session.expire_all()
+    assert (
+        db.session.scalar(select(func.count(ConsistencyRule.id)).where(ConsistencyRule.kpi_id == kpi_id)) == 0
+    )

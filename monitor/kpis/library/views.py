@@ -179,7 +179,7 @@ def edit_kpi(kpi_id: int) -> Any:
 # How each kind of rule reads between its two KPIs on the rules page.
 RULE_READS = {
     RuleKind.PART_OF: "is at most",
-    RuleKind.DENOMINATOR: "is worked out out of",
+    RuleKind.DENOMINATOR: "is a percentage out of",
     RuleKind.BREAKDOWN: "is the sum of its breakdowns",
 }
 
