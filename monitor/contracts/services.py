@@ -233,7 +233,7 @@ def update_contract(session: Session, user: User, contract: Contract, fields: Co
 
 
 # Enough to mean something in board papers: "x" is not a reason or an approver.
-MIN_REASON_CHARACTERS = 10
+MIN_REASON_CHARACTERS = 8
 MIN_APPROVER_LETTERS = 3
 
 
@@ -249,7 +249,7 @@ def _check_record(fields: AmendmentFields, what: str) -> dict[str, str]:
         errors["rationale"] = f"Enter the reason for the {what}, as it will appear in the board papers"
     elif len(rationale) < MIN_REASON_CHARACTERS or len(rationale.split()) < 2:
         errors["rationale"] = (
-            f"Enter the reason for the {what} in words a board can read, at least "
+            f"Enter the reason for the {what} in words a board can read, at least two words and "
             f"{MIN_REASON_CHARACTERS} characters, like Extended while provision for 2014/15 is agreed"
         )
     approver = fields.approved_by.strip()
@@ -316,7 +316,9 @@ def check_extension(
     must be dated on or before the current end. A decision taken in time may be
     recorded later, which is why the test is on its date rather than on today.
     """
-    errors = {**_check_record(fields, "extension"), **_check_date(contract, fields, today)}
+    errors = _check_record(fields, "extension")
+    if contract.ending is None:  # once ended, that is the one thing to say about its dates
+        errors.update(_check_date(contract, fields, today))
     available = _available(contract)
     option = next((o for o in available if option_id is None or o.id == option_id), None)
     decided = fields.effective_date or today

@@ -231,7 +231,7 @@ def test_extension_form_shows_every_error_at_once(
     summary = _summary(response.get_data(as_text=True))
     assert set(summary) == {"#effective_date-day", "#rationale", "#approved_by"}
     assert "within the contract's life" in summary["#effective_date-day"]
-    assert "at least 10 characters" in summary["#rationale"]
+    assert "at least two words and 8 characters" in summary["#rationale"]
     assert "Health and Wellbeing Board" in summary["#approved_by"]
     db.session.remove()
     assert _counts() == before
