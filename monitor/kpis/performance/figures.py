@@ -25,7 +25,7 @@ from decimal import Decimal
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from monitor.contracts.models import Contract
+from monitor.contracts.models import ENDING_KINDS, Amendment, Contract
 from monitor.disclosure.suppression import CONFIDENTIAL
 from monitor.kpis.display import format_figure
 from monitor.kpis.framework.history import framework_history, in_force
@@ -36,10 +36,10 @@ from monitor.kpis.performance.rag import (
     Travel,
     direction_of_travel,
     procurement_rating,
-    quarterly_target,
     rate,
     worst_rating,
 )
+from monitor.kpis.performance.targets import last_day_in_force, quarter_target
 from monitor.kpis.periods import Quarter, quarters_between
 from monitor.kpis.vocabulary import ReturnState
 
@@ -74,7 +74,8 @@ class Cell:
     kpi: Kpi
     item: FrameworkItem | None
     figure: Figure | None
-    # Comparable with one quarter's figure (a yearly sum target is a quarter of it).
+    # Comparable with one quarter's figure (a yearly sum target is a quarter
+    # of it), pro-rated for a quarter the contract ran only part of.
     target: Decimal | None
     rag: Rag
     travel: Travel
@@ -87,6 +88,8 @@ class Cell:
     # Boards: the warehouse's Procurement Act rating for this figure (None:
     # worked out here from the ratings of the quarters before).
     board_rating: ProcurementRating | None = None
+    # 'pro-rated: 31 of 90 days' when the target was pro-rated, else ''.
+    target_note: str = ""
 
     @property
     def actual(self) -> Decimal | None:
@@ -163,11 +166,38 @@ class ContractPerformance:
         return ContractPerformance(self.contract, self.quarters[-count:], rows)
 
 
-def contract_quarters(contract: Contract, today: date) -> list[Quarter]:
-    """The contract's quarters from its start up to today (or its end, if sooner)."""
-    if contract.start_date > today:
+@dataclass(frozen=True)
+class InForce:
+    """A contract's first and last days in force (see targets.last_day_in_force)."""
+
+    start: date
+    last_day: date
+
+
+def days_of(contract: Contract, ending_effective: date | None) -> InForce:
+    return InForce(contract.start_date, last_day_in_force(contract.end_date, ending_effective))
+
+
+def endings(session: Session, contract_ids: Iterable[int]) -> dict[int, date]:
+    """Contract id -> when its latest termination or decommissioning took
+    effect, in one query for any number of contracts."""
+    ids = list(contract_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Amendment.contract_id, Amendment.effective_date)
+        .where(Amendment.contract_id.in_(ids), Amendment.kind.in_([k.value for k in ENDING_KINDS]))
+        .order_by(Amendment.contract_id, Amendment.effective_date, Amendment.id)
+    )
+    return {contract_id: effective for contract_id, effective in rows}
+
+
+def contract_quarters(contract: Contract, today: date, span: InForce | None = None) -> list[Quarter]:
+    """The contract's quarters from its start up to today (or its last day in force, if sooner)."""
+    last_day = span.last_day if span is not None else contract.end_date
+    if contract.start_date > today or last_day < contract.start_date:
         return []
-    return quarters_between(contract.start_date, min(contract.end_date, today))
+    return quarters_between(contract.start_date, min(last_day, today))
 
 
 def reported_figures(
@@ -216,11 +246,24 @@ def _item_for(items: list[FrameworkItem], kpi_id: int, quarter: Quarter) -> Fram
 
 
 def judge(
-    kpi: Kpi, item: FrameworkItem | None, quarter: Quarter, figure: Figure | None, previous: Figure | None
+    kpi: Kpi,
+    item: FrameworkItem | None,
+    quarter: Quarter,
+    figure: Figure | None,
+    previous: Figure | None,
+    span: InForce,
 ) -> Cell:
-    """One KPI's figure for one quarter against the item then in force."""
+    """One KPI's figure for one quarter against the item then in force, with
+    its target pro-rated if the contract was in force for part of the quarter."""
     direction = item.effective_direction if item is not None else kpi.direction
-    target = quarterly_target(item.target, item.target_basis, kpi.rollup) if item is not None else None
+    target = (
+        quarter_target(
+            item.target, item.target_basis, kpi.unit, kpi.rollup, quarter, span.start, span.last_day
+        )
+        if item is not None
+        else None
+    )
+    value = target.value if target is not None else None
     tolerance = item.amber_tolerance_pct if item is not None else DEFAULT_TOLERANCE
     actual = figure.value if figure else None
     return Cell(
@@ -228,10 +271,11 @@ def judge(
         kpi=kpi,
         item=item,
         figure=figure,
-        target=target,
-        rag=rate(actual, target, direction, tolerance),
+        target=value,
+        rag=rate(actual, value, direction, tolerance),
         travel=direction_of_travel(actual, previous.value if previous else None, direction),
         provisional=False,
+        target_note=target.note if target is not None else "",
     )
 
 
@@ -241,6 +285,7 @@ def build(
     items: list[FrameworkItem],
     figures: Mapping[tuple[int, str], QuarterFigures],
     kpis: Mapping[int, Kpi],
+    span: InForce,
 ) -> ContractPerformance:
     """Rows for every KPI in the framework, or reported, in any of the quarters."""
     periods = [figures.get((contract.id, str(q))) for q in quarters]
@@ -254,7 +299,7 @@ def build(
             before = figures.get((contract.id, str(quarter.previous())))
             figure = reported.values.get(kpi.id) if reported else None
             previous = before.values.get(kpi.id) if before else None
-            cell = judge(kpi, _item_for(items, kpi.id, quarter), quarter, figure, previous)
+            cell = judge(kpi, _item_for(items, kpi.id, quarter), quarter, figure, previous, span)
             if figure is not None and reported is not None and reported.provisional:
                 cell = replace(cell, provisional=True)
             cells.append(cell)
@@ -274,10 +319,14 @@ def performance_of(
     missing = {k for f in figures.values() for k in f.values} - set(kpis)
     if missing:
         kpis.update({k.id: k for k in session.scalars(select(Kpi).where(Kpi.id.in_(missing)))})
-    return [
-        build(c, contract_quarters(c, today), [i for i in items if i.contract_id == c.id], figures, kpis)
-        for c in contracts
-    ]
+    ended = endings(session, ids)
+    performances = []
+    for contract in contracts:
+        span = days_of(contract, ended.get(contract.id))
+        own = [i for i in items if i.contract_id == contract.id]
+        quarters = contract_quarters(contract, today, span)
+        performances.append(build(contract, quarters, own, figures, kpis, span))
+    return performances
 
 
 def rate_figures(
@@ -288,6 +337,8 @@ def rate_figures(
     reported figures. One cell per KPI in force, then any other KPI given."""
     items = [i for i in framework_history(session, [contract_id]) if in_force(i, quarter)]
     previous = reported_figures(session, [contract_id]).get((contract_id, str(quarter.previous())))
+    contract = session.get_one(Contract, contract_id)
+    days = days_of(contract, endings(session, [contract_id]).get(contract_id))
     kpis = {i.kpi_id: i.kpi for i in items}
     extra = [k for k in values if k not in kpis]
     if extra:
@@ -297,7 +348,7 @@ def rate_figures(
         value = values.get(kpi_id)
         figure = Figure(value) if value is not None else None
         before = previous.values.get(kpi_id) if previous else None
-        cells.append(judge(kpi, _item_for(items, kpi_id, quarter), quarter, figure, before))
+        cells.append(judge(kpi, _item_for(items, kpi_id, quarter), quarter, figure, before, days))
     return cells
 
 

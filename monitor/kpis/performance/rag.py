@@ -11,9 +11,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 from enum import StrEnum
 
-from monitor.kpis.vocabulary import Direction, Rollup, TargetBasis
-
-QUARTERS_IN_YEAR = 4
+from monitor.kpis.performance.targets import whole_quarter_target
+from monitor.kpis.vocabulary import Direction
 
 
 class Rag(StrEnum):
@@ -93,14 +92,9 @@ def rate(actual: Decimal | None, target: Decimal | None, direction: str, toleran
 
 
 def quarterly_target(target: Decimal | None, basis: str, rollup: str) -> Decimal | None:
-    """The target one quarter's figure is compared with. A yearly target for a
-    count that adds up over the year is shared over four quarters; a yearly
-    target for an average or a snapshot applies to every quarter as it is."""
-    if target is None:
-        return None
-    if basis == TargetBasis.YEAR.value and rollup == Rollup.SUM.value:
-        return target / QUARTERS_IN_YEAR
-    return target
+    """The target for a quarter the contract ran throughout. For a quarter it
+    started or ended in, use `targets.quarter_target`, which pro-rates it."""
+    return whole_quarter_target(target, basis, rollup)
 
 
 def direction_of_travel(current: Decimal | None, previous: Decimal | None, direction: str) -> Travel:

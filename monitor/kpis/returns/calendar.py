@@ -5,6 +5,13 @@ day, once a performance framework is in force for that quarter. It falls due
 a number of working days after the quarter ends (a setting). A return not
 submitted by then is late, and one still not submitted ten working days after
 that is missing.
+
+A contract that ended expects no return after its last quarter: a return
+stored for a later quarter and never submitted (a draft left from before the
+end was known) is not owed. The return for a quarter the contract started or
+ended in covers only its days in force (DV-001's January to March 2014 return
+covers 1 to 31 January), and its count targets are pro-rated to match
+(monitor.kpis.performance.targets).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from monitor.contracts.models import Contract
 from monitor.kpis.models import FrameworkItem, Return, ReturnVersion
+from monitor.kpis.performance.targets import DaysInForce, days_in_force, last_day_in_force
 from monitor.kpis.periods import Quarter, add_working_days, due_date, quarters_between
 from monitor.kpis.vocabulary import ReturnState
 
@@ -73,6 +81,31 @@ class ExpectedReturn:
         return str(self.quarter)
 
     @property
+    def days_in_force(self) -> DaysInForce | None:
+        """The days of the quarter the contract was in force."""
+        return days_in_force(self.quarter, self.contract.start_date, last_live_day(self.contract))
+
+    @property
+    def covers(self) -> str:
+        """'covers 1 to 31 January 2014' for a part quarter; '' for a whole one."""
+        days = self.days_in_force
+        return days.covers if days is not None and not days.whole else ""
+
+    @property
+    def covers_text(self) -> str:
+        """The same, with why: 'Covers 1 to 31 January 2014 only: the contract
+        ended on 31 January 2014'; '' for a whole quarter."""
+        days = self.days_in_force
+        if days is None or days.whole:
+            return ""
+        reasons = []
+        if days.first > self.quarter.start:
+            reasons.append(f"started on {days.first.day} {days.first:%B %Y}")
+        if days.last < self.quarter.end:
+            reasons.append(f"ended on {days.last.day} {days.last:%B %Y}")
+        return f"C{days.covers[1:]} only: the contract {' and '.join(reasons)}"
+
+    @property
     def quarter_ended(self) -> bool:
         return self.quarter.end < self.today
 
@@ -124,9 +157,12 @@ def last_live_day(contract: Contract) -> date:
     """The last day the service ran: its end date, or the day before a
     termination or decommissioning took effect, whichever is earlier."""
     ending = contract.ending
-    if ending is None:
-        return contract.end_date
-    return min(contract.end_date, ending.effective_date - timedelta(days=1))
+    return last_day_in_force(contract.end_date, ending.effective_date if ending is not None else None)
+
+
+def after_the_end(contract: Contract, quarter: Quarter) -> bool:
+    """Whether the quarter began after the contract's last day in force."""
+    return quarter.start > last_live_day(contract)
 
 
 def _in_force(windows: Iterable[tuple[str, str | None]], period: str) -> bool:
@@ -198,8 +234,14 @@ def expected_returns(
             for q in reporting_quarters(contract, windows[contract.id], today)
             if q.end < today or (include_current and q == current)
         }
+        # A stored return is listed, unless it is for a quarter after the
+        # contract ended and was never handed in: nothing is owed for it.
         quarters |= {
-            q for (cid, period), _ in records.items() if cid == contract.id and (q := Quarter.parse(period))
+            q
+            for (cid, period), record in records.items()
+            if cid == contract.id
+            and (q := Quarter.parse(period))
+            and not (after_the_end(contract, q) and ReturnState(record.state) in NOT_SUBMITTED)
         }
         for quarter in quarters:
             result.append(
