@@ -73,6 +73,9 @@ class PackData:
     funding: pd.DataFrame
     renewals: pd.DataFrame
     commentary: Mapping[tuple[int, str], str] = field(default_factory=dict)
+    # (contract id, KPI code, period key) -> the framework's target, for quarters
+    # whose figures are not in the warehouse (no accepted return yet).
+    known_targets: Mapping[tuple[int, str, str], float] = field(default_factory=dict)
 
     @property
     def current(self) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from monitor.reports.pack_data import (
     parse_period,
     read_marts,
 )
+from monitor.reports.targets import known_targets
 from monitor.reports.writer import filename, write_board_pack
 
 
@@ -56,4 +57,5 @@ def make_board_pack(
     }
     commentary = accepted_commentary(session, contract_ids, period_key.strip())
     data = build_pack_data(marts, audience, period_key.strip(), threshold, commentary, last_loaded(warehouse))
+    data.known_targets = known_targets(session, contract_ids, data.quarters)
     return BoardPack(filename(data), write_board_pack(data, produced_on), data)

@@ -115,7 +115,9 @@ def kpi_series(pack: PackData, categories: Sequence[str]) -> list[KpiSeries]:
             if quarter.key not in series.figures:
                 marker = _absent(quarter, terms.get(series.contract_id))
                 series.figures[quarter.key] = Figure(None, series.unit, marker)
-                series.targets.setdefault(quarter.key, None)
+                # The framework set the target whether or not a return has been accepted.
+                known = pack.known_targets.get((series.contract_id, series.kpi_code, quarter.key))
+                series.targets.setdefault(quarter.key, known if marker != NOT_APPLICABLE else None)
     return list(found.values())
 
 

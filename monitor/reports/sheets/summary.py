@@ -120,7 +120,12 @@ def _ratings(ctx: Context, sheet: Worksheet, top: int, counts: RatingCounts) -> 
     short = ctx.pack.period.short_label
     sheet.write_string(top, 0, f"Ratings in {short}", styles.heading)
     sheet.write_string(
-        top + 1, 0, f"{plural(counts.total, 'KPI')} reported across all services.", styles.note
+        top + 1,
+        0,
+        f"{plural(counts.total, 'KPI')} reported across all services."
+        if counts.total
+        else f"No return has been accepted for this quarter ({short}), so no KPI has been rated.",
+        styles.note,
     )
     header = top + 2
     rows: list[list[Cell]] = [
@@ -160,7 +165,7 @@ def _headlines(ctx: Context, sheet: Worksheet, top: int, counts: RatingCounts) -
     return top + len(lines) + 2
 
 
-def _exceptions(ctx: Context, sheet: Worksheet, top: int) -> int:
+def _exceptions(ctx: Context, sheet: Worksheet, top: int, counts: RatingCounts) -> int:
     styles = ctx.styles
     short = ctx.pack.period.short_label
     sheet.write_string(top, 0, f"Exceptions: red and amber KPIs in {short}", styles.heading)
@@ -193,7 +198,9 @@ def _exceptions(ctx: Context, sheet: Worksheet, top: int) -> int:
         "Exceptions",
         EXCEPTION_COLUMNS,
         rows,
-        empty_note=f"No KPI was red or amber in {short}.",
+        empty_note=f"No KPI was red or amber in {short}."
+        if counts.total
+        else f"No return has been accepted for this quarter ({short}), so no KPI can be rated red or amber.",
     )
     for word, fill in (("Red", "red"), ("Amber", "amber")):
         if rows:
@@ -215,7 +222,7 @@ def write_summary(ctx: Context, sheet: Worksheet) -> None:
     row = _facts(ctx, sheet, 3)
     row = _ratings(ctx, sheet, row, counts)
     row = _headlines(ctx, sheet, row, counts)
-    _exceptions(ctx, sheet, row)
+    _exceptions(ctx, sheet, row, counts)
     sheet.set_column(0, 0, 22)
     sheet.freeze_panes(2, 0)
     sheet.activate()
