@@ -31,7 +31,10 @@ def test_template_then_check_round_trip(frameworks: Flask, tmp_path: Path) -> No
     filled.write_bytes(
         fill(
             blank.read_bytes(),
-            with_figures(**{"REF-ACCEPTED//value": 3}),
+            # Contacts are counted out of the referrals accepted (the library's consistency rule).
+            with_figures(
+                **{"REF-ACCEPTED//value": 3, "CONTACT-2WD//numerator": 3, "CONTACT-2WD//denominator": 3}
+            ),
             commentary={"REF-ACCEPTED": "Team short-staffed."},
         )
     )

@@ -92,7 +92,17 @@ def _cli(app: Flask, tmp_path: Path, name: str, content: bytes) -> str:
     path = tmp_path / name
     path.write_bytes(content)
     result = app.test_cli_runner().invoke(
-        args=["returns", "check", str(path), "--contract", REFUGE, "--period", PERIOD]
+        args=[
+            "returns",
+            "check",
+            str(path),
+            "--contract",
+            REFUGE,
+            "--period",
+            PERIOD,
+            "--as",
+            DEMO_USERS["refuge"],
+        ]
     )
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output

@@ -14,8 +14,10 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from monitor.auth.models import User
 from monitor.contracts.models import Contract
 from monitor.db import db
+from monitor.errors import Forbidden
 from monitor.kpis.cli import returns_cli
 from monitor.kpis.periods import PERIOD_HINT, Quarter
 from monitor.kpis.returns.commands import Refused, SubmitReturn, Upload
@@ -74,7 +76,12 @@ def _line(message: Message) -> str:
 @click.argument("path", metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--contract", "contract_ref", help="Check it as this contract's return (reference or id)")
 @click.option("--period", "period", help="...for this quarter, like 2013-14-Q3 (with --contract)")
-def check(path: Path, contract_ref: str | None, period: str | None) -> None:
+@click.option(
+    "--as",
+    "email",
+    help="Check it as this user would upload it (their permissions, and only contracts they may see named)",
+)
+def check(path: Path, contract_ref: str | None, period: str | None, email: str | None) -> None:
     """Check a filled-in return workbook, with the checks an upload gets, for the
     contract and quarter written in it (or those given).
 
@@ -116,8 +123,18 @@ def check(path: Path, contract_ref: str | None, period: str | None) -> None:
             click.echo(_line(message))
         click.echo(f"check: {path.name} could not be checked ({len(messages)} error(s))")
         sys.exit(1)
-    # An operator checks as the upload would, without storing: warnings are reported, not asked about.
-    outcome = SubmitReturn(None, contract, quarter, upload, submit=False, acknowledged=True).validate()
+    user = None
+    if email:
+        user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+        if user is None:
+            _fail(f"no user with the email {email!r}")
+            return
+    # Checked as the upload would be, without storing: warnings are reported, not asked about.
+    try:
+        outcome = SubmitReturn(user, contract, quarter, upload, submit=False, acknowledged=True).validate()
+    except Forbidden as refused:
+        _fail(str(refused))
+        return
     checked = outcome.checked
     shown = list(outcome.messages) if isinstance(outcome, Refused) else []
     if checked is not None:

@@ -207,6 +207,9 @@ class SubmitReturn:
             refuse("file", identical_message(latest.number, latest.submitted))
             return Refused([problem(text) for text in fields], None, fields)
 
+        # Looked up once, before the check: held here, the check's own look-up finds
+        # these same objects in the session, and storing is handed them.
+        items = items_in_force(session, contract.id, quarter)
         checked = check_workbook(
             session,
             self.upload.content,
@@ -221,7 +224,7 @@ class SubmitReturn:
         assert expected is not None  # for mypy: a missing expectation is refused above
         if not self._acknowledges(checked.warnings):
             return NeedsAcknowledgement(checked.warnings, checked)
-        return Ready(expected, items_in_force(session, contract.id, quarter), checked)
+        return Ready(expected, items, checked)
 
     def run(self) -> SubmitOutcome:
         if self.user is None:

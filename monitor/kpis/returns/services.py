@@ -11,6 +11,7 @@ gets a plain message instead of an error page.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -229,6 +230,9 @@ def store_version(
             period=str(quarter),
             state=next_state(None, submit=submit).value,
             due_date=expected.due_date,
+            # Known empty: appending below then needs no query to load them.
+            versions=[],
+            events=[],
         )
         session.add(record)
     else:
@@ -263,9 +267,15 @@ def store_version(
     _flush(session)
     # Hundreds of figures and outcome rows: inserted in bulk, in the same
     # transaction, once the version has its id.
+    # Nulls are rendered rather than left out, so every row has the same keys and
+    # each table is one executemany (rows alternating with and without a null
+    # were otherwise sent in small groups, some one row at a time).
     for model, batch in rows.items():
         if batch:
-            session.execute(insert(model), [{**row, "version_id": version.id} for row in batch])
+            session.execute(
+                insert(model).execution_options(render_nulls=True),
+                [{**row, "version_id": version.id} for row in batch],
+            )
     return version
 
 
@@ -284,8 +294,8 @@ def _figure_problems(checked: CheckedReturn, known_codes: set[str]) -> dict[str,
     unknown = sorted({f.kpi_code for f in checked.figures} - known_codes)
     if unknown:
         return {"file": f"The workbook has figures for KPIs this service does not know: {', '.join(unknown)}"}
-    keys = [(f.kpi_code, f.breakdown) for f in checked.figures]
-    twice = sorted({key for key in keys if keys.count(key) > 1})
+    counts = Counter((f.kpi_code, f.breakdown) for f in checked.figures)
+    twice = sorted(key for key, count in counts.items() if count > 1)
     if twice:
         named = ", ".join(f"{code} {breakdown or 'total'}" for code, breakdown in twice)
         return {"file": f"The workbook gives these figures more than once: {named}"}
