@@ -79,6 +79,13 @@ def test_formula_without_a_saved_result_is_not_called_blank(frameworks: Flask) -
     )
 
 
+def test_outcome_score_formula_without_a_saved_result(frameworks: Flask) -> None:
+    message = only(check(fill(template(), outcomes=[("WEMWBS", None, 40, "=40+8")])))
+    assert (message.sheet, message.cell) == ("Outcomes", "E7")
+    assert message.message.startswith("This cell has a formula (=40+8) but no saved result")
+    assert "missing" not in message.message
+
+
 # -- 0.85 in a percentage cell -------------------------------------------------
 
 

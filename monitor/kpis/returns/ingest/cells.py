@@ -197,7 +197,9 @@ OUTCOME_KEYS = ("measure", "informant", "pre_score", "post_score")
 SCORE_NAMES = {"pre_score": "score at the start of support", "post_score": "score at case closure"}
 
 
-def check_outcomes(found: FoundTable, layout: TemplateLayout) -> tuple[list[OutcomeRow], list[Message]]:
+def check_outcomes(
+    found: FoundTable, layout: TemplateLayout, formula_at: FormulaAt = no_formulas
+) -> tuple[list[OutcomeRow], list[Message]]:
     """Each filled row's measure, informant and scores; ranges by measure are a cross-check."""
     measures = {m.lower(): m for m in layout.measures}
     informants = {i.lower(): i for i in layout.informants}
@@ -210,7 +212,7 @@ def check_outcomes(found: FoundTable, layout: TemplateLayout) -> tuple[list[Outc
         # Whether an informant is wanted depends on the measure: a cross-check.
         informant_text = row.text("informant")
         informant = informants.get(informant_text.lower())
-        scores = {key: _score(row, key, problems) for key in ("pre_score", "post_score")}
+        scores = {key: _score(row, key, problems, formula_at) for key in ("pre_score", "post_score")}
         outcomes.append(
             OutcomeRow(row, measure, informant, informant_text, scores["pre_score"], scores["post_score"])
         )
@@ -232,11 +234,14 @@ def _choice(
     return chosen
 
 
-def _score(row: TableRow, key: str, problems: list[Message]) -> Decimal | None:
+def _score(row: TableRow, key: str, problems: list[Message], formula_at: FormulaAt) -> Decimal | None:
     reading = read_number(row.get(key))
     ask = f"Enter the {SCORE_NAMES[key]} as a whole number, like 17."
     problem = None
-    if reading.problem == Problem.BLANK:
+    formula = formula_at(row.cell(key)) if reading.problem == Problem.BLANK else None
+    if formula:
+        problem = FORMULA_WITHOUT_RESULT.format(formula=formula)
+    elif reading.problem == Problem.BLANK:
         problem = f"The {SCORE_NAMES[key]} is missing. {ask} Every row needs both scores."
     elif reading.problem or reading.number is None or reading.percent:
         problem = f"'{reading.shown}' is not a score. {ask}"

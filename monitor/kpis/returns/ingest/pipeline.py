@@ -132,7 +132,10 @@ def _check_opened(
         messages += found
         messages += cross.check_kpis(kpi_cells, layout.kpis.sheet, rows)
     if outcome_table is not None:
-        outcomes, found = cells.check_outcomes(outcome_table, layout)
+        outcome_sheet = layout.outcomes.sheet
+        outcomes, found = cells.check_outcomes(
+            outcome_table, layout, lambda cell: opened.formula(outcome_sheet, cell)
+        )
         messages += found
         messages += cross.check_outcomes(outcomes, layout.outcomes.sheet)
         result.outcomes = transform.build_outcomes(outcomes)
