@@ -1,7 +1,8 @@
 """Read what the warehouse needs from the app database into DataFrames.
 
 Only register data and accepted returns leave the app: no users, no files,
-no commentary, no draft figures. `contracts` limits the contract-level
+no commentary, no draft figures. The framework carries each contract's
+first and last day in force, so the targets of part quarters are pro-rated. `contracts` limits the contract-level
 extracts to some contracts (an incremental run); None reads them all.
 """
 
@@ -16,6 +17,7 @@ import pandas as pd
 from sqlalchemy import Connection, Select, and_, func, select
 
 from etl.load import chunks
+from etl.transform.periods import contract_days
 from monitor.audit import AuditEvent
 from monitor.auth.models import Organisation, Partnership, partnership_members
 from monitor.contracts.models import (
@@ -42,7 +44,7 @@ class Extract:
     options: pd.DataFrame
     amendments: pd.DataFrame
     funding: pd.DataFrame
-    framework: pd.DataFrame
+    framework: pd.DataFrame  # with contract_start and contract_last_day
     values: pd.DataFrame
     outcome_scores: pd.DataFrame
 
@@ -98,7 +100,7 @@ def extract(connection: Connection, contracts: Collection[int] | None = None) ->
     def per_contract(query: Select, column: object, columns: list[str]) -> pd.DataFrame:
         return _per_contract(connection, query, column, columns, contracts)
 
-    return Extract(
+    found = Extract(
         organisations=_frame(
             connection,
             select(
@@ -248,6 +250,10 @@ def extract(connection: Connection, contracts: Collection[int] | None = None) ->
             ["contract_id", "period_key", "measure", "informant", "pre_score", "post_score"],
         ),
     )
+    found.framework = found.framework.merge(
+        contract_days(found.contracts, found.amendments), on="contract_id", how="left"
+    )
+    return found
 
 
 def changed_contracts(connection: Connection, since: datetime) -> set[int]:

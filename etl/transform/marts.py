@@ -25,6 +25,8 @@ from monitor.contracts.models import Cohort
 from monitor.contracts.renewal import Status
 from monitor.disclosure.suppression import POSITIVE_OUTCOME_PARTS, VFM_PARTS, display_column, suppress_marts
 from monitor.kpis.performance.rag import ProcurementRating, Rag
+from monitor.kpis.performance.targets import days_in_force_between
+from monitor.kpis.periods import Quarter
 
 LIVE_STATUSES = {Status.LIVE.value, Status.EXTENDED.value, Status.IN_NOTICE.value}
 VIEWER = ["viewer", "viewer_kind", "viewer_name"]
@@ -144,7 +146,46 @@ def _annual_sum(results: pd.DataFrame, codes: tuple[str, ...], column: str = "ac
     return chosen.groupby(["contract_id", "financial_year"])[column].sum(min_count=1)
 
 
+def _days_compared(results: pd.DataFrame, spend_index: pd.MultiIndex) -> pd.DataFrame:
+    """Per contract and financial year: the days the contract was in force
+    that year (`year_days`) and those of them covered by a reported quarter
+    (`compared_days`: each quarter with accepted figures counts its days in
+    force, so DV-001's January to March 2014 counts 31)."""
+    reported = results.drop_duplicates(["contract_id", "period_key"])
+    compared = reported.groupby(["contract_id", "financial_year"])["days_in_force"].sum()
+    spans = reported.drop_duplicates("contract_id").set_index("contract_id")
+    pairs = spend_index.union(compared.index) if len(compared) else spend_index
+    rows = []
+    for contract_id, year in pairs:
+        fy_start = int(str(year)[:4])
+        first, last = Quarter(fy_start, 1).start, Quarter(fy_start, 4).end
+        year_days = np.nan
+        if contract_id in spans.index and pd.notna(spans.loc[contract_id, "contract_start"]):
+            year_days = days_in_force_between(
+                first,
+                last,
+                pd.Timestamp(spans.loc[contract_id, "contract_start"]).date(),
+                pd.Timestamp(spans.loc[contract_id, "contract_last_day"]).date(),
+            )
+        rows.append((contract_id, year, year_days, compared.get((contract_id, year), 0.0)))
+    frame = pd.DataFrame(rows, columns=["contract_id", "financial_year", "year_days", "compared_days"])
+    return frame.set_index(["contract_id", "financial_year"])
+
+
 def _value_for_money(facts: Facts) -> pd.DataFrame:
+    """Spend and activity per contract and financial year, and the cost of
+    each referral, completion and positive outcome.
+
+    Money and activity are compared over the same days. `spend` is the
+    year's funding, paid for the days the contract was in force that year;
+    the ratios divide only the share of it for the days the reported
+    quarters cover (`compared_spend` = spend x compared days / days in force
+    that year) by the activity those quarters report. DV-001 (ended 31
+    January 2014) with April to December 2013 reported counts 275 of its 306
+    days' money against nine months' referrals, not the year's money; with
+    January reported too, all of it. The rule assumes money is spent evenly
+    over the days in force, the one assumption a yearly funding line allows.
+    """
     kpis = facts.kpis[["kpi_id", "code"]].rename(columns={"code": "kpi_code"})
     years = facts.periods[["period_key", "financial_year"]]
     results = facts.kpi_results.merge(kpis, on="kpi_id").merge(years, on="period_key")
@@ -161,15 +202,18 @@ def _value_for_money(facts: Facts) -> pd.DataFrame:
     )
     frame = pd.DataFrame({"spend": spend.astype(float), **measures})
     frame.index.names = ["contract_id", "financial_year"]
+    frame = frame.join(_days_compared(results, frame.index), how="left")
     frame = frame.reset_index()
     frame["spend"] = frame["spend"].fillna(0.0)
+    share = (frame["compared_days"] / frame["year_days"].where(frame["year_days"] > 0)).clip(upper=1.0)
+    frame["compared_spend"] = frame["spend"] * share.fillna(0.0)
     for measure, ratio in (
         ("referrals", "cost_per_referral"),
         ("completions", "cost_per_completion"),
         ("positive_outcomes", "cost_per_positive_outcome"),
     ):
-        per = frame["spend"] / frame[measure].where(frame[measure] > 0)
-        frame[ratio] = per.where(frame["spend"] > 0).round(2)
+        per = frame["compared_spend"] / frame[measure].where(frame[measure] > 0)
+        frame[ratio] = per.where(frame["compared_spend"] > 0).round(2)
         frame[f"{measure}_display"] = display_column(
             frame[measure], "count", pd.Series(False, index=frame.index)
         )

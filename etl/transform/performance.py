@@ -1,15 +1,24 @@
-"""KPI results: each accepted figure against the framework item then in force."""
+"""KPI results: each accepted figure against the framework item then in force,
+with the quarter's target from monitor.kpis.performance.targets (pro-rated by
+the days in force in a quarter the contract started or ended in)."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
 from monitor.kpis.library.definitions import DERIVED_FROM_OUTCOMES
 from monitor.kpis.performance.rag import ProcurementRating, Rag
-from monitor.kpis.vocabulary import Direction, Rollup, TargetBasis
+from monitor.kpis.performance.targets import days_in_force, quarter_target
+from monitor.kpis.periods import Quarter
+from monitor.kpis.vocabulary import Direction
 
-QUARTERS_IN_YEAR = 4
+CONTRACT_DAYS = ["contract_start", "contract_last_day"]
+# What each result carries beyond fact_kpi_result's columns, for value for
+# money: the contract's days in force, in all and in the result's quarter.
+DAYS_COLUMNS = [*CONTRACT_DAYS, "days_in_force"]
 
 
 def _in_force(figures: pd.DataFrame, framework: pd.DataFrame) -> pd.DataFrame:
@@ -22,11 +31,45 @@ def _in_force(figures: pd.DataFrame, framework: pd.DataFrame) -> pd.DataFrame:
     )
     keys = ["contract_id", "kpi_id", "period_key", "breakdown"]
     matched = merged[in_force].drop_duplicates(keys, keep="last")
+    spans = framework[["contract_id", *CONTRACT_DAYS]].drop_duplicates("contract_id")
     return figures.merge(
         matched[[*keys, "target", "target_basis", "amber_tolerance_pct", "item_direction"]],
         on=keys,
         how="left",
-    )
+    ).merge(spans, on="contract_id", how="left")
+
+
+def _known(value: object) -> bool:
+    return value is not None and not pd.isna(value)
+
+
+def _quarter_target(
+    target: object, basis: object, unit: str, rollup: str, period: str, start: object, last_day: object
+) -> tuple[float, float]:
+    """(the quarter's target, the days in force in the quarter), NaN when unknown."""
+    quarter = Quarter.parse(period)
+    if quarter is None or not (_known(start) and _known(last_day)):
+        return np.nan, np.nan
+    first, last = pd.Timestamp(start).date(), pd.Timestamp(last_day).date()
+    span = days_in_force(quarter, first, last)
+    days = float(span.days) if span is not None else 0.0
+    if not _known(target):
+        return np.nan, days
+    found = quarter_target(Decimal(str(target)), str(basis), unit, rollup, quarter, first, last)
+    return (float(found.value) if found.value is not None else np.nan), days
+
+
+def _targets(frame: pd.DataFrame) -> pd.DataFrame:
+    """The quarter's target and days in force of every row, worked out once
+    per distinct target, quarter and contract span by the app's own rule."""
+    keys = ["target", "target_basis", "unit", "rollup", "period_key", *CONTRACT_DAYS]
+    cache: dict[tuple[object, ...], tuple[float, float]] = {}
+    rows = []
+    for key in frame[keys].itertuples(index=False, name=None):
+        if key not in cache:
+            cache[key] = _quarter_target(*key)
+        rows.append(cache[key])
+    return pd.DataFrame(rows, columns=["target", "days_in_force"], index=frame.index, dtype=float)
 
 
 def rag(
@@ -43,17 +86,20 @@ def rag(
 
 def kpi_results(figures: pd.DataFrame, framework: pd.DataFrame, kpis: pd.DataFrame) -> pd.DataFrame:
     """fact_kpi_result rows (without contract_version_key, which needs the
-    contract dimension). Targets apply to a KPI's total, not its breakdown."""
+    contract dimension). Targets apply to a KPI's total, not its breakdown.
+    `framework` carries each contract's contract_start and contract_last_day
+    (etl.transform.periods.contract_days)."""
     columns = ["contract_id", "kpi_id", "period_key", "breakdown", "actual", "numerator", "denominator"]
     frame = figures[columns].copy()
     for column in ("actual", "numerator", "denominator"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     frame = _in_force(frame, framework).merge(
-        kpis[["kpi_id", "direction", "rollup"]], on="kpi_id", how="left"
+        kpis[["kpi_id", "direction", "unit", "rollup"]], on="kpi_id", how="left"
     )
-    target = pd.to_numeric(frame["target"], errors="coerce").astype(float)
-    yearly_sum = frame["target_basis"].eq(TargetBasis.YEAR.value) & frame["rollup"].eq(Rollup.SUM.value)
-    target = target.where(~yearly_sum, target / QUARTERS_IN_YEAR).where(frame["breakdown"].eq(""))
+    frame["target"] = pd.to_numeric(frame["target"], errors="coerce").astype(float)
+    worked_out = _targets(frame) if len(frame) else pd.DataFrame({"target": [], "days_in_force": []})
+    target = worked_out["target"].where(frame["breakdown"].eq(""))
+    frame["days_in_force"] = worked_out["days_in_force"]
     direction = frame["item_direction"].fillna(frame["direction"])
     tolerance = pd.to_numeric(frame["amber_tolerance_pct"], errors="coerce").astype(float).fillna(10.0)
     frame["target"] = target
@@ -73,6 +119,7 @@ def kpi_results(figures: pd.DataFrame, framework: pd.DataFrame, kpis: pd.DataFra
             "rag",
             "numerator",
             "denominator",
+            *DAYS_COLUMNS,
         ]
     ].reset_index(drop=True)
 

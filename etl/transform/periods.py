@@ -1,12 +1,16 @@
-"""The period dimension: every quarter from the first figure or contract to the last."""
+"""The period dimension (every quarter from the first figure or contract to
+the last), and each contract's days in force, which pro-rate the targets of
+the quarters it started or ended in."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
 
+from etl.transform.contracts import ENDING_VALUES
+from monitor.kpis.performance.targets import last_day_in_force
 from monitor.kpis.periods import Quarter
 
 
@@ -57,3 +61,33 @@ def dim_period(
             "sort_order",
         ],
     )
+
+
+CONTRACT_DAYS_COLUMNS = ["contract_id", "contract_start", "contract_last_day"]
+
+
+def contract_days(contracts: pd.DataFrame, amendments: pd.DataFrame) -> pd.DataFrame:
+    """Each contract's first and last day in force: its end date, or the day
+    before its latest termination or decommissioning took effect (the same
+    rule as the app's, monitor.kpis.performance.targets.last_day_in_force)."""
+    endings = amendments[amendments["kind"].isin(ENDING_VALUES)].sort_values("effective_date")
+    ended = endings.drop_duplicates("contract_id", keep="last").set_index("contract_id")["effective_date"]
+    rows = [
+        (
+            contract.contract_id,
+            contract.start_date,
+            last_day_in_force(contract.end_date, _date_or_none(ended.get(contract.contract_id))),
+        )
+        for contract in contracts.itertuples(index=False)
+    ]
+    return pd.DataFrame(rows, columns=CONTRACT_DAYS_COLUMNS)
+
+
+def _date_or_none(value: object) -> date | None:
+    if value is None or pd.isna(value):
+        return None
+    if isinstance(value, datetime):  # pandas' Timestamp included
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return pd.Timestamp(value).date()

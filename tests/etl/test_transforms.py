@@ -135,6 +135,10 @@ def _framework(**overrides: object) -> pd.DataFrame:
         "direction": None,
         "effective_from": "2013-14-Q3",
         "effective_to": None,
+        # In force throughout these quarters (tests/etl/test_part_quarters.py
+        # covers contracts that start or end inside one).
+        "contract_start": date(2013, 4, 1),
+        "contract_last_day": date(2016, 3, 31),
     }
     item.update(overrides)
     return pd.DataFrame([item])
