@@ -375,3 +375,30 @@ def test_a_correction_must_change_something_and_cannot_be_corrected(demo: Flask)
     with pytest.raises(ValidationFailed) as failed, db.transaction() as session:
         services.correct_amendment(session, user, _contract("LBBD-DV-002"), correction, approved_by="HWB")
     assert "original amendment" in failed.value.errors["amendment_id"]
+
+
+def test_funding_summary_labels_its_totals_as_funding(demo: Flask, client: FlaskClient, auth: Auth) -> None:
+    auth.sign_in(DEMO_USERS["lbbd"])
+    page = _page(client, "/funding")
+    headers = [th.get_text(strip=True) for th in page.select("#by-funder thead th, #by-funder tfoot th")]
+    assert "Funding recorded, all years shown" in headers and "Funding recorded" in headers
+    assert "Total" not in headers
+
+
+def test_upgrading_works_out_the_totals_of_terms_in_force(demo: Flask) -> None:
+    """An installed register moves to 0005 with each total recomputed, and back."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from monitor.cli import alembic_config
+
+    db.session.remove()
+    command.downgrade(alembic_config(), "0004")
+    with db.engine.connect() as connection:
+        before = dict(connection.execute(text("SELECT reference, total_value FROM contracts")).all())
+    assert Decimal(before["LBBD-DV-002"]) == Decimal(810_000)
+    command.upgrade(alembic_config(), "head")
+    assert _contract("LBBD-DV-002").total_value == Decimal("945000.00")
+    assert _contract("LBBD-DV-002").initial_value == Decimal("810000.00")
+    assert _contract("LBBD-DV-003").total_value == Decimal("204000.00")
+    assert _contract("LBBD-DV-001").total_value == Decimal("750000.00")
