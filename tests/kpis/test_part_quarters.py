@@ -20,8 +20,10 @@ from monitor.audit import Actor, acting_as
 from monitor.contracts.access import visible_contracts
 from monitor.contracts.models import Contract
 from monitor.db import db
+from monitor.kpis.framework.history import items_in_force
 from monitor.kpis.models import Kpi, Return
 from monitor.kpis.performance.figures import performance_of, rate_figures
+from monitor.kpis.performance.item_targets import item_target
 from monitor.kpis.performance.rag import Rag
 from monitor.kpis.performance.targets import days_in_force, last_day_in_force, quarter_target
 from monitor.kpis.periods import Quarter
@@ -205,3 +207,14 @@ def test_the_warehouse_and_the_board_judge_dv001s_last_quarter_on_its_days(demo_
         if viewer.startswith("partnership:") and period == str(Q4)
     ]
     assert board_rows and all(r["rag"] in text.lower() for r in board_rows if r["actual"] is not None)
+
+
+def test_the_target_a_framework_item_sets_dv001_for_a_quarter(dv001: Flask) -> None:
+    """The call the return template's target column and the period check make."""
+    contract = _contract()
+    items = {i.kpi.code: i for i in items_in_force(db.session(), contract.id, Q4)}
+    last = item_target(items["REF-RECEIVED"], contract, Q4)
+    assert (last.value, last.full, last.note) == (Decimal(21), Decimal(60), "pro-rated: 31 of 90 days")
+    assert last.days is not None and last.days.covers == "covers 1 to 31 January 2014"
+    assert item_target(items["REF-RECEIVED"], contract, Q3).note == ""
+    assert item_target(items["FEEL-SAFER"], contract, Q4).value == Decimal(85)

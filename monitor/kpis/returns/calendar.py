@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from monitor.contracts.models import Contract
 from monitor.kpis.models import FrameworkItem, Return, ReturnVersion
-from monitor.kpis.performance.targets import DaysInForce, days_in_force, last_day_in_force
+from monitor.kpis.performance.item_targets import last_day_of
+from monitor.kpis.performance.targets import DaysInForce, days_in_force
 from monitor.kpis.periods import Quarter, add_working_days, due_date, quarters_between
 from monitor.kpis.vocabulary import ReturnState
 
@@ -156,8 +157,7 @@ class ExpectedReturn:
 def last_live_day(contract: Contract) -> date:
     """The last day the service ran: its end date, or the day before a
     termination or decommissioning took effect, whichever is earlier."""
-    ending = contract.ending
-    return last_day_in_force(contract.end_date, ending.effective_date if ending is not None else None)
+    return last_day_of(contract)
 
 
 def after_the_end(contract: Contract, quarter: Quarter) -> bool:
