@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from etl.app import ENGINE_KEY
 from monitor.audit import Actor, acting_as
+from monitor.auth.models import Role, User
 from monitor.contracts.access import visible_contracts
 from monitor.contracts.models import Contract
 from monitor.db import db
@@ -28,6 +29,7 @@ from monitor.kpis.performance.rag import Rag
 from monitor.kpis.performance.targets import days_in_force, last_day_in_force, quarter_target
 from monitor.kpis.periods import Quarter
 from monitor.kpis.returns.calendar import CalendarRules, expected_returns
+from monitor.kpis.returns.reminders import Reminder, compose, outstanding
 from tests.conftest import DEMO_USERS, WAREHOUSE_AS_AT, Auth, Warehouse, _fresh_app, build_warehouse
 from tests.kpis.conftest import add_framework
 from tests.kpis.test_returns_builders import user
@@ -218,3 +220,26 @@ def test_the_target_a_framework_item_sets_dv001_for_a_quarter(dv001: Flask) -> N
     assert last.days is not None and last.days.covers == "covers 1 to 31 January 2014"
     assert item_target(items["REF-RECEIVED"], contract, Q3).note == ""
     assert item_target(items["FEEL-SAFER"], contract, Q4).value == Decimal(85)
+
+
+def test_reminders_stop_after_dv001s_last_quarter_and_say_what_it_covers(library: Flask) -> None:
+    add_framework(DV001, DV001_FRAMEWORK, "2013-14-Q1")
+    with acting_as(Actor(None, "test returns")), db.transaction() as session:
+        contract = session.execute(select(Contract).where(Contract.reference == DV001)).scalar_one()
+        session.add(
+            Return(contract_id=contract.id, period=str(AFTER), state="draft", due_date=date(2014, 7, 21))
+        )
+    db.session.remove()
+    due = {
+        (expected.period, rule.stage.value)
+        for expected, rule in outstanding(db.session(), AS_AT, CalendarRules())
+        if expected.contract.reference == DV001
+    }
+    assert (str(Q4), "missing") in due
+    assert not any(period == str(AFTER) for period, _ in due)
+    expected, rule = next(
+        (e, r) for e, r in outstanding(db.session(), AS_AT, CalendarRules()) if e.period == str(Q4)
+    )
+    provider = next(u for u in db.session.scalars(select(User)) if u.role == Role.PROVIDER.value)
+    _, body = compose(Reminder(expected, rule, provider, escalation=False), library.config, AS_AT)
+    assert "The return covers Q4 2013/14: 1 January 2014 to 31 January 2014." in " ".join(body.split())

@@ -150,6 +150,7 @@ def compose(reminder: Reminder, settings: Mapping[str, Any], today: date) -> tup
     expected = reminder.expected
     contract = expected.contract
     label = f"{contract.reference} {expected.quarter.label}"
+    days = expected.days_in_force
     if reminder.escalation:
         subject = f"Return overdue from {contract.provider.name}: {label}"
         template = "emails/return_escalation.txt"
@@ -171,8 +172,9 @@ def compose(reminder: Reminder, settings: Mapping[str, Any], today: date) -> tup
         quarter=expected.quarter,
         stage=reminder.rule.stage.value,
         due=_day(expected.due_date),
-        quarter_start=_day(expected.quarter.start),
-        quarter_end=_day(expected.quarter.end),
+        # A part quarter's return covers only the contract's days in force.
+        quarter_start=_day(days.first if days is not None else expected.quarter.start),
+        quarter_end=_day(days.last if days is not None else expected.quarter.end),
         due_passed=today > expected.due_date,
         due_today=today == expected.due_date,
         short_quarter=f"Q{expected.quarter.number} {expected.quarter.financial_year}",
