@@ -141,11 +141,9 @@ def test_words_are_not_a_number(frameworks: Flask) -> None:
     ("typed", "read"), [("1,234", 1234), (" 12 ", 12), ("18", 18), (18.0, 18), ("+20", 20)]
 )
 def test_numbers_written_as_text_are_read(frameworks: Flask, typed: Any, read: int) -> None:
-    content = fill(
-        template(),
-        with_figures(**{"CASES-CLOSED//value": typed}),
-        commentary={"CASES-CLOSED": "Fewer closures."},
-    )
+    # Cases closed is also the safety-plan percentage's denominator (a library consistency rule).
+    closed = {"CASES-CLOSED//value": typed, "SAFETY-PLAN//numerator": read, "SAFETY-PLAN//denominator": read}
+    content = fill(template(), with_figures(**closed), commentary={"CASES-CLOSED": "Fewer closures."})
     result = check(content)
     assert result.ok, where(result)
     assert next(f.value for f in result.figures if f.kpi_code == "CASES-CLOSED") == read
@@ -310,7 +308,9 @@ def test_outcome_measures_are_read_whatever_the_case(frameworks: Flask) -> None:
 
 
 def test_off_target_needs_commentary(frameworks: Flask) -> None:
-    content = fill(template(), with_figures(**{"CASES-CLOSED//value": 11}))
+    # Cases closed is also the safety-plan percentage's denominator (a library consistency rule).
+    eleven = {"CASES-CLOSED//value": 11, "SAFETY-PLAN//numerator": 11, "SAFETY-PLAN//denominator": 11}
+    content = fill(template(), with_figures(**eleven))
     message = only(check(content))
     assert (message.severity, message.sheet, message.cell, message.kpi) == (
         Severity.ERROR,
@@ -322,11 +322,7 @@ def test_off_target_needs_commentary(frameworks: Flask) -> None:
         "Explain on the Commentary sheet why cases closed is below target: 11 this quarter against a "
         "target of 15 or more."
     )
-    explained = fill(
-        template(),
-        with_figures(**{"CASES-CLOSED//value": 11}),
-        commentary={"CASES-CLOSED": "Two staff vacancies."},
-    )
+    explained = fill(template(), with_figures(**eleven), commentary={"CASES-CLOSED": "Two staff vacancies."})
     assert check(explained).messages == []
 
 
@@ -378,8 +374,19 @@ def test_yearly_target_is_compared_pro_rata(frameworks: Flask) -> None:
     ).scalar_one()
     item.target, item.target_basis = Decimal(120), "year"
     db.session.commit()
-    assert check(fill(template(), with_figures(**{"REF-ACCEPTED//value": 30}))).messages == []
-    message = only(check(fill(template(), with_figures(**{"REF-ACCEPTED//value": 29}))))
+
+    def accepted(count: int) -> dict[tuple[str, str, str], Any]:
+        # Referrals accepted is also the 2-day contact percentage's denominator (a consistency rule).
+        return with_figures(
+            **{
+                "REF-ACCEPTED//value": count,
+                "CONTACT-2WD//numerator": count - 2,
+                "CONTACT-2WD//denominator": count,
+            }
+        )
+
+    assert check(fill(template(), accepted(30))).messages == []
+    message = only(check(fill(template(), accepted(29))))
     assert (message.cell, message.kpi) == ("E10", "REF-ACCEPTED")
     assert "29 this quarter against a target of 120 or more a year" in message.message
 
@@ -405,8 +412,11 @@ def test_big_change_on_last_quarter_is_a_warning_until_explained(frameworks: Fla
 
 
 def test_zero_denominator_gives_no_percentage_and_a_warning(frameworks: Flask) -> None:
-    figures = with_figures(**{"SAFETY-PLAN//numerator": 0, "SAFETY-PLAN//denominator": 0})
-    result = check(fill(template(), figures))
+    # No cases closed, so none with a safety plan (cases closed is its denominator).
+    figures = with_figures(
+        **{"CASES-CLOSED//value": 0, "SAFETY-PLAN//numerator": 0, "SAFETY-PLAN//denominator": 0}
+    )
+    result = check(fill(template(), figures, commentary={"CASES-CLOSED": "No cases were ready to close."}))
     message = only(result)
     assert (message.severity, message.cell, message.kpi) == (Severity.WARNING, "H25", "SAFETY-PLAN")
     assert message.message.startswith("Cases closed is 0, so cases with a safety plan cannot be worked out")
