@@ -15,7 +15,9 @@ from monitor.demo import DEMO_PASSWORD
 from monitor.kpis.library.relations import RuleKind
 from monitor.kpis.library.rules import ConsistencyRule
 from monitor.kpis.models import Kpi
+from monitor.kpis.returns.ingest import check_workbook
 from tests.conftest import DEMO_USERS, Auth
+from tests.kpis.fixtures.workbooks import Q3, SETTINGS, contract, fill, template
 from tests.kpis.test_library_admin import errors_on, kpi_form
 
 
@@ -43,11 +45,20 @@ def test_only_admins_see_or_change_the_rules(
         ("GET", "/kpis/rules"),
         ("GET", f"/kpis/rules/{accepted.id}/edit"),
         ("POST", f"/kpis/rules/{accepted.id}/edit"),
+        ("GET", "/kpis/rules/new"),
+        ("POST", "/kpis/rules/new"),
     ]:
-        response = client.open(url, method=method, data={"severity": "warning"})
+        data = {"severity": "warning", "kind": "part of", "kpi_id": accepted.related_kpi_id}
+        response = client.open(url, method=method, data={**data, "related_kpi_id": accepted.kpi_id})
         assert response.status_code == 403, (role, method, url)
         assert "Referrals accepted" not in response.get_data(as_text=True)
     assert rule(RuleKind.PART_OF, "REF-ACCEPTED").severity == "error"
+    assert (
+        db.session.scalar(
+            select(func.count(ConsistencyRule.id)).where(ConsistencyRule.kpi_id == accepted.related_kpi_id)
+        )
+        == 1
+    )
     assert audited() == before
 
 
@@ -154,3 +165,110 @@ def test_a_kpi_added_with_breakdowns_gets_a_rule_that_they_add_up(
     assert (
         db.session.scalar(select(func.count(ConsistencyRule.id)).where(ConsistencyRule.kpi_id == kpi_id)) == 0
     )
+
+
+def kpi_id(code: str) -> int:
+    return db.session.execute(select(Kpi.id).where(Kpi.code == code)).scalar_one()
+
+
+def test_admin_adds_a_rule_and_returns_are_checked_against_it(
+    frameworks: Flask, client: FlaskClient, auth: Auth
+) -> None:
+    auth.sign_in(DEMO_USERS["admin"])
+    form = BeautifulSoup(client.get("/kpis/rules/new").get_data(as_text=True), "html.parser")
+    assert form.select_one("input[name=severity][value=error][checked]") is not None
+    # Made up for the test: every accepted referral closed in the quarter.
+    response = client.post(
+        "/kpis/rules/new",
+        data={
+            "kind": "part of",
+            "kpi_id": kpi_id("REF-ACCEPTED"),
+            "related_kpi_id": kpi_id("CASES-CLOSED"),
+            "severity": "warning",
+        },
+    )
+    assert response.status_code == 302
+    added = db.session.execute(
+        select(ConsistencyRule).where(
+            ConsistencyRule.kpi_id == kpi_id("REF-ACCEPTED"),
+            ConsistencyRule.related_kpi_id == kpi_id("CASES-CLOSED"),
+        )
+    ).scalar_one()
+    assert response.headers["Location"].endswith(f"/kpis/rules#rule-{added.id}")
+    events = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.entity_type == "consistency rule", AuditEvent.entity_id == added.id
+        )
+    ).all()
+    assert [(e.action, e.actor_label) for e in events] == [("create", DEMO_USERS["admin"])]
+
+    result = check_workbook(
+        db.session(),
+        fill(template()),
+        "return.xlsx",
+        contract=contract("HBC-CYP-DA-01"),
+        quarter=Q3,
+        user=None,
+        settings=SETTINGS,
+    )
+    assert [(m.severity.value, m.cell, m.kpi) for m in result.messages] == [
+        ("warning", "H12", "REF-ACCEPTED")
+    ]
+    assert result.messages[0].message.startswith("Referrals accepted (28) is more than cases closed (18)")
+
+
+@pytest.mark.parametrize(
+    ("data", "errors"),
+    [
+        (
+            {},
+            {
+                "kind": "Choose whether one KPI is part of another, or a percentage is out of a count",
+                "kpi_id": "Choose the KPI the rule checks",
+                "related_kpi_id": "Choose the KPI it is checked against",
+                "severity": "Choose whether a return that breaks the rule is refused or warned",
+            },
+        ),
+        (
+            {"kind": "part of", "kpi_id": "CONTACT-2WD", "related_kpi_id": "REF-RECEIVED"},
+            {"kpi_id": "CONTACT-2WD is not a count: a part and the whole it is part of are both counts"},
+        ),
+        (
+            {"kind": "denominator", "kpi_id": "REF-RECEIVED", "related_kpi_id": "FEEL-SAFER"},
+            {
+                "kpi_id": "REF-RECEIVED is not a percentage with a numerator and denominator: choose one that is",
+                "related_kpi_id": "FEEL-SAFER is not a count: a percentage's denominator is a count",
+            },
+        ),
+        (
+            {"kind": "part of", "kpi_id": "REF-RECEIVED", "related_kpi_id": "REF-RECEIVED"},
+            {"related_kpi_id": "Choose a different KPI to check it against"},
+        ),
+        (
+            {"kind": "part of", "kpi_id": "REF-ACCEPTED", "related_kpi_id": "REF-RECEIVED"},
+            {"related_kpi_id": "The library already has this rule"},
+        ),
+        (
+            {"kind": "denominator", "kpi_id": "CONTACT-2WD", "related_kpi_id": "CASES-CLOSED"},
+            {"kpi_id": "CONTACT-2WD's denominator is already the same as another count"},
+        ),
+        (
+            {"kind": "breakdown", "kpi_id": "REF-RECEIVED", "related_kpi_id": "REF-RECEIVED"},
+            {"kind": "Choose whether one KPI is part of another, or a percentage is out of a count"},
+        ),
+    ],
+)
+def test_a_rule_must_make_sense(
+    library: Flask, client: FlaskClient, auth: Auth, data: dict[str, str], errors: dict[str, str]
+) -> None:
+    auth.sign_in(DEMO_USERS["admin"])
+    before = (db.session.scalar(select(func.count(ConsistencyRule.id))), audited())
+    posted = {key: (str(kpi_id(value)) if key.endswith("kpi_id") else value) for key, value in data.items()}
+    if data:
+        posted["severity"] = "error"
+    response = client.post("/kpis/rules/new", data=posted)
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert errors_on(body) == errors
+    assert "Error: Add a consistency rule" in body
+    assert (db.session.scalar(select(func.count(ConsistencyRule.id))), audited()) == before

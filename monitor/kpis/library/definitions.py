@@ -365,13 +365,88 @@ def update_kpi(session: Session, user: User, kpi: Kpi, fields: KpiFields) -> Kpi
     return kpi
 
 
+CHOOSE_SEVERITY = "Choose whether a return that breaks the rule is refused or warned"
+
+
 def set_rule_severity(session: Session, user: User, rule: ConsistencyRule, severity: str) -> ConsistencyRule:
     """Whether breaking `rule` stops a return (error) or asks the provider to confirm (warning)."""
     _require_admin(user)
     if severity not in {member.value for member in RuleSeverity}:
-        raise ValidationFailed(
-            {"severity": "Choose whether a return that breaks the rule is refused or warned"}
-        )
+        raise ValidationFailed({"severity": CHOOSE_SEVERITY})
     rule.severity = severity
+    session.flush()
+    return rule
+
+
+@dataclass(frozen=True)
+class RuleFields:
+    kind: str
+    kpi_id: int | None
+    related_kpi_id: int | None
+    severity: str
+
+
+def _is_count(kpi: Kpi) -> bool:
+    return kpi.unit == Unit.COUNT and not kpi.has_fraction
+
+
+def _check_rule(session: Session, fields: RuleFields) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    # Breakdown rules follow a KPI's breakdowns (see `sync_breakdown_rule`), so they are not added here.
+    if fields.kind not in (RuleKind.PART_OF, RuleKind.DENOMINATOR):
+        errors["kind"] = "Choose whether one KPI is part of another, or a percentage is out of a count"
+    kpi = session.get(Kpi, fields.kpi_id) if fields.kpi_id is not None else None
+    related = session.get(Kpi, fields.related_kpi_id) if fields.related_kpi_id is not None else None
+    if kpi is None:
+        errors["kpi_id"] = "Choose the KPI the rule checks"
+    if related is None:
+        errors["related_kpi_id"] = "Choose the KPI it is checked against"
+    if fields.severity not in {member.value for member in RuleSeverity}:
+        errors["severity"] = CHOOSE_SEVERITY
+    if errors or kpi is None or related is None:
+        return errors
+    if kpi.id == related.id:
+        return {"related_kpi_id": "Choose a different KPI to check it against"}
+    if fields.kind == RuleKind.PART_OF:
+        for name, which in (("kpi_id", kpi), ("related_kpi_id", related)):
+            if not _is_count(which):
+                errors[name] = (
+                    f"{which.code} is not a count: a part and the whole it is part of are both counts"
+                )
+    else:
+        if not kpi.has_fraction:
+            errors["kpi_id"] = (
+                f"{kpi.code} is not a percentage with a numerator and denominator: choose one that is"
+            )
+        if not _is_count(related):
+            errors["related_kpi_id"] = f"{related.code} is not a count: a percentage's denominator is a count"
+    if errors:
+        return errors
+    same = select(ConsistencyRule.id).where(
+        ConsistencyRule.kind == fields.kind,
+        ConsistencyRule.kpi_id == kpi.id,
+        ConsistencyRule.related_kpi_id == related.id,
+    )
+    if session.scalar(same) is not None:
+        return {"related_kpi_id": "The library already has this rule"}
+    if fields.kind == RuleKind.DENOMINATOR:
+        other = select(ConsistencyRule.id).where(
+            ConsistencyRule.kind == RuleKind.DENOMINATOR.value, ConsistencyRule.kpi_id == kpi.id
+        )
+        if session.scalar(other) is not None:
+            return {"kpi_id": f"{kpi.code}'s denominator is already the same as another count"}
+    return errors
+
+
+def add_rule(session: Session, user: User, fields: RuleFields) -> ConsistencyRule:
+    """A relation between two KPIs of the library, applied to every return that has both."""
+    _require_admin(user)
+    errors = _check_rule(session, fields)
+    if errors:
+        raise ValidationFailed(errors)
+    rule = ConsistencyRule(
+        kind=fields.kind, kpi_id=fields.kpi_id, related_kpi_id=fields.related_kpi_id, severity=fields.severity
+    )
+    session.add(rule)
     session.flush()
     return rule

@@ -18,13 +18,14 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovRadioInput,
+    GovSelect,
     GovSubmitInput,
     GovTextArea,
     GovTextInput,
 )
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import BooleanField, RadioField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 
 from monitor.access.signed_in import signed_in_user
 from monitor.auth.models import Role
@@ -184,20 +185,63 @@ RULE_READS = {
 }
 
 
+SEVERITY_CHOICES = [
+    (RuleSeverity.ERROR.value, "It is refused until the figures are corrected"),
+    (RuleSeverity.WARNING.value, "It is warned, and the provider confirms the figures when submitting"),
+]
+
+
 class RuleForm(FlaskForm):
     # Shape only: the service says what a missing or unknown choice means.
     severity = RadioField(
-        "What happens to a return that breaks this rule",
+        "What happens to a return that breaks this rule", widget=GovRadioInput(), choices=SEVERITY_CHOICES
+    )
+    submit = SubmitField("Save rule", widget=GovSubmitInput())
+
+
+class NewRuleForm(FlaskForm):
+    kind = RadioField(
+        "How the two KPIs relate",
         widget=GovRadioInput(),
         choices=[
-            (RuleSeverity.ERROR.value, "It is refused until the figures are corrected"),
+            (RuleKind.PART_OF.value, "The first is part of the second, so it is at most the second"),
             (
-                RuleSeverity.WARNING.value,
-                "It is warned, and the provider confirms the figures when submitting",
+                RuleKind.DENOMINATOR.value,
+                "The first is a percentage out of the second: its denominator is that count",
             ),
         ],
     )
-    submit = SubmitField("Save rule", widget=GovSubmitInput())
+    kpi_id = SelectField("First KPI: the one the rule checks", widget=GovSelect(), coerce=str)
+    related_kpi_id = SelectField("Second KPI: the one it is checked against", widget=GovSelect(), coerce=str)
+    severity = RadioField(
+        "What happens to a return that breaks this rule", widget=GovRadioInput(), choices=SEVERITY_CHOICES
+    )
+    submit = SubmitField("Add rule", widget=GovSubmitInput())
+
+    def rule_fields(self) -> library.RuleFields:
+        def kpi(text: str | None) -> int | None:
+            return int(text) if text and text.isdigit() else None
+
+        return library.RuleFields(
+            kind=self.kind.data or "",
+            kpi_id=kpi(self.kpi_id.data),
+            related_kpi_id=kpi(self.related_kpi_id.data),
+            severity=self.severity.data or "",
+        )
+
+
+def _new_rule_form() -> NewRuleForm:
+    form = NewRuleForm()
+    kpis = db.session.execute(select(Kpi.id, Kpi.code, Kpi.name).order_by(Kpi.code)).all()
+    choices = [("", "Choose a KPI")] + [(str(kpi_id), f"{code}: {name}") for kpi_id, code, name in kpis]
+    form.kpi_id.choices = choices
+    form.related_kpi_id.choices = choices
+    # The service's messages are clearer than "Not a valid choice".
+    for field in (form.kind, form.kpi_id, form.related_kpi_id, form.severity):
+        field.validate_choice = False
+    if not form.is_submitted():
+        form.severity.data = RuleSeverity.ERROR.value
+    return form
 
 
 def _rule(rule_id: int) -> ConsistencyRule:
@@ -218,6 +262,20 @@ def library_rules() -> Any:
     return render_template(
         "kpis/library_rules.html", title="Consistency rules", rules=rules, reads=RULE_READS
     )
+
+
+@blueprint.route("/kpis/rules/new", methods=["GET", "POST"])
+@admin_only
+def new_rule() -> Any:
+    user = signed_in_user()
+    form = _new_rule_form()
+    if form.validate_on_submit():
+        fields = form.rule_fields()
+        rule = save(form, lambda session: library.add_rule(session, user, fields))
+        if rule is not None:
+            flash(f"Rule added: {rule.label}", "success")
+            return redirect(url_for("kpis.library_rules", _anchor=f"rule-{rule.id}"))
+    return form_page("kpis/library_rule_new.html", form, title="Add a consistency rule")
 
 
 @blueprint.route("/kpis/rules/<int:rule_id>/edit", methods=["GET", "POST"])
