@@ -26,7 +26,7 @@ from tests.api.conftest import (
     Headers,
     headers,  # noqa: F401 - fixture used below
 )
-from tests.conftest import DEMO_USERS
+from tests.conftest import DEMO_USERS, Auth
 from tests.kpis.test_returns_builders import REFUGE, contract, refuge_figures, stored, upload, user
 
 NEW_KPI = "MARAC-REFERRALS"
@@ -98,20 +98,27 @@ def test_a_kpi_added_to_a_submitted_quarter_marks_the_return(frameworks: Flask, 
     assert again is not None and not again.needs_resubmission and again.resubmission_reason == ""
 
 
-def test_the_api_says_so(
+def test_the_api_and_the_page_say_so(
     frameworks: Flask,
     outbox: Path,
     client: FlaskClient,
+    auth: Auth,
+    tmp_path: Path,
     headers: Headers,  # noqa: F811 - the imported fixture
 ) -> None:
+    frameworks.instance_path = str(tmp_path)
     upload("refuge")
     add(new_kpi(), "2013-14-Q1")
-    body = client.get(
+    api = frameworks.test_client()
+    body = api.get(
         f"/api/v1/contracts/{contract(REFUGE).id}/returns/2013-14-Q1", headers=headers("refuge")
     ).get_json()
     assert body["needs_resubmission"] is True and body["resubmission_reason"].startswith(
         "The performance framework now asks for"
     )
+    auth.sign_in(DEMO_USERS["refuge"])
+    page = client.get(f"/contracts/{contract(REFUGE).id}/returns/2013-14-Q1").get_data(as_text=True)
+    assert "This return needs resubmission" in page and body["resubmission_reason"] in page
 
 
 def test_returns_the_change_does_not_touch_are_left_alone(frameworks: Flask, outbox: Path) -> None:

@@ -290,7 +290,10 @@ def _figure_problems(checked: CheckedReturn, known_codes: set[str]) -> dict[str,
     a bad figure must never reach the database."""
     unknown = sorted({f.kpi_code for f in checked.figures} - known_codes)
     if unknown:
-        return {"file": f"The workbook has figures for KPIs this service does not know: {', '.join(unknown)}"}
+        return {
+            "file": "The workbook has figures for KPIs that are not in this contract's framework for the "
+            f"quarter: {', '.join(unknown)}. Download the template for the quarter again and use that"
+        }
     counts = Counter((f.kpi_code, f.breakdown) for f in checked.figures)
     twice = sorted(key for key, count in counts.items() if count > 1)
     if twice:
