@@ -1,7 +1,8 @@
 """Checking a return workbook, stage by stage:
 
     file      a real, safe .xlsx (size, zip bomb, macros, password, damage)
-    identity  our template, a known version, this contract and quarter, this user
+    identity  our template (its hidden metadata signed by this service), a known
+              version, this contract and quarter (sheet titles agreeing), this user
     cells     each figure present, a number of the right kind and in range
     cross     parts add up, counts not above what they are part of, scores in range
     transform the figures to store, percentages worked out
