@@ -13,22 +13,41 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from monitor.audit import Actor, acting_as
 from monitor.db import db
 from monitor.kpis.models import ReturnEvent, ReturnValue, ReturnVersion
+from monitor.kpis.returns.commands import (
+    NeedsAcknowledgement,
+    Refused,
+    Reviewed,
+    ReviewReturn,
+    Stored,
+    SubmitReturn,
+    Upload,
+)
 from monitor.kpis.returns.ingest.file import OLE_SIGNATURE
 from tests.api.conftest import (
     Headers,
     headers,  # noqa: F401 - fixture used below
 )
 from tests.conftest import DEMO_USERS, Auth
-from tests.kpis.test_returns_builders import Q2, REFUGE, contract, refuge_workbook, stored
+from tests.kpis.fixtures.workbooks import fill, template
+from tests.kpis.test_returns_builders import (
+    HALTON,
+    Q1,
+    Q2,
+    Q3,
+    REFUGE,
+    contract,
+    refuge_workbook,
+    stored,
+    user,
+)
 
 PERIOD = "2013-14-Q1"
 
 
 def _halton_workbook() -> bytes:
-    from tests.kpis.fixtures.workbooks import fill, template
-
     return fill(template())
 
 
@@ -198,3 +217,44 @@ def test_a_draft_may_be_submitted_as_it_stands(
         assert response.status_code == 201, response.get_json()
     record = stored()
     assert record is not None and [v.submitted for v in record.versions] == [False, True]
+
+
+def test_the_command_answers_refused_needs_acknowledgement_or_stored(frameworks: Flask) -> None:
+    provider, refuge = user("refuge"), contract(REFUGE)
+    with acting_as(Actor(provider.id, provider.email)):
+        nothing = ReviewReturn(user("lbbd"), None, "accept").run()
+        assert isinstance(nothing, Refused) and nothing.field_of(nothing.messages[0]) == "state"
+
+        bad = Upload("r.xlsx", refuge_workbook(**{"REF-RECEIVED//total": 30}))
+        refused = SubmitReturn(provider, refuge, Q1, bad, True, False).run()
+        assert isinstance(refused, Refused) and refused.checked is not None
+        assert refused.messages == refused.checked.errors and refused.messages[0].cell
+
+        good = Upload("r.xlsx", refuge_workbook())
+        stored_ = SubmitReturn(provider, refuge, Q1, good, True, False).run()
+        assert isinstance(stored_, Stored) and (stored_.number, stored_.submitted) == (1, True)
+
+        accepted = ReviewReturn(user("lbbd"), stored(), "accept").run()
+        assert isinstance(accepted, Reviewed) and accepted.state == "accepted"
+
+        jump = Upload(
+            "q2.xlsx", refuge_workbook(Q2, **{"REF-RECEIVED/Police/breakdown": 43, "REF-RECEIVED//total": 70})
+        )
+        asked = SubmitReturn(provider, refuge, Q2, jump, True, False).run()
+        assert isinstance(asked, NeedsAcknowledgement) and asked.warnings
+        shown = [m.message for m in asked.warnings]
+        assert isinstance(SubmitReturn(provider, refuge, Q2, jump, True, shown).run(), Stored)
+    assert _count(ReturnVersion) == 2
+
+
+def test_validation_gathers_the_returns_rules_and_the_workbooks_problems(frameworks: Flask) -> None:
+    # Halton's Q3 is still running: submitting is refused, and the blank template's cells are too.
+    outcome = SubmitReturn(
+        user("halton_provider"), contract(HALTON), Q3, Upload("q3.xlsx", template()), True, False
+    ).validate()
+    assert isinstance(outcome, Refused)
+    texts = [m.message for m in outcome.messages]
+    assert any(text.startswith("This cell is blank") for text in texts)
+    submit = next(m for m in outcome.messages if m.message.startswith("You can submit the return for"))
+    assert outcome.field_of(submit) == "submit"
+    assert _count(ReturnVersion) == 0
