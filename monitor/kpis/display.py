@@ -36,6 +36,13 @@ EXCEL_FORMATS = {
 }
 
 
+def round_half_up(number: Decimal, places: Decimal) -> Decimal:
+    """`number` to the nearest `places`, halves away from zero, as Excel
+    shows it: 4.565 to 0.01 is 4.57 (Decimal's default, half to even, would
+    give 4.56). The one rounding rule for figures read and written."""
+    return number.quantize(places, ROUND_HALF_UP)
+
+
 def format_figure(value: Decimal | float | None, unit: str) -> str:
     """32, 1,250, 87.5%, 90.0%, £1,251, 4.5 days; "" when there is no figure."""
     if value is None:
@@ -43,5 +50,5 @@ def format_figure(value: Decimal | float | None, unit: str) -> str:
     places, written = TEXT_FORMATS.get(unit, OTHER_TEXT_FORMAT)
     # Through the float the warehouse holds, so a page and a dashboard start
     # from the same number; halves round up, as Excel's formats do.
-    number = Decimal(repr(float(value))).quantize(places, ROUND_HALF_UP)
+    number = round_half_up(Decimal(repr(float(value))), places)
     return written.format(number)

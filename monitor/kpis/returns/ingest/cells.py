@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from monitor.kpis.display import round_half_up
 from monitor.kpis.returns.ingest.messages import error, warning
-from monitor.kpis.returns.ingest.numbers import Problem, Reading, is_whole, read_number, round_half_up
+from monitor.kpis.returns.ingest.numbers import CENT, Problem, Reading, is_whole, read_number
 from monitor.kpis.returns.ingest.result import Message
 from monitor.kpis.returns.ingest.tables import DOWNLOAD_AGAIN, FoundTable, TableRow
 from monitor.kpis.returns.template.layout import Line, TemplateLayout
@@ -166,7 +167,7 @@ def _judge(
     number = reading.number
     assert number is not None
     if unit != Unit.COUNT:
-        number = round_half_up(number)
+        number = round_half_up(number, CENT)
     return number, None
 
 

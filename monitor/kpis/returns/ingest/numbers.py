@@ -6,7 +6,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 _PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
@@ -77,13 +77,6 @@ def _tidy(number: Decimal) -> Decimal:
         except InvalidOperation:  # too many digits to write out; the range check refuses it
             return number
     return number.normalize()
-
-
-def round_half_up(number: Decimal, unit: Decimal = CENT) -> Decimal:
-    """`number` to the nearest `unit`, halves away from zero, as Excel shows it: 4.565 -> 4.57.
-    The one rounding rule for figures read from a return (Decimal's default, half to
-    even, would give 4.56); monitor.kpis.display rounds what it writes the same way."""
-    return number.quantize(unit, rounding=ROUND_HALF_UP)
 
 
 def is_whole(number: Decimal) -> bool:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from monitor.kpis.display import round_half_up
 from monitor.kpis.models import FrameworkItem
 from monitor.kpis.returns.ingest.cells import Commentary
 from monitor.kpis.returns.ingest.messages import error, warning
-from monitor.kpis.returns.ingest.numbers import round_half_up
 from monitor.kpis.returns.ingest.result import FigureIn, Message
 from monitor.kpis.returns.template.previous import PreviousFigure
 from monitor.kpis.returns.template.rows import format_figure, lower_first, quarterly_target, target_text

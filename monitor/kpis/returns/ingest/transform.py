@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from monitor.kpis.display import round_half_up
 from monitor.kpis.returns.ingest.cells import KpiCells, OutcomeRow
 from monitor.kpis.returns.ingest.messages import warning
-from monitor.kpis.returns.ingest.numbers import round_half_up
+from monitor.kpis.returns.ingest.numbers import CENT
 from monitor.kpis.returns.ingest.result import FigureIn, Message, OutcomeIn
 from monitor.kpis.returns.template.layout import Line
 from monitor.kpis.returns.template.rows import KpiRow, lower_first
 
 
 def percentage(numerator: Decimal, denominator: Decimal) -> Decimal:
-    return round_half_up(numerator * 100 / denominator)
+    return round_half_up(numerator * 100 / denominator, CENT)
 
 
 def build_figures(cells: KpiCells, sheet: str, rows: list[KpiRow]) -> tuple[list[FigureIn], list[Message]]:
