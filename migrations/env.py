@@ -7,6 +7,7 @@ from alembic import context
 import monitor.audit
 import monitor.auth.models
 import monitor.contracts.models
+import monitor.kpis.library.rules
 import monitor.kpis.models  # noqa: F401 - registers the tables
 from monitor.db import Base
 
