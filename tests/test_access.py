@@ -91,6 +91,11 @@ def test_who_may_upload_review_and_see_a_returns_figures(
     assert rules.can_see_return_figures(person, CONTRACT) is figures
 
 
+@pytest.mark.parametrize("role", list(Role))
+def test_only_administrators_change_the_kpi_library(role: Role) -> None:
+    assert rules.can_change_library(_Person(role, 1)) is (role == Role.ADMIN)
+
+
 def test_a_board_reads_its_partnerships_contracts_and_board_figures_only() -> None:
     board = _Person(Role.BOARD, partnership=_Partnership(5, [_Org(2)]))
     assert rules.can_read(board, CONTRACT) and not rules.can_change(board, CONTRACT)

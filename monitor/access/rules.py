@@ -81,6 +81,12 @@ def can_create_contracts(user: Person) -> bool:
     return user.role == Role.COMMISSIONER
 
 
+def can_change_library(user: Person) -> bool:
+    """The KPI library and its consistency rules apply to every contract:
+    only administrators change them."""
+    return user.role == Role.ADMIN
+
+
 def can_see_audit(user: Person, contract: Parties) -> bool:
     return user.role == Role.ADMIN or can_change(user, contract)
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from monitor.auth.models import Role, User
+from monitor.access.rules import can_change_library
+from monitor.auth.models import User
 from monitor.errors import Forbidden, ValidationFailed
 from monitor.kpis.library.relations import RuleKind, RuleSeverity
 from monitor.kpis.library.rules import ConsistencyRule, sync_breakdown_rule
@@ -320,7 +321,7 @@ def _check_kpi(session: Session, fields: KpiFields, existing: Kpi | None) -> dic
 
 
 def _require_admin(user: User) -> None:
-    if user.role != Role.ADMIN:
+    if not can_change_library(user):
         raise Forbidden("Only an administrator can change the KPI library")
 
 

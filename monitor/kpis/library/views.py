@@ -27,8 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import BooleanField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 
+from monitor.access.rules import can_change_library
 from monitor.access.signed_in import signed_in_user
-from monitor.auth.models import Role
 from monitor.db import db
 from monitor.forms import form_page, save
 from monitor.kpis.blueprint import blueprint
@@ -43,7 +43,7 @@ def admin_only(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     @login_required
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if signed_in_user().role != Role.ADMIN:
+        if not can_change_library(signed_in_user()):
             abort(403)
         return view(*args, **kwargs)
 
