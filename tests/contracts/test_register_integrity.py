@@ -402,3 +402,28 @@ def test_upgrading_works_out_the_totals_of_terms_in_force(demo: Flask) -> None:
     assert _contract("LBBD-DV-002").initial_value == Decimal("810000.00")
     assert _contract("LBBD-DV-003").total_value == Decimal("204000.00")
     assert _contract("LBBD-DV-001").total_value == Decimal("750000.00")
+
+
+def test_a_planned_ending_through_the_form(
+    demo: Flask, client: FlaskClient, auth: Auth, contract_id: Callable[[str], int]
+) -> None:
+    auth.sign_in(DEMO_USERS["lbbd"])
+    cid = contract_id("LBBD-DV-006")
+    form = _page(client, f"/contracts/{cid}/amendments/new")
+    assert form.select_one("input[type=checkbox][name=planned]") is not None
+    data = {
+        "kind": "termination",
+        "effective_date": ["30", "9", "2014"],
+        "rationale": "Service to be brought in house",
+        "approved_by": "LBBD Cabinet",
+    }
+    unplanned = client.post(f"/contracts/{cid}/amendments/new", data=data)
+    assert unplanned.status_code == 400
+    assert "record it as planned" in _summary(unplanned.get_data(as_text=True))["#effective_date-day"]
+    planned = client.post(f"/contracts/{cid}/amendments/new", data={**data, "planned": "y"})
+    assert planned.status_code == 302
+    page = _page(client, f"/contracts/{cid}")
+    rows = [
+        r.get_text(" ", strip=True) for r in page.find(id="amendments").find_next("table").select("tbody tr")
+    ]
+    assert any("Termination (planned)" in row for row in rows)
