@@ -1,19 +1,27 @@
-"""The OpenAPI 3.1 description of the API, served at /api/v1/openapi.json.
+"""The OpenAPI 3.1 description of the API, served at /api/v1/openapi.json,
+and the one check that holds every request's parameters to it.
 
 Written by hand, except that request bodies are built from the same field
 lists the parsers check (monitor.api.schemas), so they always agree. A test
-checks every route registered on the blueprint appears here.
+checks every route registered on the blueprint appears here. Before any view
+runs, `check_parameters` checks the request's query and path parameters
+against its operation's own parameters here, so the document is the rule:
+a value it does not allow is refused (400) naming each parameter at fault.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from flask import jsonify
+from flask import jsonify, request
+from jsonschema import Draft202012Validator
 
 from monitor.api.blueprint import blueprint
 from monitor.api.contracts import LIST_PARAMETERS
+from monitor.api.errors import ApiError, field_error
 from monitor.api.parsing import MAX_ID, MAX_ITEMS, Field, Kind
 from monitor.api.schemas import (
     AMENDMENT,
@@ -41,6 +49,8 @@ NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
 MONEY = {"type": "string", "pattern": r"^\d+\.\d{2}$", "description": "Pounds, two decimal places"}
 NULLABLE_MONEY = {"type": ["string", "null"], "pattern": r"^\d+\.\d{2}$"}
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+# Whole numbers in bodies: the parser refuses any the database cannot hold.
+_INTEGER = {"type": "integer", "minimum": -MAX_ID, "maximum": MAX_ID}
 MONEY_INPUT = {
     "description": "Pounds with at most two decimal places, as a JSON number or a string of digits",
     "oneOf": [
@@ -62,11 +72,11 @@ def _field_schema(field: Field) -> dict[str, Any]:
         case Kind.MONEY:
             schema = dict(MONEY_INPUT)
         case Kind.INTEGER:
-            schema = {"type": "integer"}
+            schema = dict(_INTEGER)
         case Kind.ID:
             schema = dict(ID)
         case Kind.INTEGERS:
-            schema = {"type": "array", "items": {"type": "integer"}, "maxItems": MAX_ITEMS}
+            schema = {"type": "array", "items": dict(_INTEGER), "maxItems": MAX_ITEMS}
         case Kind.IDS:
             schema = {"type": "array", "items": dict(ID), "maxItems": MAX_ITEMS}
         case Kind.CHOICE:
@@ -269,7 +279,8 @@ def _error(description: str, **extra: Any) -> dict[str, Any]:
 
 RESPONSES: dict[str, Any] = {
     "BadRequest": _error(
-        "A query parameter or the body is malformed (not JSON, not an object); `errors` names each one"
+        "A query or path parameter breaks this document (unknown, empty, too long, out of range or not "
+        "one of its values), or the body is malformed (not JSON, not an object); `errors` names each one"
     ),
     "Unauthorised": _error(
         "No bearer token, or a token that is not valid or has been revoked",
@@ -313,23 +324,30 @@ def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
 
 
-_WHOLE = {"type": "string", "pattern": r"^[0-9]{1,9}$"}
 LIST_QUERY = [
     _query("status", "Only contracts with this status today", _enum(Status)),
     _query("category", "Only this category", _enum(Category)),
     _query("service_type", "Only this type of service", _enum(ServiceType)),
-    _query("provider", "Only contracts with this provider (organisation id)", _WHOLE),
-    _query("commissioner", "Only contracts this organisation leads or partners (id)", _WHOLE),
-    _query("funder", "Only contracts with a funding line from this organisation (id)", _WHOLE),
-    _query("ends_within", "Only contracts ending within this many months from today (0 to 240)", _WHOLE),
+    _query("provider", "Only contracts with this provider (organisation id)", ID),
+    _query("commissioner", "Only contracts this organisation leads or partners (id)", ID),
+    _query("funder", "Only contracts with a funding line from this organisation (id)", ID),
+    _query(
+        "ends_within",
+        "Only contracts ending within this many months from today (0 to 240)",
+        {"type": "integer", "minimum": 0, "maximum": 240},
+    ),
     _query("q", "Words in the reference or title", {"type": "string", "maxLength": 100}),
     _query("sort", "Sort by", {"type": "string", "enum": list(SORTS), "default": "end_date"}),
     _query("order", "Sort order", {"type": "string", "enum": ["asc", "desc"], "default": "asc"}),
-    _query("page", "Page number (past the last page gives the last page)", _WHOLE),
+    _query(
+        "page",
+        "Page number (past the last page gives the last page)",
+        {"type": "integer", "minimum": 1, "maximum": 999_999_999},
+    ),
     _query(
         "per_page",
         f"Contracts per page, 1 to {MAX_PAGE_SIZE} (default 25)",
-        {"type": "string", "pattern": r"^[0-9]{1,3}$"},
+        {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
     ),
 ]
 assert [p["name"] for p in LIST_QUERY] == list(LIST_PARAMETERS)
@@ -458,7 +476,7 @@ PATHS: dict[str, Any] = {
                 _query(
                     "financial_year",
                     "UK financial year, like 2013/14 (all years when left out)",
-                    {"type": "string", "pattern": r"^\d{4}/\d{2}$"},
+                    {"type": "string", "pattern": r"^\d{4}/\d{2}$", "examples": ["2013/14"]},
                 )
             ],
         ),
@@ -514,3 +532,130 @@ def extend(paths: dict[str, Any], schemas: dict[str, Any] | None = None) -> None
 @blueprint.get("/openapi.json")
 def openapi() -> Any:
     return jsonify(DOCUMENT)
+
+
+# Every request's parameters, held to its operation's ------------------------
+
+_RULE_PARAMETER = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+_WHOLE_NUMBER = re.compile(r"^-?[0-9]{1,18}$")
+
+
+def document_path(rule: str) -> str:
+    """A route's rule as the document writes its path: /contracts/{contract_id}."""
+    return _RULE_PARAMETER.sub(r"{\1}", rule.removeprefix(blueprint.url_prefix or ""))
+
+
+@cache
+def operation_parameters(path: str, method: str) -> tuple[dict[str, Any], ...] | None:
+    """The parameters the document gives one operation (its path's and its own);
+    None when the document has no such operation. Read once the document is whole,
+    at the first request, so the resource modules' own paths are in it."""
+    item: dict[str, Any] = PATHS.get(path) or {}
+    operation: dict[str, Any] | None = item.get(method)
+    if operation is None:
+        return None
+    return (*item.get("parameters", ()), *operation.get("parameters", ()))
+
+
+def _is_valid(schema: dict[str, Any], value: Any) -> bool:
+    return bool(Draft202012Validator(schema).is_valid(value))
+
+
+def _example(schema: dict[str, Any]) -> str:
+    examples = schema.get("examples") or []
+    return f"write it like {examples[0]}" if examples else "see the API's OpenAPI document"
+
+
+def _message(name: str, schema: dict[str, Any], raw: str) -> str:
+    """What is wrong with a parameter's value, and what to send instead."""
+    if "enum" in schema:
+        return f"{name} must be one of: {', '.join(str(v) for v in schema['enum'])}"
+    if schema.get("type") == "integer":
+        low, high = schema.get("minimum"), schema.get("maximum")
+        if (low, high) == (1, MAX_ID):
+            return f"{name} must be a whole-number id, like 12"
+        if low is not None and high is not None:
+            return f"{name} must be a whole number from {low} to {high}"
+        return f"{name} must be a whole number, like 12"
+    if "maxLength" in schema and len(raw) > schema["maxLength"]:
+        return f"{name} must be {schema['maxLength']} characters or fewer"
+    if not raw:
+        return f"{name} cannot be empty; leave it out, or {_example(schema)}"
+    return f"{name} {raw[:40]!r} is not in the right form; {_example(schema)}"
+
+
+def _problem(parameter: dict[str, Any], raw: Any) -> str | None:
+    name, schema = parameter["name"], parameter["schema"]
+    if isinstance(raw, str) and "\x00" in raw:
+        return f"{name} cannot contain the NUL character"
+    value = raw
+    if schema.get("type") == "integer" and isinstance(raw, str):
+        if not _WHOLE_NUMBER.match(raw):
+            return _message(name, schema, raw)
+        value = int(raw)
+    if _is_valid(schema, value):
+        return None
+    return _message(name, schema, str(raw))
+
+
+def parameter_errors(path: str, method: str) -> dict[str, str]:
+    """Every query and path parameter of this request that breaks the document,
+    with what is wrong with it. An operation that takes query parameters
+    refuses ones it does not know: a misspelt filter would otherwise be
+    silently ignored and answer with everything."""
+    parameters = operation_parameters(path, method)
+    if parameters is None:
+        return {}
+    errors: dict[str, str] = {}
+    query = [p for p in parameters if p["in"] == "query"]
+    known = [p["name"] for p in query]
+    if query:
+        for name in request.args:
+            if name not in known:
+                errors[name[:100]] = f"{name[:100]} is not a filter; use {', '.join(known)}"
+    for parameter in query:
+        name = parameter["name"]
+        values = request.args.getlist(name)
+        if not values and parameter.get("required"):
+            errors[name] = f"{name} is required"
+        for raw in values:
+            problem = _problem(parameter, raw)
+            if problem is not None:
+                errors[name] = problem
+                break
+    for parameter in parameters:
+        matched = (request.view_args or {}).get(parameter["name"])
+        # Whole-number ids were matched by Flask and are checked by unknown_id.
+        if parameter["in"] == "path" and isinstance(matched, str):
+            problem = _problem(parameter, matched)
+            if problem is not None:
+                errors[parameter["name"]] = problem
+    return errors
+
+
+def unknown_id(path: str, method: str) -> str | None:
+    """A whole-number id in the path outside the document's range names no
+    record: the answer is the views' 404 for a missing record, given before
+    any view passes the id to a database that cannot hold it."""
+    for parameter in operation_parameters(path, method) or ():
+        matched = (request.view_args or {}).get(parameter["name"])
+        schema = parameter["schema"]
+        if parameter["in"] == "path" and isinstance(matched, int) and not _is_valid(schema, matched):
+            return f"{parameter['name']}: nothing has the id {matched}"
+    return None
+
+
+@blueprint.before_request
+def check_parameters() -> None:
+    """Refuse a request whose parameters break the document, before its view
+    runs. Registered after the token check, so an unsigned request gets 401."""
+    if request.url_rule is None:  # pragma: no cover - unmatched paths never reach the blueprint
+        return
+    path = document_path(request.url_rule.rule)
+    method = "get" if request.method == "HEAD" else request.method.lower()
+    errors = parameter_errors(path, method)
+    if errors:
+        raise field_error(400, errors)
+    missing = unknown_id(path, method)
+    if missing is not None:
+        raise ApiError(404, missing)

@@ -124,3 +124,33 @@ def test_list_parameters_are_the_filters_the_api_accepts(client: FlaskClient) ->
 
     operation = document(client)["paths"]["/contracts"]["get"]
     assert [p["name"] for p in operation["parameters"]] == list(LIST_PARAMETERS)
+
+
+def test_operations_whose_parameters_are_checked_declare_400(client: FlaskClient) -> None:
+    # check_parameters refuses a bad query parameter, or a path parameter
+    # that is not a whole-number id, with 400: the operation must say so.
+    for path, item in document(client)["paths"].items():
+        for method, operation in item.items():
+            if method not in HTTP_METHODS:
+                continue
+            parameters = [*item.get("parameters", []), *operation.get("parameters", [])]
+            checked = [p for p in parameters if p["in"] == "query" or p["schema"].get("type") != "integer"]
+            if checked:
+                assert "400" in operation["responses"], (path, method)
+
+
+def test_every_route_finds_its_operation_for_the_parameter_check(app: Flask) -> None:
+    from monitor.api.openapi import document_path, operation_parameters
+
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("api."):
+            continue
+        for method in (rule.methods or set()) - IGNORED_METHODS:
+            assert operation_parameters(document_path(rule.rule), method.lower()) is not None, rule.rule
+
+
+def test_operations_with_ids_in_the_path_declare_404(client: FlaskClient) -> None:
+    for path, item in document(client)["paths"].items():
+        for method, operation in item.items():
+            if method in HTTP_METHODS and "{" in path:
+                assert "404" in operation["responses"], (path, method)
