@@ -2,6 +2,11 @@
 
 flask returns template HBC-CYP-DA-01 2013-14-Q3 -o halton-q3.xlsx
 flask returns check halton-q3.xlsx
+flask returns check q3.xlsx --contract LBBD-DV-002 --period 2013-14-Q1 --as provider@example.org
+
+`check` runs the same command as an upload through the web page or the API
+(`commands.SubmitReturn`, validated but never stored), so it prints the same
+messages they show.
 """
 
 from __future__ import annotations
