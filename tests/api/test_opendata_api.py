@@ -153,7 +153,8 @@ def test_a_problem_only_the_schema_catches_is_a_422_too(
 def test_changes_made_through_the_api_are_published_as_they_happen(
     demo: Flask, client: FlaskClient, headers: Headers, contract_id: ContractId
 ) -> None:
-    """LBBD-DV-005 (to 31 March 2016, options 12 + 12): extend it, then change its value."""
+    """LBBD-DV-005 (to 31 March 2016, £309,000 at £103,000 a year, options 12 + 12):
+    extend it, then change its value."""
     marac = contract_id("LBBD-DV-005")
     url = f"/api/v1/contracts/{marac}/amendments"
     extended = client.post(
@@ -175,7 +176,7 @@ def test_changes_made_through_the_api_are_published_as_they_happen(
             "effective_date": "2013-11-25",
             "rationale": "Extra year priced in.",
             "approved_by": "LBBD Cabinet",
-            "new_value": "412000.00",
+            "new_value": "420000.00",
         },
         headers=headers("lbbd"),
     )
@@ -192,8 +193,9 @@ def test_changes_made_through_the_api_are_published_as_they_happen(
     assert extension["contracts"][0]["period"]["endDate"][:10] == "2017-03-31"
     for release in document["releases"]:
         assert release["contracts"][0]["period"]["maxExtentDate"][:10] == "2018-03-31"
-    assert extension["contracts"][0]["value"]["amount"] == 309000
-    assert value_change["contracts"][0]["value"]["amount"] == 412000
+    # The extension adds its year at the annual value; the value change sets the total.
+    assert extension["contracts"][0]["value"]["amount"] == 412000
+    assert value_change["contracts"][0]["value"]["amount"] == 420000
     assert [a["releaseID"] for a in value_change["contracts"][0]["amendments"]] == [
         extension["id"],
         value_change["id"],

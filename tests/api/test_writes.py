@@ -99,8 +99,11 @@ def test_patch_changes_only_the_fields_sent_and_is_audited(
     after = response.get_json()
     assert after["title"] == "Refuge accommodation"
     assert after["annual_value"] == "275000.50"
-    unchanged = {k: v for k, v in before.items() if k not in ("title", "annual_value")}
+    unchanged = {k: v for k, v in before.items() if k not in ("title", "annual_value", "total_value")}
     assert {k: after[k] for k in unchanged} == unchanged
+    # The total of the terms in force follows: the initial term's £810,000,
+    # and the six months' extension at the new annual value.
+    assert Decimal(after["total_value"]) == Decimal("810000") + Decimal("275000.50") / 2
     # The extended end date stands: the initial term was not touched.
     assert (after["original_end_date"], after["end_date"]) == ("2014-03-31", "2014-09-30")
     event = audit_events(cid)[-1]
@@ -254,12 +257,16 @@ def test_value_change_and_termination(
             "effective_date": "2014-06-30",
             "rationale": "Service to be brought in house",
             "approved_by": "Cabinet",
+            # Agreed now to take effect after today.
+            "planned": True,
         },
         headers=headers("lbbd"),
     )
     assert end.status_code == 201, end.get_json()
     detail = client.get(url, headers=headers("lbbd")).get_json()
-    assert detail["total_value"] == "230000.00"
+    # £230,000 for the two years to March 2015, less the nine months after
+    # the ending at £100,000 a year.
+    assert detail["total_value"] == "155000.00"
     assert detail["status"] == "in notice"
     assert detail["key_dates"]["end_date"] == "2014-06-30"
     assert [o["state"] for o in detail["extension_options"]] == ["lapsed"]
@@ -277,11 +284,13 @@ def test_correct_the_record_of_an_amendment(client: FlaskClient, headers: Header
         url, json={"board_minute_reference": "HWB 2013/09 item 8"}, headers=headers("lbbd")
     )
     assert corrected.status_code == 200, corrected.get_json()
+    # A correction is recorded beside the original, which stays as it was.
     body = corrected.get_json()
+    assert (body["kind"], body["corrects_id"]) == ("correction", extension["id"])
     assert body["board_minute_reference"] == "HWB 2013/09 item 8"
-    assert (body["new_end_date"], body["rationale"]) == (extension["new_end_date"], extension["rationale"])
-    changes = [e.changes for e in audit_events(cid) if e.entity_type == "amendment" and e.action == "update"]
-    assert changes == [{"board_minute_reference": ["HWB 2013/09 item 7", "HWB 2013/09 item 8"]}]
+    assert body["rationale"] == extension["rationale"]
+    recorded = [e for e in audit_events(cid) if e.entity_type == "amendment"]
+    assert [e.action for e in recorded][-1] == "create"
 
     before = snapshot()
     moved = client.patch(url, json={"new_end_date": "2015-03-31"}, headers=headers("lbbd"))
