@@ -9,7 +9,7 @@ import pandas as pd
 
 from monitor.access.viewers import ORGANISATION_PREFIX, PARTNERSHIP_PREFIX
 from monitor.contracts.models import ENDING_KINDS, OptionState
-from monitor.contracts.renewal import Ending, Leads, Status, Terms, assess, last_notice_date
+from monitor.contracts.renewal import Ending, Leads, Status, Terms, assess, last_notice_date, options_lapsed
 
 VERSION_BASE = 1000  # contract_version_key = contract_id * VERSION_BASE + version
 ENDING_VALUES = {kind.value for kind in ENDING_KINDS}
@@ -194,7 +194,10 @@ def renewals(
                 "reprocurement_start_date": renewal.reprocurement_start,
                 "days_to_end": (renewal.end_date - today).days,
                 "days_to_notice": (renewal.last_notice_date - today).days,
-                "options_remaining": len(terms.remaining_option_months),
+                # Options lapse with the contract: none is left to take up after its end.
+                "options_remaining": 0
+                if options_lapsed(terms, today)
+                else len(terms.remaining_option_months),
                 "annual_value": contract.annual_value,
                 "as_at": today,
             }

@@ -168,6 +168,19 @@ def test_a_past_quarter_keeps_the_terms_then_in_force_after_an_extension(shared_
     assert [v["is_current"] for v in versions] == [False, True]
 
 
+def test_options_of_a_contract_that_has_ended_are_not_counted_as_left(shared_warehouse: Warehouse) -> None:
+    """LBBD-DV-004 and DV-007 ended on 31 March 2014, each with an option
+    never taken up; as at 6 May 2014 none is left to take."""
+    rows = shared_warehouse.rows(
+        "SELECT DISTINCT contract_reference, options_remaining FROM mart_renewals "
+        "WHERE contract_reference IN ('LBBD-DV-004', 'LBBD-DV-007')"
+    )
+    assert {r["contract_reference"]: r["options_remaining"] for r in rows} == {
+        "LBBD-DV-004": 0,
+        "LBBD-DV-007": 0,
+    }
+
+
 def test_provision_map_flags_cohorts_with_no_live_service(shared_warehouse: Warehouse) -> None:
     rows = shared_warehouse.rows(
         "SELECT cohort, gap, live_contracts FROM mart_provision WHERE viewer_name = :n", n=BD_BOARD
