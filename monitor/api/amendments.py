@@ -20,7 +20,6 @@ from monitor.contracts import services
 from monitor.contracts.models import Amendment, AmendmentKind, Contract
 from monitor.db import db
 
-# Not (yet) a field of the shared AMENDMENT schema, so read here.
 PLANNED = "planned"
 
 
@@ -101,17 +100,8 @@ def record_amendment(contract_id: int) -> Any:
     user = current_api_user()
     with db.transaction() as session:
         item = changeable_contract(session, user, contract_id)
-        body = dict(read_json_object())
-        errors: dict[str, str] = {}
-        planned = body.pop(PLANNED, False)
-        if not isinstance(planned, bool):
-            errors[PLANNED] = (
-                "planned must be true or false: true only for an amendment agreed to take effect later"
-            )
-            planned = False
-        values, shape = _parse(body)
-        errors.update(shape)
-        values[PLANNED] = planned
+        values, errors = _parse(dict(read_json_object()))
+        values.setdefault(PLANNED, False)
         errors.update({k: v for k, v in _kind_field_errors(values).items() if k not in errors})
         option_id = values.pop("option_id", None)
         rules = _check(item, values, option_id)

@@ -87,6 +87,8 @@ def _field_schema(field: Field) -> dict[str, Any]:
                 "items": {"type": "string", "enum": list(field.choices)},
                 "maxItems": MAX_ITEMS,
             }
+        case Kind.BOOLEAN:
+            schema = {"type": "boolean"}
     if field.nullable:
         schema = {"anyOf": [schema, {"type": "null"}]}
     schema["description"] = field.description
@@ -240,6 +242,19 @@ SCHEMAS: dict[str, Any] = {
             "new_value": NULLABLE_MONEY,
             "extension_option_id": {"type": ["integer", "null"]},
             "recorded_at": {"type": "string", "format": "date-time"},
+            "planned": {
+                "type": "boolean",
+                "description": "Agreed to take effect after the day it was recorded",
+            },
+            "corrects_id": {
+                "type": ["integer", "null"],
+                "description": "For a correction: the amendment whose record it corrects",
+            },
+            "correction_ids": {
+                "type": "array",
+                "items": ID,
+                "description": "Corrections recorded for this amendment, oldest first",
+            },
         }
     ),
     "Milestone": _object({"id": ID, "title": STRING, "due_date": DATE, "met_on": NULLABLE_DATE}),
@@ -463,7 +478,11 @@ PATHS: dict[str, Any] = {
             "correctAmendment",
             "Correct the record of a decision (reason, approver, minute reference); dates and values "
             "cannot change: record a new amendment instead",
-            {"200": _json("Amendment", "The corrected amendment"), "404": _response("NotFound"), **_WRITE},
+            {
+                "200": _json("Amendment", "The correcting amendment, recorded beside the original"),
+                "404": _response("NotFound"),
+                **_WRITE,
+            },
             requestBody=_body("AmendmentCorrection", "The fields to correct"),
         ),
     },

@@ -42,6 +42,7 @@ class Kind(StrEnum):
     IDS = "ids"
     CHOICE = "choice"
     CHOICES = "choices"
+    BOOLEAN = "boolean"
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,8 @@ def _expectation(spec: Field) -> str:
             return f"{name} must be one of: {', '.join(spec.choices)}"
         case Kind.CHOICES:
             return f"{name} must be a list of values from: {', '.join(spec.choices)}"
+        case Kind.BOOLEAN:
+            return f"{name} must be true or false"
     raise AssertionError(spec.kind)  # pragma: no cover
 
 
@@ -195,6 +198,10 @@ def _convert(spec: Field, value: Any) -> Any:
                 raise _Invalid(_expectation(spec))
             _check_items(spec, value)
             return list(value)
+        case Kind.BOOLEAN:
+            if not isinstance(value, bool):
+                raise _Invalid(_expectation(spec))
+            return value
     raise AssertionError(spec.kind)  # pragma: no cover
 
 

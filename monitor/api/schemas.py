@@ -81,6 +81,11 @@ AMENDMENT: tuple[Field, ...] = (
         Kind.ID,
         "Extensions only: the option to exercise (default: the next available option)",
     ),
+    Field(
+        "planned",
+        Kind.BOOLEAN,
+        "True for an amendment agreed now to take effect after today; its date must then be in the future",
+    ),
 )
 # Dates and values have already moved the contract on; only the record of the
 # decision can be corrected. A changed decision is a new amendment.
