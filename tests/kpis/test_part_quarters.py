@@ -5,7 +5,7 @@ is 31 of its 90 days."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
@@ -15,7 +15,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from etl.app import ENGINE_KEY
 from monitor.audit import Actor, acting_as
 from monitor.auth.models import Role, User
 from monitor.contracts.access import visible_contracts
@@ -30,7 +29,7 @@ from monitor.kpis.performance.targets import days_in_force, last_day_in_force, q
 from monitor.kpis.periods import Quarter
 from monitor.kpis.returns.calendar import CalendarRules, expected_returns
 from monitor.kpis.returns.reminders import Reminder, compose, outstanding
-from tests.conftest import DEMO_USERS, WAREHOUSE_AS_AT, Auth, Warehouse, _fresh_app, build_warehouse
+from tests.conftest import DEMO_USERS, Auth
 from tests.kpis.conftest import add_framework
 from tests.kpis.test_returns_builders import user
 
@@ -170,45 +169,6 @@ def test_the_calendar_says_what_a_part_quarter_covers(dv001: Flask, client: Flas
     assert page.status_code == 200
     text = BeautifulSoup(page.data, "html.parser").get_text(" ", strip=True)
     assert "Covers 1 to 31 January 2014 only: the contract ended on 31 January 2014" in text
-
-
-@pytest.fixture(scope="module")
-def demo_warehouse(database_url: str) -> Iterator[Warehouse]:
-    """The demo with its 2013/14 returns as at 6 May 2014 and a full ETL run."""
-    for app in _fresh_app(database_url, TODAY=WAREHOUSE_AS_AT):
-        warehouse = build_warehouse(app)
-        yield warehouse
-        engine = app.extensions.pop(ENGINE_KEY, None)
-        if engine is not None:
-            engine.dispose()
-        warehouse.engine.dispose()
-
-
-def test_the_warehouse_and_the_board_judge_dv001s_last_quarter_on_its_days(demo_warehouse: Warehouse) -> None:
-    # The demo framework asks DV-001 for 60 referrals a quarter: 21 for 31 days.
-    rows = demo_warehouse.rows(
-        "SELECT viewer, period_key, target, actual, rag FROM mart_board_performance "
-        "WHERE contract_reference = 'LBBD-DV-001' AND kpi_code = 'REF-RECEIVED' AND breakdown = '' "
-        "AND scope = 'service'"
-    )
-    by_period = {(r["viewer"], r["period_key"]): r for r in rows}
-    assert {r["target"] for r in rows if r["period_key"] == str(Q4)} == {21.0}
-    assert {r["target"] for r in rows if r["period_key"] == str(Q3)} == {60.0}
-    client = demo_warehouse.app.test_client()
-    Auth(client).sign_in(DEMO_USERS["bd_board"])
-    contract_id = db.session.execute(select(Contract.id).where(Contract.reference == DV001)).scalar_one()
-    page = client.get(f"/contracts/{contract_id}/performance")
-    assert page.status_code == 200
-    cell = BeautifulSoup(page.data, "html.parser").select_one(f"#kpi-REF-RECEIVED td[data-quarter='{Q4}']")
-    assert cell is not None
-    text = cell.get_text(" ", strip=True)
-    assert "Target 21 (pro-rated: 31 of 90 days)" in text
-    board_rows = [
-        r
-        for (viewer, period), r in by_period.items()
-        if viewer.startswith("partnership:") and period == str(Q4)
-    ]
-    assert board_rows and all(r["rag"] in text.lower() for r in board_rows if r["actual"] is not None)
 
 
 def test_the_target_a_framework_item_sets_dv001_for_a_quarter(dv001: Flask) -> None:
