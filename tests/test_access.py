@@ -172,7 +172,7 @@ def test_the_open_data_api_answers_alike_for_hidden_and_unknown_names(
     ).scalar_one()
     hidden = client.get("/api/v1/ocds", query_string={"commissioner": westminster.name}, headers=headers)
     unknown = client.get("/api/v1/ocds", query_string={"commissioner": "Nowhere Council"}, headers=headers)
-    assert hidden.status_code == unknown.status_code == 400
+    assert hidden.status_code == unknown.status_code == 422
     hidden_message = hidden.get_json()["errors"][0]["message"]
     unknown_message = unknown.get_json()["errors"][0]["message"]
     assert hidden_message.replace(westminster.name, "X") == unknown_message.replace("Nowhere Council", "X")

@@ -76,7 +76,7 @@ def _list_arguments() -> tuple[RegisterFilters, int]:
         else:
             per_page = int(raw)
     if errors:
-        raise field_error(400, errors)
+        raise field_error(422, errors)
     return filters, per_page
 
 

@@ -24,7 +24,7 @@ def _financial_year() -> str | None:
     if raw and year is None:
         errors["financial_year"] = FINANCIAL_YEAR_HINT
     if errors:
-        raise field_error(400, errors)
+        raise field_error(422, errors)
     return year
 
 

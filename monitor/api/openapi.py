@@ -6,7 +6,8 @@ lists the parsers check (monitor.api.schemas), so they always agree. A test
 checks every route registered on the blueprint appears here. Before any view
 runs, `check_parameters` checks the request's query and path parameters
 against its operation's own parameters here, so the document is the rule:
-a value it does not allow is refused (400) naming each parameter at fault.
+a value it does not allow is refused (422, like any other bad input) naming
+each parameter at fault.
 """
 
 from __future__ import annotations
@@ -293,10 +294,7 @@ def _error(description: str, **extra: Any) -> dict[str, Any]:
 
 
 RESPONSES: dict[str, Any] = {
-    "BadRequest": _error(
-        "A query or path parameter breaks this document (unknown, empty, too long, out of range or not "
-        "one of its values), or the body is malformed (not JSON, not an object); `errors` names each one"
-    ),
+    "BadRequest": _error("The body is malformed (not JSON, not an object); `errors` says how"),
     "Unauthorised": _error(
         "No bearer token, or a token that is not valid or has been revoked",
         headers={"WWW-Authenticate": {"schema": {"type": "string"}, "description": "Bearer challenge"}},
@@ -307,7 +305,10 @@ RESPONSES: dict[str, Any] = {
     "Conflict": _error("Another change made at the same time clashed with this one; nothing changed"),
     "TooLarge": _error("The request body is larger than the service accepts"),
     "UnsupportedMediaType": _error("The body was not sent as application/json"),
-    "Unprocessable": _error("A field is unknown, missing or breaks the rules; `errors` names each one"),
+    "Unprocessable": _error(
+        "A query or path parameter breaks this document (unknown, empty, too long, out of range or not one "
+        "of its values), or a field of the body is unknown, missing or breaks the rules; `errors` names each one"
+    ),
     "ServerError": _error("Something went wrong on the server; nothing was changed"),
 }
 
@@ -392,7 +393,7 @@ PATHS: dict[str, Any] = {
         "get": _operation(
             "listContracts",
             "The register: contracts you can see, filtered, sorted and paged as in the web register",
-            {"200": _json("ContractPage", "A page of contracts"), "400": _response("BadRequest")},
+            {"200": _json("ContractPage", "A page of contracts"), "422": _response("Unprocessable")},
             parameters=LIST_QUERY,
         ),
         "post": _operation(
@@ -490,7 +491,7 @@ PATHS: dict[str, Any] = {
         "get": _operation(
             "fundingSummary",
             "Funding by funder and by category, with the lines behind them, for contracts you can see",
-            {"200": _json("FundingSummary", "Funding totals"), "400": _response("BadRequest")},
+            {"200": _json("FundingSummary", "Funding totals"), "422": _response("Unprocessable")},
             parameters=[
                 _query(
                     "financial_year",
@@ -674,7 +675,7 @@ def check_parameters() -> None:
     method = "get" if request.method == "HEAD" else request.method.lower()
     errors = parameter_errors(path, method)
     if errors:
-        raise field_error(400, errors)
+        raise field_error(422, errors)
     missing = unknown_id(path, method)
     if missing is not None:
         raise ApiError(404, missing)

@@ -57,7 +57,7 @@ def _audience() -> Audience | None:
     if len(given) > 1:
         errors["commissioner"] = "Give partnership or commissioner, not both"
     if errors:
-        raise field_error(400, errors)
+        raise field_error(422, errors)
     if not given:
         return None
     session = db.session()
@@ -68,7 +68,7 @@ def _audience() -> Audience | None:
             return find_partnership(session, text, user)
         return find_commissioner(session, text, user)
     except UnknownAudience as error:
-        raise field_error(400, {name: str(error)}) from error
+        raise field_error(422, {name: str(error)}) from error
 
 
 def _refused(error: ExportRefused, *, by_contract: bool) -> ApiError:
@@ -162,7 +162,7 @@ def _describe() -> None:
                     "package. 422 lists every contract and field that stops it being published",
                     {
                         "200": ok("OcdsReleasePackage", "The release package"),
-                        "400": openapi._response("BadRequest"),
+                        "422": openapi._response("Unprocessable"),
                         **not_found,
                         **refused,
                     },
@@ -176,7 +176,7 @@ def _describe() -> None:
                     "commissioner's) as one 360Giving package",
                     {
                         "200": ok("GivingPackage", "The 360Giving package"),
-                        "400": openapi._response("BadRequest"),
+                        "422": openapi._response("Unprocessable"),
                         **not_found,
                         **refused,
                     },

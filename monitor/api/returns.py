@@ -76,7 +76,7 @@ def _quarter(period: str) -> Quarter:
     quarter = Quarter.parse(period)
     if quarter is None or str(quarter) != period:
         shown = period[:40]
-        raise field_error(400, {"period": f"period {shown!r} is not a quarter; write it like 2013-14-Q3"})
+        raise field_error(422, {"period": f"period {shown!r} is not a quarter; write it like 2013-14-Q3"})
     return quarter
 
 
@@ -227,7 +227,7 @@ def _flag(name: str, default: bool) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise field_error(400, {name: f"{name} must be true or false"})
+    raise field_error(422, {name: f"{name} must be true or false"})
 
 
 def _read_file() -> tuple[Upload, bool, bool]:
@@ -245,7 +245,7 @@ def _read_file() -> tuple[Upload, bool, bool]:
     unknown = sorted((set(request.form) | set(request.files)) - set(UPLOAD_FIELDS))
     if unknown:
         raise field_error(
-            400,
+            422,
             {
                 name[:100]: f"{name[:100]} is not a field of this request; use {', '.join(UPLOAD_FIELDS)}"
                 for name in unknown
@@ -255,7 +255,7 @@ def _read_file() -> tuple[Upload, bool, bool]:
     acknowledge = _flag("acknowledge_warnings", False)
     storage = request.files.get("file")
     if storage is None:
-        raise field_error(400, {"file": "file is required: the completed .xlsx workbook"})
+        raise field_error(422, {"file": "file is required: the completed .xlsx workbook"})
     content = storage.stream.read(limit + 1)
     if len(content) > limit:
         raise ApiError(413, f"file: the workbook must be smaller than {limit / (1024 * 1024):g} MB")
@@ -462,7 +462,7 @@ openapi.extend(
                 "are null for boards, who see suppressed figures on the performance pages)",
                 {
                     "200": _json("ReturnDetail", "The return"),
-                    "400": _response("BadRequest"),
+                    "422": _response("Unprocessable"),
                     "404": _response("NotFound"),
                 },
             ),
@@ -523,7 +523,7 @@ openapi.extend(
                         "description": "The workbook",
                         "content": {XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}},
                     },
-                    "400": _response("BadRequest"),
+                    "422": _response("Unprocessable"),
                     "404": _response("NotFound"),
                     "409": _error_response(
                         "The workbook cannot be built for that quarter; the message says why"

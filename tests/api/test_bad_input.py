@@ -487,7 +487,7 @@ def test_an_unexpected_failure_is_500_json_without_a_trace(
 
 # Query parameters that break the OpenAPI document: refused before the view
 # runs, by the one check every operation shares, with the status the document
-# gives bad parameters (400) and a message naming each one.
+# gives bad parameters (422, like any other bad input) and a message naming each one.
 PARAMETER_CASES: dict[str, tuple[str, dict[str, str]]] = {
     "search longer than its maxLength": (
         "/api/v1/contracts?q=" + "x" * 101,
@@ -521,7 +521,7 @@ def test_parameters_that_break_the_document_are_refused(
 ) -> None:
     url, expected = PARAMETER_CASES[case]
     response = client.get(url, headers=headers("lbbd"))
-    assert response.status_code == 400, response.get_data(as_text=True)[:500]
+    assert response.status_code == 422, response.get_data(as_text=True)[:500]
     assert response.mimetype == "application/json"
     fields = error_fields(response)
     assert set(fields) == set(expected), fields
@@ -536,7 +536,7 @@ def test_a_quarter_in_the_path_is_checked_against_the_document(
     client: FlaskClient, headers: Headers, world: World
 ) -> None:
     response = client.get(refuge(world, "/returns/2013-14-Q7"), headers=headers("lbbd"))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert error_fields(response) == {
         "period": "period '2013-14-Q7' is not in the right form; write it like 2013-14-Q3"
     }

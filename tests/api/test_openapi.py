@@ -126,9 +126,9 @@ def test_list_parameters_are_the_filters_the_api_accepts(client: FlaskClient) ->
     assert [p["name"] for p in operation["parameters"]] == list(LIST_PARAMETERS)
 
 
-def test_operations_whose_parameters_are_checked_declare_400(client: FlaskClient) -> None:
+def test_operations_whose_parameters_are_checked_declare_422(client: FlaskClient) -> None:
     # check_parameters refuses a bad query parameter, or a path parameter
-    # that is not a whole-number id, with 400: the operation must say so.
+    # that is not a whole-number id, with 422: the operation must say so.
     for path, item in document(client)["paths"].items():
         for method, operation in item.items():
             if method not in HTTP_METHODS:
@@ -136,7 +136,7 @@ def test_operations_whose_parameters_are_checked_declare_400(client: FlaskClient
             parameters = [*item.get("parameters", []), *operation.get("parameters", [])]
             checked = [p for p in parameters if p["in"] == "query" or p["schema"].get("type") != "integer"]
             if checked:
-                assert "400" in operation["responses"], (path, method)
+                assert "422" in operation["responses"], (path, method)
 
 
 def test_every_route_finds_its_operation_for_the_parameter_check(app: Flask) -> None:

@@ -92,7 +92,7 @@ def test_the_register_is_what_the_user_can_see(
         headers=headers("halton_board"),
     )
     # A commissioner the board may not see is answered as one that does not exist.
-    assert elsewhere.status_code == 400
+    assert elsewhere.status_code == 422
     assert elsewhere.get_json()["errors"][0]["message"].startswith(
         'No commissioning organisation is called "Westminster City Council"'
     )
@@ -132,7 +132,7 @@ def test_bad_scope_parameters_are_refused_plainly(demo: Flask, client: FlaskClie
     ):
         for url in ("/api/v1/ocds", "/api/v1/360giving"):
             response = client.get(url, query_string=query, headers=headers("admin"))
-            assert response.status_code == 400, (url, query, response.get_data(as_text=True))
+            assert response.status_code == 422, (url, query, response.get_data(as_text=True))
             assert field in error_fields(response), (url, query)
     unknown = client.get(
         "/api/v1/ocds", query_string={"commissioner": "No Such Council"}, headers=headers("admin")

@@ -124,13 +124,13 @@ def test_filters_match_the_web_register(
     assert len(live) == 5
 
 
-def test_bad_filters_are_400_naming_each_one(client: FlaskClient, headers: Headers) -> None:
+def test_bad_filters_are_422_naming_each_one(client: FlaskClient, headers: Headers) -> None:
     response = client.get(
         "/api/v1/contracts?status=open&sort=colour&order=sideways&per_page=500&provider=abc"
         "&ends_within=999&page=%C2%B2&colour=red",
         headers=headers("lbbd"),
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     fields = error_fields(response)
     assert set(fields) == {
         "status",
@@ -151,9 +151,9 @@ def test_bad_filters_are_400_naming_each_one(client: FlaskClient, headers: Heade
 @pytest.mark.parametrize(
     "query", ["provider=99999999999999999999", "q=a%00b", "per_page=0", "funder=-1", "page=1.5"]
 )
-def test_odd_filter_values_are_400_not_500(client: FlaskClient, headers: Headers, query: str) -> None:
+def test_odd_filter_values_are_422_not_500(client: FlaskClient, headers: Headers, query: str) -> None:
     response = client.get(f"/api/v1/contracts?{query}", headers=headers("lbbd"))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert set(error_fields(response)) == {query.split("=")[0]}
 
 
@@ -269,14 +269,14 @@ def test_funding_is_limited_to_visible_contracts(client: FlaskClient, headers: H
 
 
 @pytest.mark.parametrize("year", ["2013-14", "2013/15", "13/14", "2013/2014", "twenty"])
-def test_funding_year_written_wrongly_is_400(client: FlaskClient, headers: Headers, year: str) -> None:
+def test_funding_year_written_wrongly_is_422(client: FlaskClient, headers: Headers, year: str) -> None:
     response = client.get("/api/v1/funding", query_string={"financial_year": year}, headers=headers("lbbd"))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert set(error_fields(response)) == {"financial_year"}
     assert "like 2013/14" in response.get_json()["message"]
 
 
-def test_funding_unknown_parameter_is_400(client: FlaskClient, headers: Headers) -> None:
+def test_funding_unknown_parameter_is_422(client: FlaskClient, headers: Headers) -> None:
     response = client.get("/api/v1/funding?year=2013/14", headers=headers("lbbd"))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert set(error_fields(response)) == {"year"}

@@ -75,14 +75,14 @@ def test_template_download(client: FlaskClient, headers: Headers, base: str) -> 
 
 
 @pytest.mark.parametrize("period", ["2013-Q1", "2013-14-Q5", "2013-15-Q1", "13-14-Q1"])
-def test_bad_period_is_400_naming_it(client: FlaskClient, headers: Headers, base: str, period: str) -> None:
+def test_bad_period_is_422_naming_it(client: FlaskClient, headers: Headers, base: str, period: str) -> None:
     for method, url in (
         ("GET", f"{base}/{period}"),
         ("GET", f"{base}/{period}/template"),
         ("POST", f"{base}/{period}"),
     ):
         response = client.open(url, method=method, headers=headers("refuge"))
-        assert response.status_code == 400, (method, url)
+        assert response.status_code == 422, (method, url)
         assert period in response.get_json()["message"]
         assert "2013-14-Q3" in error_fields(response)["period"]
 
@@ -155,9 +155,9 @@ def test_warnings_need_acknowledging(client: FlaskClient, headers: Headers, base
     ("kwargs", "status", "field"),
     [
         ({"json": {"file": "x"}}, 415, "file"),
-        ({"data": {"submit": "true"}, "content_type": "multipart/form-data"}, 400, "file"),
-        ({"data": {"submit": "perhaps"}}, 400, "submit"),
-        ({"data": {"colour": "red"}}, 400, "colour"),
+        ({"data": {"submit": "true"}, "content_type": "multipart/form-data"}, 422, "file"),
+        ({"data": {"submit": "perhaps"}}, 422, "submit"),
+        ({"data": {"colour": "red"}}, 422, "colour"),
     ],
 )
 def test_malformed_uploads(

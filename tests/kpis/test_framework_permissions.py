@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from monitor.contracts.models import Contract
 from monitor.db import db
+from monitor.kpis.library.rules import ConsistencyRule
 from monitor.kpis.models import FrameworkItem, Kpi
 from tests.api.conftest import snapshot, token_for
 from tests.conftest import DEMO_USERS, Auth
@@ -28,13 +29,19 @@ CHANGERS = {"LBBD-DV-002": {"lbbd", "ccg"}, "HBC-CYP-DA-01": {"halton"}}
 SECRETS = {"LBBD-DV-002": "Repeat MARAC referrals", "HBC-CYP-DA-01": "Children with reliable improvement"}
 
 READ, CHANGE, ADMIN = "read", "change", "admin"
-# (who may, method, url template); {c} contract, {item} one of its framework items, {kpi} a KPI.
+# (who may, method, url template); {c} contract, {item} one of its framework items, {kpi} a KPI,
+# {rule} one of the library's consistency rules.
 WEB_ROUTES = [
     (ADMIN, "GET", "/kpis"),
     (ADMIN, "GET", "/kpis/new"),
     (ADMIN, "POST", "/kpis/new"),
     (ADMIN, "GET", "/kpis/{kpi}/edit"),
     (ADMIN, "POST", "/kpis/{kpi}/edit"),
+    (ADMIN, "GET", "/kpis/rules"),
+    (ADMIN, "GET", "/kpis/rules/new"),
+    (ADMIN, "POST", "/kpis/rules/new"),
+    (ADMIN, "GET", "/kpis/rules/{rule}/edit"),
+    (ADMIN, "POST", "/kpis/rules/{rule}/edit"),
     (READ, "GET", "/contracts/{c}/framework"),
     (CHANGE, "GET", "/contracts/{c}/framework/new"),
     (CHANGE, "POST", "/contracts/{c}/framework/new"),
@@ -66,8 +73,9 @@ def _ids(reference: str) -> dict[str, int]:
         select(FrameworkItem).where(FrameworkItem.contract_id == contract.id).order_by(FrameworkItem.id)
     ).first()
     kpi = db.session.execute(select(Kpi.id).where(Kpi.code == "REF-RECEIVED")).scalar_one()
-    assert item is not None
-    return {"c": contract.id, "item": item.id, "kpi": kpi}
+    rule = db.session.scalars(select(ConsistencyRule.id).order_by(ConsistencyRule.id)).first()
+    assert item is not None and rule is not None
+    return {"c": contract.id, "item": item.id, "kpi": kpi, "rule": rule}
 
 
 def _web_data(kpi: int) -> dict[str, str]:
@@ -107,6 +115,7 @@ def test_every_route_is_in_the_matrix(app: Flask) -> None:
         url.replace("{c}", "<int:contract_id>")
         .replace("{item}", "<int:item_id>")
         .replace("{kpi}", "<int:kpi_id>")
+        .replace("{rule}", "<int:rule_id>")
         for url in listed
     }
     assert mine == normalised
