@@ -17,20 +17,10 @@ from monitor.api.parsing import parse_body, read_json_object
 from monitor.api.schemas import AMENDMENT, AMENDMENT_CORRECTION
 from monitor.clock import today
 from monitor.contracts import services
-from monitor.contracts.models import Amendment, AmendmentKind, Contract
+from monitor.contracts.models import AmendmentKind, Contract
 from monitor.db import db
 
 PLANNED = "planned"
-
-
-def _amendment(item: Amendment) -> dict[str, Any]:
-    """An amendment with the link between a correction and what it corrects."""
-    return {
-        **serialise.amendment(item),
-        "planned": item.planned,
-        "corrects_id": item.corrects_id,
-        "correction_ids": [c.id for c in item.corrections],
-    }
 
 
 def _kind_field_errors(values: dict[str, Any]) -> dict[str, str]:
@@ -79,7 +69,7 @@ def _check(contract: Contract, values: dict[str, Any], option_id: int | None) ->
 @blueprint.get("/contracts/<int:contract_id>/amendments/<int:amendment_id>")
 def amendment(contract_id: int, amendment_id: int) -> Any:
     item = readable_contract(db.session(), current_api_user(), contract_id)
-    return jsonify(_amendment(amendment_of(item, amendment_id)))
+    return jsonify(serialise.amendment(amendment_of(item, amendment_id)))
 
 
 @blueprint.patch("/contracts/<int:contract_id>/amendments/<int:amendment_id>")
@@ -92,7 +82,7 @@ def correct_amendment(contract_id: int, amendment_id: int) -> Any:
         correction = services.correct_amendment(
             session, user, item, amendment_of(item, amendment_id), **values
         )
-    return jsonify(_amendment(correction))
+    return jsonify(serialise.amendment(correction))
 
 
 @blueprint.post("/contracts/<int:contract_id>/amendments")
@@ -113,6 +103,6 @@ def record_amendment(contract_id: int) -> Any:
             created = services.exercise_extension(session, user, item, option_id, fields)
         else:
             created = services.record_amendment(session, user, item, fields)
-    response = jsonify(_amendment(created))
+    response = jsonify(serialise.amendment(created))
     response.headers["Location"] = url_for("api.amendment", contract_id=item.id, amendment_id=created.id)
     return response, 201

@@ -227,12 +227,13 @@ def _flag(name: str, default: bool) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise field_error(422, {name: f"{name} must be true or false"})
+    raise field_error(400, {name: f"{name} must be true or false"})
 
 
 def _read_file() -> tuple[Upload, bool, bool]:
     """The upload and its flags. Only the request's shape and size are judged
-    here: what the file is, the command's staged checks say."""
+    here (a malformed form is 400; this operation's 422 means the workbook's
+    own problems): what the file is, the command's staged checks say."""
     if request.mimetype != "multipart/form-data":
         raise ApiError(
             415,
@@ -245,7 +246,7 @@ def _read_file() -> tuple[Upload, bool, bool]:
     unknown = sorted((set(request.form) | set(request.files)) - set(UPLOAD_FIELDS))
     if unknown:
         raise field_error(
-            422,
+            400,
             {
                 name[:100]: f"{name[:100]} is not a field of this request; use {', '.join(UPLOAD_FIELDS)}"
                 for name in unknown
@@ -255,7 +256,7 @@ def _read_file() -> tuple[Upload, bool, bool]:
     acknowledge = _flag("acknowledge_warnings", False)
     storage = request.files.get("file")
     if storage is None:
-        raise field_error(422, {"file": "file is required: the completed .xlsx workbook"})
+        raise field_error(400, {"file": "file is required: the completed .xlsx workbook"})
     content = storage.stream.read(limit + 1)
     if len(content) > limit:
         raise ApiError(413, f"file: the workbook must be smaller than {limit / (1024 * 1024):g} MB")
@@ -478,9 +479,15 @@ openapi.extend(
                     ),
                     "404": _response("NotFound"),
                     **openapi._WRITE,
-                    "422": _json(
-                        "WorkbookProblems", "The workbook has problems (or unacknowledged warnings)"
-                    ),
+                    "422": {
+                        "description": "The workbook has problems (or unacknowledged warnings), or a "
+                        "parameter breaks this document (the quarter, say)",
+                        "content": {
+                            "application/json": {
+                                "schema": {"anyOf": [openapi._ref("WorkbookProblems"), openapi._ref("Error")]}
+                            }
+                        },
+                    },
                 },
                 requestBody={
                     "required": True,

@@ -126,6 +126,10 @@ def amendment(item: Amendment) -> dict[str, Any]:
         "new_value": money(item.new_value),
         "extension_option_id": item.extension_option_id,
         "recorded_at": moment(item.recorded_at),
+        "planned": item.planned,
+        # The link between a correction and what it corrects.
+        "corrects_id": item.corrects_id,
+        "correction_ids": [c.id for c in item.corrections],
     }
 
 

@@ -155,9 +155,9 @@ def test_warnings_need_acknowledging(client: FlaskClient, headers: Headers, base
     ("kwargs", "status", "field"),
     [
         ({"json": {"file": "x"}}, 415, "file"),
-        ({"data": {"submit": "true"}, "content_type": "multipart/form-data"}, 422, "file"),
-        ({"data": {"submit": "perhaps"}}, 422, "submit"),
-        ({"data": {"colour": "red"}}, 422, "colour"),
+        ({"data": {"submit": "true"}, "content_type": "multipart/form-data"}, 400, "file"),
+        ({"data": {"submit": "perhaps"}}, 400, "submit"),
+        ({"data": {"colour": "red"}}, 400, "colour"),
     ],
 )
 def test_malformed_uploads(
