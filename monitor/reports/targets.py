@@ -4,8 +4,10 @@ has been accepted for the quarter.
 The warehouse holds a target only beside an accepted figure, so a quarter still
 awaiting its return would print its target as not available ([x]), although the
 framework set it long ago. The framework's own rules give it: the items in force
-in the quarter (monitor.kpis.framework.history) and the quarter's share of a
-yearly target (monitor.kpis.performance.rag.quarterly_target).
+in the quarter (monitor.kpis.framework.history) and the target it sets for the
+quarter (monitor.kpis.performance.item_targets: the quarter's share of a yearly
+target, pro-rated by the days in force when the contract started or ended in
+it, as the warehouse's own targets are).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Collection, Sequence
 from sqlalchemy.orm import Session
 
 from monitor.kpis.framework.history import framework_history, in_force
-from monitor.kpis.performance.rag import quarterly_target
+from monitor.kpis.performance.item_targets import item_target
 from monitor.kpis.periods import Quarter
 from monitor.reports.pack_data import Period
 
@@ -30,7 +32,7 @@ def known_targets(
         for key, quarter in parsed:
             if quarter is None or not in_force(item, quarter):
                 continue
-            target = quarterly_target(item.target, item.target_basis, item.kpi.rollup)
+            target = item_target(item, item.contract, quarter).value
             if target is not None:
                 found[(item.contract_id, item.kpi.code, key)] = float(target)
     return found

@@ -79,3 +79,25 @@ def test_known_targets_print_before_the_return_is_accepted(packs: dict[str, Boar
         assert isinstance(row["Target in Q4 2013/14"], int | float), row
     caseload = next(r for r in rows if r["KPI"] == "Active caseload")
     assert caseload["Target in Q4 2013/14"] > 0
+
+
+def test_known_targets_are_pro_rated_for_a_contract_that_ended_in_the_quarter(
+    board_warehouse: Warehouse,
+) -> None:
+    """LBBD-DV-001 ended on 31 January 2014: its Q4 2013/14 referral target is
+    60 x 31/90 = 21, as the warehouse and the performance pages have it."""
+    from sqlalchemy import select
+
+    from monitor.contracts.models import Contract
+    from monitor.reports.pack_data import Period
+    from monitor.reports.targets import known_targets
+
+    session = db.session()
+    dv001 = session.scalars(select(Contract.id).where(Contract.reference == "LBBD-DV-001")).one()
+    quarters = [
+        Period("2013-14-Q3", "Q3", "Q3 2013/14", "2013/14", date(2013, 10, 1), date(2013, 12, 31), 3),
+        Period("2013-14-Q4", "Q4", "Q4 2013/14", "2013/14", date(2014, 1, 1), date(2014, 3, 31), 4),
+    ]
+    targets = known_targets(session, [dv001], quarters)
+    assert targets[(dv001, "REF-RECEIVED", "2013-14-Q3")] == 60
+    assert targets[(dv001, "REF-RECEIVED", "2013-14-Q4")] == 21
