@@ -101,7 +101,8 @@ class ReminderReport:
         return line
 
 
-def _users(session: Any, role: Role, organisation_id: int) -> list[User]:
+def users_of(session: Any, role: Role, organisation_id: int) -> list[User]:
+    """The active users of an organisation in a role: whom to tell about its returns."""
     query = (
         select(User)
         .where(User.role == role.value, User.organisation_id == organisation_id, User.active.is_(True))
@@ -125,10 +126,10 @@ def plan(session: Any, due: Sequence[tuple[ExpectedReturn, StageRule]]) -> list[
     reminders: list[Reminder] = []
     for expected, rule in due:
         contract = expected.contract
-        for user in _users(session, Role.PROVIDER, contract.provider_id):
+        for user in users_of(session, Role.PROVIDER, contract.provider_id):
             reminders.append(Reminder(expected, rule, user, escalation=False))
         if rule.escalate:
-            for user in _users(session, Role.COMMISSIONER, contract.lead_commissioner_id):
+            for user in users_of(session, Role.COMMISSIONER, contract.lead_commissioner_id):
                 reminders.append(Reminder(expected, rule, user, escalation=True))
     return reminders
 

@@ -26,8 +26,7 @@ from monitor.kpis.framework.history import items_in_force
 from monitor.kpis.models import Kpi, Return
 from monitor.kpis.periods import Quarter
 from monitor.kpis.returns.mail import Mailer, build_message
-from monitor.kpis.returns.reminders import _users as users_of
-from monitor.kpis.returns.reminders import return_path, wrap
+from monitor.kpis.returns.reminders import return_path, users_of, wrap
 from monitor.kpis.returns.services import EventKind, add_event, latest_submitted, touch
 from monitor.kpis.vocabulary import ReturnState
 
