@@ -30,6 +30,7 @@ from monitor.kpis.library.definitions import load_library
 from monitor.kpis.library.relations import DeclaredRule, ReturnFigures, RuleKind, broken_rules
 from monitor.kpis.library.rules import declared_rules
 from monitor.kpis.models import FrameworkItem, Kpi, Return
+from monitor.kpis.performance.item_targets import item_target
 from monitor.kpis.returns import services as returns
 from monitor.kpis.returns.calendar import CalendarRules, ExpectedReturn, expected_returns
 from monitor.kpis.returns.ingest.pipeline import check_workbook
@@ -101,8 +102,10 @@ def _figures(
     rows: list[tuple[str, str, str]],
     rng: random.Random,
     rules: list[DeclaredRule],
+    targets: dict[str, Decimal | None],
 ) -> dict[Any, Any]:
-    targets = {item.kpi.code: item.target for item in items}
+    """Figures drawn around `targets`, each KPI's target for the quarter: pro-rated
+    in a part quarter, so a service that ran 31 days reports about 31 days' work."""
     kpis = {item.kpi.code: item.kpi for item in items}
     figures: dict[Any, Any] = {}
     shares: dict[str, float] = {}  # a percentage's share, drawn once and kept if its denominator changes
@@ -249,7 +252,13 @@ def _submit(session: Session, expected: ExpectedReturn, today: date) -> None:
     rules = declared_rules(session)
     workbook = fill_template(
         template,
-        _figures(items, input_rows(template), rng, rules),
+        _figures(
+            items,
+            input_rows(template),
+            rng,
+            rules,
+            {item.kpi.code: item_target(item, contract, quarter).value for item in items},
+        ),
         _outcomes(codes, rng),
         {code: ILLUSTRATIVE for code in codes},
     )

@@ -42,6 +42,7 @@ from monitor.kpis.models import (
 )
 from monitor.kpis.performance import outcomes
 from monitor.kpis.performance import rag as rag_rules
+from monitor.kpis.performance.item_targets import item_target
 from monitor.kpis.periods import Quarter
 from monitor.kpis.returns.calendar import CalendarRules, ExpectedReturn, expected_return
 from monitor.kpis.returns.ingest.result import CheckedReturn, Message
@@ -535,6 +536,7 @@ class FigureRow:
     commentary: str
     target: Decimal | None
     rag: Any  # monitor.kpis.performance.rag.Rag when that module is installed, else None
+    target_note: str = ""  # 'pro-rated: 31 of 90 days' when the target was pro-rated for a part quarter
 
 
 def version_figures(
@@ -554,13 +556,22 @@ def version_figures(
         kpi = item.kpi
         shown.add(kpi.id)
         total = totals.get(kpi.id)
-        target = rag_rules.quarterly_target(item.target, item.target_basis, kpi.rollup)
+        # The quarter's target, pro-rated when the contract started or ended inside it.
+        quarter_target = item_target(item, contract, quarter)
+        target = quarter_target.value
         rating = rag_rules.rate(
             total.value if total else None, target, item.effective_direction, item.amber_tolerance_pct
         )
         rows.append(
             FigureRow(
-                item, kpi, total, _ordered(kpi, parts.get(kpi.id, [])), notes.get(kpi.id, ""), target, rating
+                item,
+                kpi,
+                total,
+                _ordered(kpi, parts.get(kpi.id, [])),
+                notes.get(kpi.id, ""),
+                target,
+                rating,
+                quarter_target.note,
             )
         )
     extra = {v.kpi_id: v.kpi for v in version.values if v.kpi_id not in shown}

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from monitor.contracts.models import Contract
 from monitor.kpis.display import round_half_up
 from monitor.kpis.models import FrameworkItem
+from monitor.kpis.periods import Quarter
 from monitor.kpis.returns.ingest.cells import Commentary
 from monitor.kpis.returns.ingest.messages import error, warning
 from monitor.kpis.returns.ingest.result import FigureIn, Message
@@ -19,8 +21,9 @@ from monitor.kpis.returns.template.rows import format_figure, lower_first, quart
 from monitor.kpis.vocabulary import Direction
 
 
-def is_off_target(item: FrameworkItem, value: Decimal) -> bool:
-    target = quarterly_target(item)
+def is_off_target(item: FrameworkItem, value: Decimal, contract: Contract, quarter: Quarter) -> bool:
+    """Whether `value` misses the quarter's target, pro-rated for a part quarter."""
+    target = quarterly_target(item, contract, quarter)
     if target is None:
         return False
     if item.effective_direction == Direction.HIGHER:
@@ -35,6 +38,8 @@ def check_period(
     commentary: Commentary,
     sheet: str,
     change_warning_pct: int,
+    contract: Contract,
+    quarter: Quarter,
 ) -> list[Message]:
     headline = {figure.kpi_code: figure.value for figure in figures if figure.breakdown == ""}
     problems: list[Message] = []
@@ -45,7 +50,7 @@ def check_period(
             continue
         cell = commentary.cells.get(kpi.code, "")
         shown = format_figure(value, kpi.unit)
-        if is_off_target(item, value):
+        if is_off_target(item, value, contract, quarter):
             side = "below" if item.effective_direction == Direction.HIGHER else "above"
             problems.append(
                 error(
@@ -53,7 +58,7 @@ def check_period(
                     cell,
                     kpi.code,
                     f"Explain on the {sheet} sheet why {lower_first(kpi.name)} is {side} target: {shown} this "
-                    f"quarter against a target of {target_text(item)}.",
+                    f"quarter against a target of {target_text(item, contract, quarter)}.",
                 )
             )
             continue

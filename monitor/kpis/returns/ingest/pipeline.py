@@ -154,6 +154,8 @@ def _check_opened(
             commentary,
             layout.commentary.sheet,
             int(setting(settings, "PERIOD_CHANGE_WARNING_PCT")),
+            contract,
+            quarter,
         )
 
 

@@ -11,10 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from monitor.contracts.models import Contract
 from monitor.kpis.library.definitions import DERIVED_FROM_OUTCOMES
 from monitor.kpis.models import FrameworkItem, Kpi
+from monitor.kpis.performance.item_targets import item_target
+from monitor.kpis.periods import Quarter
 from monitor.kpis.returns.template.layout import Line
-from monitor.kpis.vocabulary import Direction, Rollup, TargetBasis, Unit
+from monitor.kpis.vocabulary import Direction, TargetBasis, Unit
 
 UNIT_LABELS = {
     Unit.COUNT: "number",
@@ -119,14 +122,12 @@ def has_outcome_kpis(rows: Iterable[KpiRow]) -> bool:
     return any(row.line == Line.DERIVED for row in rows)
 
 
-def quarterly_target(item: FrameworkItem) -> Decimal | None:
+def quarterly_target(item: FrameworkItem, contract: Contract, quarter: Quarter) -> Decimal | None:
     """The target one quarter is judged against: a yearly target for a KPI that
-    adds up over the year is taken pro rata; a yearly rate or level applies as it is."""
-    if item.target is None:
-        return None
-    if item.target_basis == TargetBasis.YEAR and item.kpi.rollup == Rollup.SUM:
-        return item.target / 4
-    return item.target
+    adds up over the year is shared over four quarters, and a count or money
+    that adds up is pro-rated by the days the contract was in force in a part
+    quarter (`performance.targets`); a rate or level applies as it is."""
+    return item_target(item, contract, quarter).value
 
 
 def format_figure(value: Decimal, unit: str) -> str:
@@ -141,8 +142,10 @@ def format_figure(value: Decimal, unit: str) -> str:
     return plain
 
 
-def target_text(item: FrameworkItem) -> str:
-    """'30 or more', '5 or fewer', '120 or more a year'; blank when the KPI has no target."""
+def target_text(item: FrameworkItem, contract: Contract, quarter: Quarter) -> str:
+    """'30 or more', '5 or fewer', '120 or more a year'; 'no target' when the KPI
+    has none; '21 or more (pro-rated: 31 of 90 days)' for a part quarter's
+    pro-rated target."""
     if item.target is None:
         return "no target"
     unit = item.kpi.unit
@@ -150,6 +153,9 @@ def target_text(item: FrameworkItem) -> str:
         bound = "or more"
     else:
         bound = "or fewer" if unit == Unit.COUNT else "or less"
+    target = item_target(item, contract, quarter)
+    if target.pro_rated and target.value is not None:
+        return f"{format_figure(target.value, unit)} {bound} ({target.note})"
     text = f"{format_figure(item.target, unit)} {bound}"
     if item.target_basis == TargetBasis.YEAR:
         text += " a year"

@@ -24,6 +24,8 @@ from monitor.config import BaseConfig
 from monitor.contracts.models import Contract
 from monitor.kpis.framework.history import items_in_force
 from monitor.kpis.models import FrameworkItem, Return
+from monitor.kpis.performance.item_targets import last_day_of
+from monitor.kpis.performance.targets import days_in_force
 from monitor.kpis.periods import Quarter, due_date
 from monitor.kpis.returns.template.layout import (
     CURRENT_LAYOUT,
@@ -108,6 +110,9 @@ class _Writer:
         self.contract = contract
         self.quarter = quarter
         self.generated_at = generated_at
+        in_force = days_in_force(quarter, contract.start_date, last_day_of(contract))
+        # The days in force when the contract started or ended inside the quarter, else None.
+        self.part_quarter = in_force if in_force is not None and not in_force.whole else None
         self.buffer = io.BytesIO()
         self.book: Workbook = xlsxwriter.Workbook(self.buffer, {"in_memory": True})
         self.book.set_properties(
@@ -173,7 +178,14 @@ class _Writer:
         row += 1
         sheet.write(row, 1, "How to fill it in", f["heading"])
         steps = [
-            f"This return covers {self.quarter.label} only. Check the quarter above before you start.",
+            f"This return covers {self.quarter.label} only. Check the quarter above before you start."
+            + (
+                f" The contract was in force for only part of it, so the return {self.part_quarter.covers}: "
+                "enter figures for those days. Targets for counts that add up over the quarter are "
+                "pro-rated to those days."
+                if self.part_quarter is not None
+                else ""
+            ),
             f"On the {self.layout.kpis.sheet} sheet, enter this quarter's figure in every blue cell. "
             "Enter 0 if there were none; do not leave a blue cell blank or write N/A. "
             "The other cells are locked.",
@@ -218,7 +230,10 @@ class _Writer:
         table = self.layout.kpis
         sheet = self._sheet(table.sheet)
         f = self.fmt
-        self._title(sheet, f"KPIs for {self.contract.reference}, {self.quarter.label}")
+        # A part quarter's title says which days it covers (the quarter's label stays in it,
+        # which is what the importer checks the title by).
+        part = f" ({self.part_quarter.covers})" if self.part_quarter is not None else ""
+        self._title(sheet, f"KPIs for {self.contract.reference}, {self.quarter.label}{part}")
         sheet.write(
             1,
             1,
@@ -261,7 +276,12 @@ class _Writer:
         sheet.write(row, put("label"), kpi_row.label, f["cell"])
         sheet.write(row, put("definition"), definition, f["cell"])
         sheet.write(row, put("unit"), UNIT_LABELS.get(Unit(kpi_row.unit), kpi_row.unit), f["cell"])
-        sheet.write(row, put("target"), target_text(kpi_row.item) if kpi_row.shows_target else "", f["cell"])
+        sheet.write(
+            row,
+            put("target"),
+            target_text(kpi_row.item, self.contract, self.quarter) if kpi_row.shows_target else "",
+            f["cell"],
+        )
         last = _last_quarter(kpi_row, previous)
         if last is None:
             sheet.write_blank(row, put("last_quarter"), None, f["number"])
@@ -425,7 +445,7 @@ class _Writer:
             row += 1
             sheet.write(row, put("code"), item.kpi.code, f["cell"])
             sheet.write(row, put("label"), item.kpi.name, f["cell"])
-            sheet.write(row, put("target"), target_text(item), f["cell"])
+            sheet.write(row, put("target"), target_text(item, self.contract, self.quarter), f["cell"])
             sheet.write_blank(row, put("explanation"), None, self.input_fmt["text"])
             sheet.write(row, put("kpi_code"), item.kpi.code, f["tag"])
             sheet.set_row(row, 45)
