@@ -309,8 +309,9 @@ def test_outcome_measures_are_read_whatever_the_case(frameworks: Flask) -> None:
 
 def test_off_target_needs_commentary(frameworks: Flask) -> None:
     # Cases closed is also the safety-plan percentage's denominator (a library consistency rule).
-    eleven = {"CASES-CLOSED//value": 11, "SAFETY-PLAN//numerator": 11, "SAFETY-PLAN//denominator": 11}
-    content = fill(template(), with_figures(**eleven))
+    # Halton's service started on 4 November 2013: its Q3 target of 15 is pro-rated to 9 (58 of 92 days).
+    eight = {"CASES-CLOSED//value": 8, "SAFETY-PLAN//numerator": 8, "SAFETY-PLAN//denominator": 8}
+    content = fill(template(), with_figures(**eight))
     message = only(check(content))
     assert (message.severity, message.sheet, message.cell, message.kpi) == (
         Severity.ERROR,
@@ -319,10 +320,10 @@ def test_off_target_needs_commentary(frameworks: Flask) -> None:
         "CASES-CLOSED",
     )
     assert message.message == (
-        "Explain on the Commentary sheet why cases closed is below target: 11 this quarter against a "
-        "target of 15 or more."
+        "Explain on the Commentary sheet why cases closed is below target: 8 this quarter against a "
+        "target of 9 or more (pro-rated: 58 of 92 days)."
     )
-    explained = fill(template(), with_figures(**eleven), commentary={"CASES-CLOSED": "Two staff vacancies."})
+    explained = fill(template(), with_figures(**eight), commentary={"CASES-CLOSED": "Two staff vacancies."})
     assert check(explained).messages == []
 
 
@@ -380,15 +381,16 @@ def test_yearly_target_is_compared_pro_rata(frameworks: Flask) -> None:
         return with_figures(
             **{
                 "REF-ACCEPTED//value": count,
-                "CONTACT-2WD//numerator": count - 2,
+                "CONTACT-2WD//numerator": count - 1,
                 "CONTACT-2WD//denominator": count,
             }
         )
 
-    assert check(fill(template(), accepted(30))).messages == []
-    message = only(check(fill(template(), accepted(29))))
+    # A quarter of 120 a year is 30, pro-rated to 19 for Halton's 58 days in force in Q3.
+    assert check(fill(template(), accepted(19))).messages == []
+    message = only(check(fill(template(), accepted(18))))
     assert (message.cell, message.kpi) == ("E10", "REF-ACCEPTED")
-    assert "29 this quarter against a target of 120 or more a year" in message.message
+    assert "18 this quarter against a target of 19" in message.message
 
 
 def test_big_change_on_last_quarter_is_a_warning_until_explained(frameworks: Flask) -> None:
@@ -430,7 +432,7 @@ def test_messages_sorted_as_excel_sorts_cells(frameworks: Flask) -> None:
     figures = with_figures(
         **{
             "CASES-CLOSED//value": None,
-            "REF-RECEIVED//total": 29,
+            "REF-RECEIVED//total": 15,
             "REF-ACCEPTED//value": "x",
             "CONTACT-2WD//numerator": 10,
         }
