@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,7 @@ from monitor.contracts.models import (
     contract_partners,
 )
 from monitor.contracts.renewal import extend_end, term_end
+from monitor.contracts.value import TermChange, value_in_force
 from monitor.db import Base
 from monitor.kpis.models import (
     FrameworkItem,
@@ -129,6 +131,12 @@ class _Tables:
         self.columns: dict[str, list[str]] = {}
 
     def add(self, table: Table, **values: Any) -> None:
+        """A row; columns not given take the model's own scalar default (COPY
+        applies no Python-side default), so a new flag needs no change here."""
+        for column in table.columns:
+            default = column.default
+            if column.name not in values and default is not None and default.is_scalar:
+                values[column.name] = default.arg  # type: ignore[attr-defined]
         names = self.columns.setdefault(table.name, list(values))
         self.rows.setdefault(table.name, []).append(tuple(values[n] for n in names))
 
@@ -294,6 +302,12 @@ class _Generator:
             if ending[1] >= end or ending[1] >= AS_AT:
                 ending = None
         final_end = ending[1] if ending else end
+        initial_value = annual_value * 3
+        # The total of the terms in force, by the register's own rule.
+        changes = [TermChange("extension", old, new) for _, old, new in extensions]
+        if ending:
+            changes.append(TermChange("ending", end, final_end))
+        total_value = value_in_force(Decimal(initial_value), Decimal(annual_value), changes)
 
         reference = f"NAT-{area + 1:03d}-{number:02d}"
         self.t.add(
@@ -313,7 +327,8 @@ class _Generator:
             award_date=start - timedelta(days=90),
             notice_period_months=6,
             annual_value=annual_value,
-            total_value=annual_value * 3,
+            initial_value=initial_value,
+            total_value=total_value,
             contract_manager="",
             created_at=STAMP,
             updated_at=STAMP,
