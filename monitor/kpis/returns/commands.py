@@ -207,8 +207,7 @@ class SubmitReturn:
             refuse("file", identical_message(latest.number, latest.submitted))
             return Refused([problem(text) for text in fields], None, fields)
 
-        # Looked up once, before the check: held here, the check's own look-up finds
-        # these same objects in the session, and storing is handed them.
+        # Looked up once, before the check: the check and storing are both handed them.
         items = items_in_force(session, contract.id, quarter)
         checked = check_workbook(
             session,
@@ -218,6 +217,7 @@ class SubmitReturn:
             quarter=quarter,
             user=user,
             settings=self.settings,
+            items=items,
         )
         if checked.errors or fields:
             return Refused([*checked.errors, *(problem(text) for text in fields)], checked, fields)

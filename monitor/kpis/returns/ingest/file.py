@@ -12,20 +12,21 @@ import io
 import logging
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
 
-import openpyxl
-from openpyxl.utils import get_column_letter
-
+from monitor.kpis.returns.ingest import xlsx
 from monitor.kpis.returns.ingest.messages import file_error
 from monitor.kpis.returns.ingest.result import Message
 from monitor.kpis.returns.ingest.settings import FileLimits
 
 log = logging.getLogger(__name__)
+# What a damaged package raises as it is read: sheets are read lazily, so damage
+# inside a part only shows when that part is read.
+DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, SyntaxError, ValueError, KeyError, IndexError)
 
 OLE_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")
 ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
@@ -62,19 +63,19 @@ MACROS = (
 
 @dataclass
 class OpenedWorkbook:
-    """An openpyxl workbook opened read-only, values only (formulas are never evaluated)."""
+    """A workbook opened for reading its cells' values (formulas are never evaluated)."""
 
-    book: Any
+    book: xlsx.Workbook
     sheet_names: list[str] = field(default_factory=list)
-    content: bytes = b""
-    _formulas: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def formula(self, sheet: str, cell: str) -> str | None:
         """The formula written in `sheet`!`cell`, if any. Asked only of cells that read as
         blank: a formula saved without its result reads as blank too."""
-        if sheet not in self._formulas:
-            self._formulas[sheet] = _formulas(self.content, sheet)
-        return self._formulas[sheet].get(cell)
+        try:
+            return self.book.formula(sheet, cell)
+        except DAMAGE:  # damage here was already met, and reported, reading the values
+            log.info("formulas could not be read from %s", sheet, exc_info=True)
+            return None
 
     def close(self) -> None:
         self.book.close()
@@ -95,28 +96,6 @@ def quiet_openpyxl() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         yield
-
-
-def _formulas(content: bytes, sheet_name: str) -> dict[str, str]:
-    """A1 reference -> formula, for every formula on one sheet: a second pass that keeps
-    formulas rather than their saved results, made only when a cell looks blank."""
-    found: dict[str, str] = {}
-    try:
-        with quiet_openpyxl():
-            book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, keep_links=False)
-            try:
-                sheet = book[sheet_name]
-                sheet.reset_dimensions()
-                for row, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                    for column, value in enumerate(values, start=1):
-                        text = getattr(value, "text", value)  # an array formula keeps its text apart
-                        if isinstance(text, str) and text.startswith("="):
-                            found[f"{get_column_letter(column)}{row}"] = text
-            finally:
-                book.close()
-    except Exception:  # damage here was already met, and reported, reading the values
-        log.info("formulas could not be read from %s", sheet_name, exc_info=True)
-    return found
 
 
 def damaged() -> Message:
@@ -256,11 +235,8 @@ def open_workbook(
     if problems:
         return None, problems
     try:
-        with quiet_openpyxl():
-            book = openpyxl.load_workbook(
-                io.BytesIO(content), read_only=True, data_only=True, keep_links=False
-            )
-    except Exception:  # openpyxl raises many kinds on a damaged file; the provider needs one answer
+        book = xlsx.Workbook(content)
+    except DAMAGE:
         log.info("return workbook could not be opened", exc_info=True)
         return None, [damaged()]
-    return OpenedWorkbook(book, list(book.sheetnames), content), []
+    return OpenedWorkbook(book, list(book.sheetnames)), []

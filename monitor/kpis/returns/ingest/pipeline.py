@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from monitor.auth.models import User
 from monitor.contracts.models import Contract
 from monitor.kpis.framework.history import items_in_force
+from monitor.kpis.models import FrameworkItem
 from monitor.kpis.periods import Quarter
 from monitor.kpis.returns.ingest import cells, cross, file, identity, period, transform
 from monitor.kpis.returns.ingest.annotate import annotate_workbook
@@ -46,12 +47,15 @@ def check_workbook(
     quarter: Quarter | str,
     user: User | None,
     settings: Any,
+    items: list[FrameworkItem] | None = None,
 ) -> CheckedReturn:
     """Every problem with `content` as `contract`'s return for `quarter`, and the
     figures, commentary and outcome scores it holds.
 
     `user` is who is uploading (None: an operator, not limited by permissions);
-    `settings` is the app config (a mapping) or a config object."""
+    `settings` is the app config (a mapping) or a config object; `items` the
+    framework in force for the quarter, when the caller has already looked it
+    up (as SubmitReturn has, to hand to storing)."""
     target = quarter if isinstance(quarter, Quarter) else Quarter.parse(quarter)
     if target is None:
         raise ValueError(f"not a quarter: {quarter!r}")
@@ -63,7 +67,7 @@ def check_workbook(
     if opened is not None:
         with opened:
             sheet_order = opened.sheet_names
-            _check_opened(session, opened, result, messages, contract, target, user, settings)
+            _check_opened(session, opened, result, messages, contract, target, user, settings, items)
     # The same message twice (a damaged part met by two stages) would only be noise.
     result.messages = sort_messages(dict.fromkeys(messages), sheet_order)
     return result
@@ -78,6 +82,7 @@ def _check_opened(
     quarter: Quarter,
     user: User | None,
     settings: Any,
+    items: list[FrameworkItem] | None,
 ) -> None:
     book = opened.book
     who, found = identity.read_identity(book)
@@ -96,7 +101,8 @@ def _check_opened(
     if has_errors(found):
         return
     layout = LAYOUTS[who.template_version]
-    items = items_in_force(session, contract.id, quarter)
+    if items is None:
+        items = items_in_force(session, contract.id, quarter)
     if not items:
         messages.append(
             error(

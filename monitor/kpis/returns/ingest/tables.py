@@ -4,22 +4,18 @@ the keys in the START row, never by fixed coordinates."""
 from __future__ import annotations
 
 import logging
-import zipfile
-import zlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from openpyxl.utils import get_column_letter
 
-from monitor.kpis.returns.ingest.file import damaged, quiet_openpyxl
+from monitor.kpis.returns.ingest.file import DAMAGE, damaged
 from monitor.kpis.returns.ingest.messages import error
 from monitor.kpis.returns.ingest.result import Message
+from monitor.kpis.returns.ingest.xlsx import Workbook
 from monitor.kpis.returns.template.layout import TAG_COLUMN, TITLE_TAG, Table
 
 log = logging.getLogger(__name__)
-# Sheets are read lazily, so damage inside a part only shows when it is read.
-DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, SyntaxError, ValueError, KeyError)
 DOWNLOAD_AGAIN = "Download the template again and copy your figures into it."
 
 
@@ -75,21 +71,6 @@ class FoundTable:
     title: Title | None = None  # the sheet's visible title, where the template tagged it
 
 
-def _sheet_rows(sheet: Any, with_formats: bool) -> Iterator[tuple[tuple[Any, ...], tuple[str, ...]]]:
-    # Some writers record a wrong sheet size; forgetting it makes openpyxl read every row there is.
-    if hasattr(sheet, "reset_dimensions"):
-        sheet.reset_dimensions()
-    if not with_formats:
-        for values in sheet.iter_rows(values_only=True):
-            yield values, ()
-        return
-    for cells in sheet.iter_rows():
-        yield (
-            tuple(getattr(cell, "value", None) for cell in cells),
-            tuple(getattr(cell, "number_format", None) or "General" for cell in cells),
-        )
-
-
 def _tag(values: tuple[Any, ...]) -> str:
     if len(values) <= TAG_COLUMN or not isinstance(values[TAG_COLUMN], str):
         return ""
@@ -97,12 +78,12 @@ def _tag(values: tuple[Any, ...]) -> str:
 
 
 def _scan(
-    sheet: Any, table: Table, with_formats: bool
+    book: Workbook, table: Table, with_formats: bool
 ) -> tuple[dict[str, int] | None, list[TableRow], bool, Title | None]:
     columns: dict[str, int] | None = None
     rows: list[TableRow] = []
     title: Title | None = None
-    for number, (values, formats) in enumerate(_sheet_rows(sheet, with_formats), start=1):
+    for number, values, formats in book.rows(table.sheet, with_formats=with_formats):
         tag = _tag(values)
         if columns is None:
             if tag == TITLE_TAG and title is None:
@@ -122,12 +103,12 @@ def _scan(
         if tag == table.end_tag:
             return columns, rows, True, title
         if any(value is not None for value in values):
-            rows.append(TableRow(table.sheet, number, columns, tuple(values), tuple(formats)))
+            rows.append(TableRow(table.sheet, number, columns, values, formats))
     return columns, rows, False, title
 
 
 def read_table(
-    book: Any, table: Table, *, with_formats: bool = False
+    book: Workbook, table: Table, *, with_formats: bool = False
 ) -> tuple[FoundTable | None, list[Message]]:
     """The rows between the table's START and END tags, or a message saying what is missing."""
     if table.sheet not in book.sheetnames:
@@ -140,8 +121,7 @@ def read_table(
             )
         ]
     try:
-        with quiet_openpyxl():
-            columns, rows, ended, title = _scan(book[table.sheet], table, with_formats)
+        columns, rows, ended, title = _scan(book, table, with_formats)
     except DAMAGE as problem:  # SyntaxError covers the XML parser's ParseError
         log.info("return workbook damaged in %s: %r", table.sheet, problem)
         return None, [damaged()]
