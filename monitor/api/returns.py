@@ -38,7 +38,6 @@ from monitor.model_helpers import utcnow
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 UPLOAD_FIELDS = ("file", "submit", "acknowledge_warnings")
-FORM_OVERHEAD_BYTES = 64 * 1024
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -168,17 +167,19 @@ def _problem(message: str, field: str = "file") -> dict[str, str]:
 
 
 class WorkbookRefused(Exception):
-    """A 422 listing workbook problems: its own shape, one item per cell at fault."""
+    """A 422 (413 for a file over the limit) listing workbook problems: its own shape,
+    one item per cell at fault."""
 
-    def __init__(self, message: str, problems: list[dict[str, str]]) -> None:
+    def __init__(self, message: str, problems: list[dict[str, str]], status: int = 422) -> None:
         super().__init__(message)
         self.message = message
         self.problems = problems
+        self.status = status  # 413 for a file over the limit, in the same shape
 
 
 @blueprint.errorhandler(WorkbookRefused)
 def workbook_refused(error: WorkbookRefused) -> Any:
-    return jsonify({"message": error.message, "errors": error.problems}), 422
+    return jsonify({"message": error.message, "errors": error.problems}), error.status
 
 
 # Routes -----------------------------------------------------------------------
@@ -240,9 +241,6 @@ def _read_file() -> tuple[Upload, bool, bool]:
             "file: send the workbook as multipart/form-data, with the .xlsx file in a field named file",
             {"file": "Send the request as multipart/form-data"},
         )
-    limit = int(current_app.config["MAX_UPLOAD_BYTES"])
-    if (request.content_length or 0) > limit + FORM_OVERHEAD_BYTES:
-        raise ApiError(413, f"file: the workbook must be smaller than {limit / (1024 * 1024):g} MB")
     unknown = sorted((set(request.form) | set(request.files)) - set(UPLOAD_FIELDS))
     if unknown:
         raise field_error(
@@ -257,10 +255,8 @@ def _read_file() -> tuple[Upload, bool, bool]:
     storage = request.files.get("file")
     if storage is None:
         raise field_error(400, {"file": "file is required: the completed .xlsx workbook"})
-    content = storage.stream.read(limit + 1)
-    if len(content) > limit:
-        raise ApiError(413, f"file: the workbook must be smaller than {limit / (1024 * 1024):g} MB")
-    return Upload(storage.filename or "return.xlsx", content), submit, acknowledge
+    # A file over the limit is refused by the command, in its words, like any other broken file.
+    return Upload.receive(storage.filename or "return.xlsx", storage.stream), submit, acknowledge
 
 
 def _as_items(messages: list[Message]) -> list[dict[str, str]]:
@@ -301,7 +297,9 @@ def upload_return(contract_id: int, period: str) -> Any:
         if outcome.conflict:
             raise ApiError(409, f"return: {CONFLICT_MESSAGE}")
         warnings = _as_items(outcome.checked.warnings) if outcome.checked is not None else []
-        raise WorkbookRefused(_headline(outcome), _refusal(outcome) + warnings)
+        raise WorkbookRefused(
+            _headline(outcome), _refusal(outcome) + warnings, 413 if upload.too_large else 422
+        )
     if isinstance(outcome, NeedsAcknowledgement):
         count = len(outcome.warnings)
         raise WorkbookRefused(
@@ -479,6 +477,15 @@ openapi.extend(
                     ),
                     "404": _response("NotFound"),
                     **openapi._WRITE,
+                    "413": {
+                        "description": "The workbook is larger than the service accepts (listed like any other "
+                        "problem with the file), or the whole request is",
+                        "content": {
+                            "application/json": {
+                                "schema": {"anyOf": [openapi._ref("WorkbookProblems"), openapi._ref("Error")]}
+                            }
+                        },
+                    },
                     "422": {
                         "description": "The workbook has problems (or unacknowledged warnings), or a "
                         "parameter breaks this document (the quarter, say)",

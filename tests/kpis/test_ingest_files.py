@@ -134,7 +134,7 @@ def test_random_bytes(frameworks: Flask) -> None:
 
 def test_too_big(frameworks: Flask) -> None:
     content = b"PK\x03\x04" + bytes(20 * 1024 * 1024)
-    assert refused(check(content), content).startswith("The file is 20 MB, more than the 4 MB we accept.")
+    assert refused(check(content), content).startswith("The file is larger than the 4 MB we accept.")
 
 
 def test_empty_file(frameworks: Flask) -> None:
@@ -170,6 +170,4 @@ def test_damaged_sheet_inside_a_good_zip(frameworks: Flask) -> None:
 def test_upload_limit_is_a_setting(frameworks: Flask) -> None:
     content = fill(template())
     message = only(check(content, MAX_UPLOAD_BYTES=10_000))
-    assert message.message.startswith(
-        f"The file is {-(-len(content) // 1024)} KB, more than the 10 KB we accept."
-    )
+    assert message.message.startswith("The file is larger than the 10 KB we accept.")

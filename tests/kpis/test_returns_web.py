@@ -193,7 +193,8 @@ def test_warnings_are_confirmed_without_uploading_again(
         # What the file really is comes from the staged checks (issue 11), not a pre-check.
         ("figures.csv", b"a,b\n1,2\n", "This is a CSV (comma-separated text) file, not an Excel workbook"),
         ("return.xlsx", b"not a zip at all", "This is a text file, not an Excel workbook"),
-        ("return.xlsx", b"PK\x03\x04" + b"x" * 2000, "The selected file must be smaller than"),
+        # Over the limit: refused by the command in the words every channel gives, unread past the limit.
+        ("return.xlsx", b"PK\x03\x04" + b"x" * 2000, "The file is larger than the 1 KB we accept."),
     ],
 )
 def test_file_checks_before_reading(

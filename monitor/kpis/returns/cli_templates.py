@@ -92,7 +92,8 @@ def check(path: Path, contract_ref: str | None, period: str | None, email: str |
 
     Prints one line per problem (severity, sheet!cell, KPI, message) and a
     summary; exits 1 if there is any error."""
-    upload = Upload(path.name, path.read_bytes())
+    with path.open("rb") as stream:
+        upload = Upload.receive(path.name, stream)
     settings = current_app.config
     session = db.session()
     contract: Contract | None = None

@@ -23,7 +23,7 @@ import hashlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import IO, Any
 
 from flask import current_app, has_app_context
 
@@ -38,8 +38,10 @@ from monitor.kpis.models import FrameworkItem, Return
 from monitor.kpis.periods import Quarter
 from monitor.kpis.returns import services
 from monitor.kpis.returns.calendar import CalendarRules, ExpectedReturn, expected_return
+from monitor.kpis.returns.ingest.file import too_large
 from monitor.kpis.returns.ingest.pipeline import check_workbook
 from monitor.kpis.returns.ingest.result import CheckedReturn, Message, Severity
+from monitor.kpis.returns.ingest.settings import FileLimits
 from monitor.kpis.vocabulary import ReturnState
 
 
@@ -50,10 +52,21 @@ def problem(text: str) -> Message:
 
 @dataclass(frozen=True)
 class Upload:
-    """A workbook as it arrived: the name the sender gave it and its bytes."""
+    """A workbook as it arrived: the name the sender gave it and its bytes.
+    `too_large`: more arrived than any return may be, so the channel stopped
+    reading and `content` is not the file; the command refuses it as the
+    staged checks refuse a file over the limit."""
 
     filename: str
     content: bytes
+    too_large: bool = False
+
+    @classmethod
+    def receive(cls, filename: str, stream: IO[bytes], settings: Mapping[str, Any] | None = None) -> Upload:
+        """Read from `stream`, at most one byte past the limit: beyond it the file is refused unread."""
+        limit = FileLimits.from_settings(_config(settings)).max_upload_bytes
+        content = stream.read(limit + 1)
+        return cls(filename, b"", too_large=True) if len(content) > limit else cls(filename, content)
 
     @property
     def sha256(self) -> str:
@@ -199,6 +212,7 @@ class SubmitReturn:
         latest = record.latest if record is not None else None
         if (
             not fields
+            and not self.upload.too_large
             and latest is not None
             and latest.sha256 == self.upload.sha256
             and (latest.submitted or not self.submit)
@@ -209,22 +223,28 @@ class SubmitReturn:
 
         # Looked up once, before the check: the check and storing are both handed them.
         items = items_in_force(session, contract.id, quarter)
-        checked = check_workbook(
-            session,
-            self.upload.content,
-            self.upload.filename,
-            contract=contract,
-            quarter=quarter,
-            user=user,
-            settings=self.settings,
-            items=items,
-        )
+        checked = self._check(items)
         if checked.errors or fields:
             return Refused([*checked.errors, *(problem(text) for text in fields)], checked, fields)
         assert expected is not None  # for mypy: a missing expectation is refused above
         if not self._acknowledges(checked.warnings):
             return NeedsAcknowledgement(checked.warnings, checked)
         return Ready(expected, items, checked)
+
+    def _check(self, items: list[FrameworkItem]) -> CheckedReturn:
+        if self.upload.too_large:
+            limits = FileLimits.from_settings(self.settings)
+            return CheckedReturn(self.contract.id, str(self.quarter), messages=[too_large(limits)])
+        return check_workbook(
+            db.session(),
+            self.upload.content,
+            self.upload.filename,
+            contract=self.contract,
+            quarter=self.quarter,
+            user=self.user,
+            settings=self.settings,
+            items=items,
+        )
 
     def run(self) -> SubmitOutcome:
         if self.user is None:

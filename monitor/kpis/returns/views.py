@@ -52,8 +52,6 @@ from monitor.model_helpers import utcnow
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SUMMARY_LIMIT = 20
 HOLD_SECONDS = 60 * 60
-# Multipart framing around the file: allow this much over MAX_UPLOAD_BYTES.
-FORM_OVERHEAD_BYTES = 64 * 1024
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
@@ -147,23 +145,6 @@ def _held(user: User, expected: ExpectedReturn, kind: str, token: str) -> _Held 
 def _release(user: User, token: str) -> None:
     for path in _paths(user.id, token):
         path.unlink(missing_ok=True)
-
-
-# Reading an upload ------------------------------------------------------------
-
-
-def _read_upload(storage: FileStorage) -> tuple[Upload | None, str]:
-    """The file as it arrived, or None and why it was not read. Only the size is
-    judged here, before the whole file is read: what the file is, the command's
-    staged checks say."""
-    limit = int(current_app.config["MAX_UPLOAD_BYTES"])
-    megabytes = f"{limit / (1024 * 1024):g} MB"
-    if (request.content_length or 0) > limit + FORM_OVERHEAD_BYTES:
-        return None, f"The selected file must be smaller than {megabytes}"
-    content = storage.stream.read(limit + 1)
-    if len(content) > limit:
-        return None, f"The selected file must be smaller than {megabytes}"
-    return Upload(storage.filename or "return.xlsx", content), ""
 
 
 def _annotated(content: bytes, messages: list[Message]) -> bytes | None:
@@ -328,10 +309,9 @@ def upload_return(contract_id: int, period: str) -> Any:
     if not form.validate_on_submit():
         return _page(user, contract, expected, status=400, upload_form=form)
     submit = bool(form.submit_return.data)
-    upload, problem = _read_upload(form.file.data)
-    if upload is None:
-        form.file.errors = [problem]
-        return _page(user, contract, expected, status=400, upload_form=form)
+    storage: FileStorage = form.file.data
+    # A file over the limit is refused by the command, in its words, like any other broken file.
+    upload = Upload.receive(storage.filename or "return.xlsx", storage.stream)
     outcome = SubmitReturn(user, contract, expected.quarter, upload, submit, False).run()
     return _answer(user, contract, expected, upload, outcome, submit=submit, form=form)
 

@@ -109,19 +109,23 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
 
 
+def too_large(limits: FileLimits) -> Message:
+    """A file over the limit: said the same whether all of it was read (the CLI) or a
+    channel stopped reading at the limit, so it names the limit, not the file's size."""
+    return file_error(
+        f"The file is larger than the {_megabytes(limits.max_upload_bytes)} we accept. The template is far "
+        "smaller: remove any pictures or sheets you added, or "
+        + DOWNLOAD_AGAIN[0].lower()
+        + DOWNLOAD_AGAIN[1:]
+    )
+
+
 def check_package(content: bytes, filename: str, limits: FileLimits) -> list[Message]:
     """Every reason these bytes are not a safe .xlsx, without unpacking anything."""
     if not content:
         return [file_error("The file is empty. Upload the return workbook you filled in.")]
     if len(content) > limits.max_upload_bytes:
-        return [
-            file_error(
-                f"The file is {_megabytes(len(content))}, more than the {_megabytes(limits.max_upload_bytes)} "
-                "we accept. The template is far smaller: remove any pictures or sheets you added, or "
-                + DOWNLOAD_AGAIN[0].lower()
-                + DOWNLOAD_AGAIN[1:]
-            )
-        ]
+        return [too_large(limits)]
     if content.startswith(OLE_SIGNATURE):
         return [file_error(_describe_ole(content))]
     if not content.startswith(ZIP_SIGNATURES):
