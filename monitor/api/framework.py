@@ -279,6 +279,7 @@ def _cell_json(cell: Cell) -> dict[str, Any]:
         "suppressed": hidden,
         "marker": cell.marker or None,
         "target": _figure(cell.target),
+        "target_note": cell.target_note or None,
         "in_framework": cell.item is not None,
         # A hidden figure's rating and direction of travel would narrow it down.
         "rag": None if hidden else cell.rag.value,
@@ -480,6 +481,13 @@ def _describe() -> None:
                                 "suppressed": {"type": "boolean"},
                                 "marker": {"type": ["string", "null"], "enum": ["[c]", "[x]", "[z]", None]},
                                 "target": {**_FIGURE, "description": "The target for one quarter"},
+                                "target_note": {
+                                    "type": ["string", "null"],
+                                    "description": (
+                                        "How the target was pro-rated for a quarter the contract was in force "
+                                        "only part of ('pro-rated: 31 of 90 days'); null when it was not"
+                                    ),
+                                },
                                 "in_framework": {"type": "boolean"},
                                 "rag": {
                                     "type": ["string", "null"],

@@ -29,6 +29,7 @@ from monitor.kpis.performance.targets import days_in_force, last_day_in_force, q
 from monitor.kpis.periods import Quarter
 from monitor.kpis.returns.calendar import CalendarRules, expected_returns
 from monitor.kpis.returns.reminders import Reminder, compose, outstanding
+from tests.api.conftest import token_for
 from tests.conftest import DEMO_USERS, Auth
 from tests.kpis.conftest import add_framework
 from tests.kpis.test_returns_builders import user
@@ -141,6 +142,25 @@ def test_the_performance_page_shows_the_pro_rated_target(
     text = cell.get_text(" ", strip=True)
     assert "Target 21 (pro-rated: 31 of 90 days)" in text
     assert "Green" in text
+
+
+def test_the_api_gives_the_pro_rated_target_the_page_shows(
+    dv001: Flask, client: FlaskClient, auth: Auth
+) -> None:
+    """Two surfaces, one figure: the performance API and page agree on DV-001's last quarter."""
+    auth.sign_in(DEMO_USERS["ccg"])
+    contract_id = _contract().id
+    page = client.get(f"/contracts/{contract_id}/performance")
+    cell = BeautifulSoup(page.data, "html.parser").select_one(f"#kpi-REF-RECEIVED td[data-quarter='{Q4}']")
+    assert cell is not None
+    bearer = {"Authorization": f"Bearer {token_for(DEMO_USERS['ccg'])}"}
+    body = dv001.test_client().get(f"/api/v1/contracts/{contract_id}/performance", headers=bearer).get_json()
+    row = next(r for r in body["kpis"] if r["code"] == "REF-RECEIVED")
+    api_cell = next(c for c in row["quarters"] if c["quarter"] == str(Q4))
+    assert (api_cell["target"], api_cell["target_note"]) == ("21.00", "pro-rated: 31 of 90 days")
+    assert f"Target 21 ({api_cell['target_note']})" in cell.get_text(" ", strip=True)
+    earlier = next(c for c in row["quarters"] if c["quarter"] == str(Q3))
+    assert earlier["target_note"] is None
 
 
 def _expected(on: date) -> dict[str, object]:
