@@ -1,5 +1,6 @@
-"""The consistency rules' admin pages: administrators choose, per rule, whether
-a return that breaks it is refused or warned; each change is audited."""
+"""The consistency rules' admin pages: administrators add rules, choose, per
+rule, whether a return that breaks it is refused or warned, and delete rules;
+each change is audited."""
 
 from __future__ import annotations
 
@@ -10,14 +11,19 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from monitor.audit import AuditEvent
+from monitor.auth.models import User
 from monitor.db import db
 from monitor.demo import DEMO_PASSWORD
+from monitor.errors import Forbidden
+from monitor.kpis.library.definitions import delete_rule, load_library
 from monitor.kpis.library.relations import RuleKind
 from monitor.kpis.library.rules import ConsistencyRule
 from monitor.kpis.models import Kpi
 from monitor.kpis.returns.ingest import check_workbook
+from monitor.kpis.returns.ingest.result import Severity
 from tests.conftest import DEMO_USERS, Auth
 from tests.kpis.fixtures.workbooks import Q3, SETTINGS, contract, fill, template
+from tests.kpis.test_consistency_rules import check, halton
 from tests.kpis.test_library_admin import errors_on, kpi_form
 
 
@@ -47,6 +53,8 @@ def test_only_admins_see_or_change_the_rules(
         ("POST", f"/kpis/rules/{accepted.id}/edit"),
         ("GET", "/kpis/rules/new"),
         ("POST", "/kpis/rules/new"),
+        ("GET", f"/kpis/rules/{accepted.id}/delete"),
+        ("POST", f"/kpis/rules/{accepted.id}/delete"),
     ]:
         data = {"severity": "warning", "kind": "part of", "kpi_id": accepted.related_kpi_id}
         response = client.open(url, method=method, data={**data, "related_kpi_id": accepted.kpi_id})
@@ -272,3 +280,158 @@ def test_a_rule_must_make_sense(
     assert errors_on(body) == errors
     assert "Error: Add a consistency rule" in body
     assert (db.session.scalar(select(func.count(ConsistencyRule.id))), audited()) == before
+
+
+# -- deleting a rule ------------------------------------------------------------
+
+
+def rule_exists(kind: RuleKind, code: str) -> bool:
+    db.session.expire_all()
+    found = db.session.scalar(
+        select(func.count(ConsistencyRule.id))
+        .join(Kpi, ConsistencyRule.kpi_id == Kpi.id)
+        .where(ConsistencyRule.kind == kind.value, Kpi.code == code)
+    )
+    return found == 1
+
+
+def page_text(soup: BeautifulSoup) -> str:
+    return " ".join(soup.get_text(" ", strip=True).split())
+
+
+def test_admin_deletes_a_rule_and_it_is_audited(library: Flask, client: FlaskClient, auth: Auth) -> None:
+    auth.sign_in(DEMO_USERS["admin"])
+    accepted = rule(RuleKind.PART_OF, "REF-ACCEPTED")
+    delete_url = f"/kpis/rules/{accepted.id}/delete"
+    listing = BeautifulSoup(client.get("/kpis/rules").get_data(as_text=True), "html.parser")
+    assert listing.select_one(f"tr#rule-{accepted.id} a[href='{delete_url}']") is not None
+    edit = BeautifulSoup(client.get(f"/kpis/rules/{accepted.id}/edit").get_data(as_text=True), "html.parser")
+    assert edit.select_one(f"a[href='{delete_url}']") is not None
+
+    confirm = client.get(delete_url)
+    assert confirm.status_code == 200
+    soup = BeautifulSoup(confirm.get_data(as_text=True), "html.parser")
+    text = page_text(soup)
+    assert "Referrals accepted" in text and "It is at most REF-RECEIVED: Referrals received" in text
+    assert "Returns already checked are not changed" in text
+    assert "Returns checked from now on, for every contract, will not be checked against this rule" in text
+    button = soup.select_one("form[method=post] button.govuk-button--warning")
+    assert button is not None and button.get_text(strip=True) == "Delete rule"
+
+    response = client.post(delete_url, data={})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/kpis/rules")
+    assert not rule_exists(RuleKind.PART_OF, "REF-ACCEPTED")
+    banner = BeautifulSoup(client.get("/kpis/rules").get_data(as_text=True), "html.parser").select_one(
+        ".govuk-notification-banner--success"
+    )
+    assert banner is not None
+    assert "Rule deleted: REF-ACCEPTED part of REF-RECEIVED" in banner.get_text(" ", strip=True)
+    events = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.entity_type == "consistency rule",
+            AuditEvent.entity_id == accepted.id,
+            AuditEvent.action == "delete",
+        )
+    ).all()
+    assert [(e.action, e.actor_label, e.entity_label) for e in events] == [
+        ("delete", DEMO_USERS["admin"], "REF-ACCEPTED part of REF-RECEIVED")
+    ]
+    assert events[0].changes["kind"] == ["part of", None]
+    assert events[0].changes["severity"] == ["error", None]
+
+
+def test_a_non_admin_cannot_delete_a_rule_through_the_service(library: Flask) -> None:
+    provider = db.session.execute(select(User).where(User.email == DEMO_USERS["refuge"])).scalar_one()
+    accepted = rule(RuleKind.PART_OF, "REF-ACCEPTED")
+    before = audited()
+    with pytest.raises(Forbidden), db.transaction() as session:
+        delete_rule(session, provider, accepted)
+    assert rule_exists(RuleKind.PART_OF, "REF-ACCEPTED")
+    assert audited() == before
+
+
+def test_deleting_a_rule_needs_the_forms_security_token(library: Flask, auth: Auth) -> None:
+    library.config["WTF_CSRF_ENABLED"] = True
+    client = library.test_client()
+    page = BeautifulSoup(client.get("/sign-in").get_data(as_text=True), "html.parser")
+    token = page.select_one("input[name=csrf_token]")
+    assert token is not None
+    client.post(
+        "/sign-in",
+        data={"email": DEMO_USERS["admin"], "password": DEMO_PASSWORD, "csrf_token": token["value"]},
+    )
+    accepted = rule(RuleKind.PART_OF, "REF-ACCEPTED")
+    before = audited()
+    confirm = BeautifulSoup(
+        client.get(f"/kpis/rules/{accepted.id}/delete").get_data(as_text=True), "html.parser"
+    )
+    assert confirm.select_one("form[method=post] input[name=csrf_token]") is not None
+    refused = client.post(f"/kpis/rules/{accepted.id}/delete", data={})
+    assert refused.status_code == 400
+    assert rule_exists(RuleKind.PART_OF, "REF-ACCEPTED")
+    assert audited() == before
+
+
+def test_deleting_a_missing_rule_is_not_found(library: Flask, client: FlaskClient, auth: Auth) -> None:
+    auth.sign_in(DEMO_USERS["admin"])
+    accepted = rule(RuleKind.PART_OF, "REF-ACCEPTED")
+    assert client.get(f"/kpis/rules/{accepted.id}/delete").status_code == 200
+    before = audited()
+    assert client.get("/kpis/rules/999999/delete").status_code == 404
+    assert client.post("/kpis/rules/999999/delete", data={}).status_code == 404
+    assert audited() == before
+
+
+def test_a_breakdown_rule_follows_its_kpi_and_is_not_deleted(
+    library: Flask, client: FlaskClient, auth: Auth
+) -> None:
+    auth.sign_in(DEMO_USERS["admin"])
+    breakdowns = rule(RuleKind.BREAKDOWN, "REF-RECEIVED")
+    delete_url = f"/kpis/rules/{breakdowns.id}/delete"
+    listing = BeautifulSoup(client.get("/kpis/rules").get_data(as_text=True), "html.parser")
+    assert listing.select_one(f"a[href='{delete_url}']") is None
+    confirm = client.get(delete_url)
+    assert confirm.status_code == 200
+    soup = BeautifulSoup(confirm.get_data(as_text=True), "html.parser")
+    assert soup.select_one("button.govuk-button--warning") is None
+    assert "remove the breakdowns from the KPI" in page_text(soup)
+    assert soup.select_one(f"a[href='/kpis/{breakdowns.kpi_id}/edit']") is not None
+    before = audited()
+    refused = client.post(delete_url, data={})
+    assert refused.status_code == 400
+    assert errors_on(refused.get_data(as_text=True)) == {
+        "submit": "The breakdowns of REF-RECEIVED always have a rule that they add up to its total. "
+        "To stop checking them, remove the breakdowns from the KPI"
+    }
+    assert rule_exists(RuleKind.BREAKDOWN, "REF-RECEIVED")
+    assert audited() == before
+
+
+def test_a_deleted_rule_no_longer_checks_returns(frameworks: Flask, client: FlaskClient, auth: Auth) -> None:
+    # More accepted than received (33 of 32) breaks the standard part-of rule.
+    figures = halton(
+        **{"REF-ACCEPTED//value": 33, "CONTACT-2WD//denominator": 33, "CONTACT-2WD//numerator": 31}
+    )
+    before = check(fill(template(), figures))
+    assert [(m.severity, m.kpi) for m in before.messages] == [(Severity.ERROR, "REF-ACCEPTED")]
+    auth.sign_in(DEMO_USERS["admin"])
+    accepted = rule(RuleKind.PART_OF, "REF-ACCEPTED")
+    assert client.post(f"/kpis/rules/{accepted.id}/delete", data={}).status_code == 302
+    db.session.remove()
+    after = check(fill(template(), figures))
+    assert after.ok and after.messages == []
+
+
+def test_a_deleted_standard_rule_stays_deleted_when_the_library_is_loaded_again(
+    library: Flask, client: FlaskClient, auth: Auth
+) -> None:
+    auth.sign_in(DEMO_USERS["admin"])
+    accepted = rule(RuleKind.PART_OF, "REF-ACCEPTED")
+    assert client.post(f"/kpis/rules/{accepted.id}/delete", data={}).status_code == 302
+    with db.transaction() as session:
+        assert load_library(session) == 0
+    assert not rule_exists(RuleKind.PART_OF, "REF-ACCEPTED")
+    # The other standard rules, and the breakdown rules, are all still there.
+    assert rule_exists(RuleKind.PART_OF, "PERP-COMPLETIONS")
+    assert rule_exists(RuleKind.BREAKDOWN, "REF-RECEIVED")

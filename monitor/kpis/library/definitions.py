@@ -191,10 +191,15 @@ STANDARD_RULES: tuple[tuple[RuleKind, str, str], ...] = (
 
 
 def load_library(session: Session) -> int:
-    """Add any standard KPI not yet present, and any standard rule between KPIs
-    present; returns how many KPIs were added."""
+    """Add any standard KPI not yet present, with the standard rules that
+    involve it; returns how many KPIs were added.
+
+    A standard rule between KPIs already in the library is left alone, so a
+    rule an administrator deleted stays deleted however often the library is
+    loaded (the demo seed loads it on every run). Installations whose library
+    was loaded before the rules existed got them from migration 0004."""
     existing = set(session.scalars(select(Kpi.code)))
-    added = 0
+    added: set[str] = set()
     for spec in STANDARD_KPIS:
         if spec.code in existing:
             continue
@@ -214,19 +219,19 @@ def load_library(session: Session) -> int:
                 ],
             )
         )
-        added += 1
+        added.add(spec.code)
     session.flush()
-    _load_rules(session)
-    return added
+    _load_rules(session, added)
+    return len(added)
 
 
-def _load_rules(session: Session) -> None:
+def _load_rules(session: Session, added: set[str]) -> None:
     kpis = {kpi.code: kpi for kpi in session.scalars(select(Kpi))}
     existing = set(
         session.execute(select(ConsistencyRule.kind, ConsistencyRule.kpi_id, ConsistencyRule.related_kpi_id))
     )
     for kind, code, related in STANDARD_RULES:
-        if code not in kpis or related not in kpis:
+        if code not in kpis or related not in kpis or not {code, related} & added:
             continue
         if (kind.value, kpis[code].id, kpis[related].id) not in existing:
             session.add(ConsistencyRule(kind=kind.value, kpi=kpis[code], related_kpi=kpis[related]))
@@ -451,3 +456,30 @@ def add_rule(session: Session, user: User, fields: RuleFields) -> ConsistencyRul
     session.add(rule)
     session.flush()
     return rule
+
+
+def why_rule_stays(rule: ConsistencyRule) -> str | None:
+    """Why `rule` cannot be deleted, or None when it can. A breakdown rule
+    follows its KPI's breakdowns (`sync_breakdown_rule` would add it back)."""
+    if rule.kind == RuleKind.BREAKDOWN:
+        return (
+            f"The breakdowns of {rule.kpi.code} always have a rule that they add up to its total. "
+            "To stop checking them, remove the breakdowns from the KPI"
+        )
+    return None
+
+
+def delete_rule(session: Session, user: User, rule: ConsistencyRule) -> str:
+    """Stop checking returns against `rule`; returns the rule's label.
+
+    Returns already checked keep the messages they were given; the audit
+    trail keeps the rule as it was."""
+    _require_admin(user)
+    refusal = why_rule_stays(rule)
+    if refusal is not None:
+        raise ValidationFailed({"submit": refusal})
+    # Read before the delete: the audit trail labels the deleted row with it too.
+    label = rule.label
+    session.delete(rule)
+    session.flush()
+    return label

@@ -1,5 +1,5 @@
 """The KPI library pages: administrators list, add and change KPIs, and
-choose whether each consistency rule between KPIs is an error or a warning.
+add, change (error or warning) and delete the consistency rules between KPIs.
 
 Commissioners choose from this library when they set up a framework, so a
 change here affects every contract: only administrators may make one.
@@ -230,6 +230,11 @@ class NewRuleForm(FlaskForm):
         )
 
 
+class DeleteRuleForm(FlaskForm):
+    # Nothing to fill in: the form carries the security token and the button.
+    submit = SubmitField("Delete rule", widget=GovSubmitInput())
+
+
 def _new_rule_form() -> NewRuleForm:
     form = NewRuleForm()
     kpis = db.session.execute(select(Kpi.id, Kpi.code, Kpi.name).order_by(Kpi.code)).all()
@@ -260,7 +265,11 @@ def library_rules() -> Any:
         .order_by(ConsistencyRule.id)
     ).all()
     return render_template(
-        "kpis/library_rules.html", title="Consistency rules", rules=rules, reads=RULE_READS
+        "kpis/library_rules.html",
+        title="Consistency rules",
+        rules=rules,
+        reads=RULE_READS,
+        deletable={rule.id for rule in rules if library.why_rule_stays(rule) is None},
     )
 
 
@@ -294,5 +303,30 @@ def edit_rule(rule_id: int) -> Any:
             flash(f"Rule saved: {rule.label}", "success")
             return redirect(url_for("kpis.library_rules", _anchor=f"rule-{rule.id}"))
     return form_page(
-        "kpis/library_rule_form.html", form, title="Change a consistency rule", rule=rule, reads=RULE_READS
+        "kpis/library_rule_form.html",
+        form,
+        title="Change a consistency rule",
+        rule=rule,
+        reads=RULE_READS,
+        deletable=library.why_rule_stays(rule) is None,
+    )
+
+
+@blueprint.route("/kpis/rules/<int:rule_id>/delete", methods=["GET", "POST"])
+@admin_only
+def delete_rule(rule_id: int) -> Any:
+    user = signed_in_user()
+    rule = _rule(rule_id)
+    form = DeleteRuleForm()
+    if form.validate_on_submit():
+        label = save(form, lambda session: library.delete_rule(session, user, rule))
+        if label is not None:
+            flash(f"Rule deleted: {label}", "success")
+            return redirect(url_for("kpis.library_rules"))
+    return form_page(
+        "kpis/library_rule_delete.html",
+        form,
+        title="Delete a consistency rule",
+        rule=rule,
+        refusal=library.why_rule_stays(rule),
     )
