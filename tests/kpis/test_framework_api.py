@@ -234,6 +234,7 @@ def test_performance(
         "actual": "38.00",
         "suppressed": False,
         "target": "40.00",
+        "target_note": None,  # a whole quarter: not pro-rated
         "in_framework": True,
         "rag": "amber",
         "direction_of_travel": "worsening",

@@ -42,6 +42,8 @@ WEB_ROUTES = [
     (ADMIN, "POST", "/kpis/rules/new"),
     (ADMIN, "GET", "/kpis/rules/{rule}/edit"),
     (ADMIN, "POST", "/kpis/rules/{rule}/edit"),
+    (ADMIN, "GET", "/kpis/rules/{rule}/delete"),
+    (ADMIN, "POST", "/kpis/rules/{rule}/delete"),
     (READ, "GET", "/contracts/{c}/framework"),
     (CHANGE, "GET", "/contracts/{c}/framework/new"),
     (CHANGE, "POST", "/contracts/{c}/framework/new"),
