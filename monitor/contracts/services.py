@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -303,6 +304,21 @@ def _check_date(contract: Contract, fields: AmendmentFields, today: date) -> dic
     return {}
 
 
+def _amendment(kind: str, fields: AmendmentFields, user: User, **changes: Any) -> Amendment:
+    """An amendment of this kind as `user` records it from checked fields: the record of
+    the decision (reason, approver, minute reference) trimmed, with what it `changes`."""
+    return Amendment(
+        kind=kind,
+        effective_date=fields.effective_date,
+        rationale=fields.rationale.strip(),
+        approved_by=fields.approved_by.strip(),
+        board_minute_reference=fields.board_minute_reference.strip(),
+        recorded_by_id=user.id,
+        planned=fields.planned,
+        **changes,
+    )
+
+
 def _available(contract: Contract) -> list[ExtensionOption]:
     return [o for o in contract.options if o.state == OptionState.AVAILABLE]
 
@@ -349,17 +365,13 @@ def exercise_extension(
         raise ValidationFailed(errors)
     option = next(o for o in _available(contract) if option_id is None or o.id == option_id)
     new_end = extend_end(contract.end_date, option.length_months)
-    amendment = Amendment(
-        kind=AmendmentKind.EXTENSION.value,
-        effective_date=fields.effective_date,
-        rationale=fields.rationale.strip(),
-        approved_by=fields.approved_by.strip(),
-        board_minute_reference=fields.board_minute_reference.strip(),
+    amendment = _amendment(
+        AmendmentKind.EXTENSION.value,
+        fields,
+        user,
         old_end_date=contract.end_date,
         new_end_date=new_end,
         extension_option=option,
-        recorded_by_id=user.id,
-        planned=fields.planned,
     )
     option.state = OptionState.EXERCISED.value
     contract.end_date = new_end
@@ -409,15 +421,7 @@ def record_amendment(session: Session, user: User, contract: Contract, fields: A
     errors = check_amendment(contract, fields, clock_today())
     if errors:
         raise ValidationFailed(errors)
-    amendment = Amendment(
-        kind=fields.kind,
-        effective_date=fields.effective_date,
-        rationale=fields.rationale.strip(),
-        approved_by=fields.approved_by.strip(),
-        board_minute_reference=fields.board_minute_reference.strip(),
-        recorded_by_id=user.id,
-        planned=fields.planned,
-    )
+    amendment = _amendment(fields.kind, fields, user)
     if fields.kind == AmendmentKind.VALUE_CHANGE:
         amendment.old_value = contract.total_value
         amendment.new_value = fields.new_value
@@ -476,15 +480,7 @@ def correct_amendment(
         )
     if errors:
         raise ValidationFailed(errors)
-    correction = Amendment(
-        kind=AmendmentKind.CORRECTION.value,
-        effective_date=amendment.effective_date,
-        rationale=corrected.rationale.strip(),
-        approved_by=corrected.approved_by.strip(),
-        board_minute_reference=corrected.board_minute_reference.strip(),
-        recorded_by_id=user.id,
-        corrects_id=amendment.id,
-    )
+    correction = _amendment(AmendmentKind.CORRECTION.value, corrected, user, corrects_id=amendment.id)
     contract.amendments.append(correction)
     session.flush()
     # Set by id, not through the relationship, so the original is only read, never touched.

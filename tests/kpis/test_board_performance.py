@@ -15,7 +15,6 @@ from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from etl.app import ENGINE_KEY
 from monitor.access.viewers import organisation_key, partnership_key
 from monitor.auth.models import Partnership, User
 from monitor.contracts.models import Contract
@@ -26,7 +25,8 @@ from monitor.kpis.vocabulary import ReturnState
 from monitor.reports.audience import Audience
 from monitor.reports.service import make_board_pack, pack_warehouse
 from tests.api.conftest import token_for
-from tests.conftest import DEMO_USERS, WAREHOUSE_AS_AT, Auth, Warehouse, _fresh_app, build_warehouse
+from tests.conftest import DEMO_USERS, Auth, Warehouse
+from tests.kpis.fixtures.warehouse import build_demo_warehouse
 
 BOARDS = ("bd_board", "halton_board")
 COMMISSIONERS = ("lbbd", "ccg", "halton", "westminster")
@@ -35,13 +35,7 @@ COMMISSIONERS = ("lbbd", "ccg", "halton", "westminster")
 @pytest.fixture(scope="module")
 def built(database_url: str) -> Iterator[Warehouse]:
     """The demo as at 6 May 2014 with its warehouse; these tests only read."""
-    for app in _fresh_app(database_url, TODAY=WAREHOUSE_AS_AT):
-        warehouse = build_warehouse(app)
-        yield warehouse
-        engine = app.extensions.pop(ENGINE_KEY, None)
-        if engine is not None:
-            engine.dispose()
-        warehouse.engine.dispose()
+    yield from build_demo_warehouse(database_url)
 
 
 def _email(who: str) -> str:

@@ -9,67 +9,19 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from monitor.auth.models import User
 from monitor.db import db
-from monitor.kpis.periods import Quarter
-from monitor.kpis.returns.ingest import check_workbook
-from monitor.kpis.returns.ingest.result import CheckedReturn, FigureIn, Message, OutcomeIn, Severity
-from tests.conftest import DEMO_USERS
-from tests.kpis.fixtures.workbooks import (
-    HALTON_GOOD,
-    HALTON_OUTCOMES,
-    Q3,
-    Q4,
-    SETTINGS,
-    add_item,
-    add_kpi,
-    add_return,
-    contract,
-    fill,
-    template,
+from monitor.kpis.returns.ingest.result import FigureIn, OutcomeIn, Severity
+from tests.kpis.fixtures.checks import (
+    HALTON,
+    REFUGE,
+    REFUGE_GOOD,
+    add_satisfaction,
+    check,
+    only,
+    where,
+    with_figures,
 )
-
-HALTON = "HBC-CYP-DA-01"
-
-
-def check(
-    content: bytes,
-    reference: str = HALTON,
-    quarter: Quarter = Q3,
-    user: str | None = "halton_provider",
-    filename: str = "return.xlsx",
-    **settings: Any,
-) -> CheckedReturn:
-    person = None
-    if user is not None:
-        person = db.session.execute(select(User).where(User.email == DEMO_USERS[user])).scalar_one()
-    return check_workbook(
-        db.session(),
-        content,
-        filename,
-        contract=contract(reference),
-        quarter=quarter,
-        user=person,
-        settings={**SETTINGS, **settings},
-    )
-
-
-def where(result: CheckedReturn) -> list[tuple[str, str, str, str]]:
-    return [(m.severity.value, m.sheet, m.cell, m.kpi) for m in result.messages]
-
-
-def only(result: CheckedReturn) -> Message:
-    assert len(result.messages) == 1, [m.as_dict() for m in result.messages]
-    return result.messages[0]
-
-
-def with_figures(**changes: Any) -> dict[tuple[str, str, str], Any]:
-    """The good Halton figures with some changed: key 'CODE/breakdown/line' -> value."""
-    figures = dict(HALTON_GOOD)
-    for key, value in changes.items():
-        figures[tuple(key.split("/"))] = value  # type: ignore[index]
-    return figures
-
+from tests.kpis.fixtures.workbooks import HALTON_OUTCOMES, Q4, add_item, add_return, contract, fill, template
 
 # -- a good return ---------------------------------------------------------
 
@@ -170,9 +122,7 @@ def test_percentage_sign_in_a_count(frameworks: Flask) -> None:
 @pytest.fixture
 def satisfaction(frameworks: Flask) -> str:
     """A percentage typed in directly (no numerator and denominator), target 80%."""
-    add_kpi("SATISFIED", unit="percentage", rollup="mean")
-    add_item(HALTON, "SATISFIED", Decimal(80))
-    return "SATISFIED//value"
+    return add_satisfaction(Decimal(80))
 
 
 @pytest.mark.parametrize(
@@ -336,28 +286,9 @@ def test_off_target_percentage_worked_out_from_its_counts(frameworks: Flask) -> 
 def test_lower_is_better_is_above_target(library: Flask) -> None:
     from tests.kpis.conftest import REFUGE_FRAMEWORK, add_framework
 
-    add_framework("LBBD-DV-002", dict(REFUGE_FRAMEWORK), "2013-14-Q1")
-    figures = {
-        ("REF-RECEIVED", source, "breakdown"): 10
-        for source in ("Police", "Children's social care", "MASH", "Health")
-    } | {
-        (code, "", line): value
-        for code, line, value in [
-            ("REF-RECEIVED", "total", 40),
-            ("CASELOAD", "value", 22),
-            ("FEEL-SAFER", "numerator", 9),
-            ("FEEL-SAFER", "denominator", 10),
-            ("ABUSE-STOPPED", "numerator", 8),
-            ("ABUSE-STOPPED", "denominator", 10),
-            ("MARAC-REPEAT", "value", 7),
-        ]
-    }
-    figures |= {
-        ("REF-RECEIVED", source, "breakdown"): 0 for source in ("Education", "Self-referral", "Other")
-    }
-    result = check(
-        fill(template("LBBD-DV-002"), figures, outcomes=[]), reference="LBBD-DV-002", user="refuge"
-    )
+    add_framework(REFUGE, dict(REFUGE_FRAMEWORK), "2013-14-Q1")
+    figures = REFUGE_GOOD | {("MARAC-REPEAT", "", "value"): 7}
+    result = check(fill(template(REFUGE), figures, outcomes=[]), reference=REFUGE, user="refuge")
     message = only(result)
     assert (message.sheet, message.kpi) == ("Commentary", "MARAC-REPEAT")
     assert message.message.startswith(

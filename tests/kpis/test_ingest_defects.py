@@ -16,34 +16,17 @@ from flask import Flask
 
 from monitor.kpis.periods import Quarter
 from monitor.kpis.returns.ingest.result import Severity
+from tests.kpis.fixtures.checks import (
+    HALTON,
+    REFUGE,
+    REFUGE_GOOD,
+    add_satisfaction,
+    check,
+    only,
+    where,
+    with_figures,
+)
 from tests.kpis.fixtures.workbooks import Q3, Q4, add_item, add_kpi, add_return, edit, fill, template
-from tests.kpis.test_ingest import HALTON, check, only, where, with_figures
-
-REFUGE = "LBBD-DV-002"
-# The refuge's framework (no outcome KPIs), on target except repeat MARAC referrals, explained.
-REFUGE_GOOD: dict[tuple[str, str, str], Any] = {
-    ("REF-RECEIVED", source, "breakdown"): count
-    for source, count in [
-        ("Police", 10),
-        ("Children's social care", 10),
-        ("MASH", 10),
-        ("Health", 10),
-        ("Education", 0),
-        ("Self-referral", 0),
-        ("Other", 0),
-    ]
-} | {
-    (code, "", line): value
-    for code, line, value in [
-        ("REF-RECEIVED", "total", 40),
-        ("CASELOAD", "value", 22),
-        ("FEEL-SAFER", "numerator", 9),
-        ("FEEL-SAFER", "denominator", 10),
-        ("ABUSE-STOPPED", "numerator", 8),
-        ("ABUSE-STOPPED", "denominator", 10),
-        ("MARAC-REPEAT", "value", 4),
-    ]
-}
 
 
 def _book(content: bytes) -> openpyxl.Workbook:
@@ -92,9 +75,7 @@ def test_outcome_score_formula_without_a_saved_result(frameworks: Flask) -> None
 @pytest.fixture
 def satisfaction(frameworks: Flask) -> str:
     """A percentage typed in directly (no numerator and denominator), monitored without a target."""
-    add_kpi("SATISFIED", unit="percentage", rollup="mean")
-    add_item(HALTON, "SATISFIED", None)
-    return "SATISFIED//value"
+    return add_satisfaction(None)
 
 
 def test_a_fraction_in_a_percentage_cell_asks_did_you_mean(satisfaction: str) -> None:

@@ -12,11 +12,11 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from etl.app import ENGINE_KEY
 from monitor.contracts.models import Contract
 from monitor.db import db
 from monitor.kpis.periods import Quarter
-from tests.conftest import DEMO_USERS, WAREHOUSE_AS_AT, Auth, Warehouse, _fresh_app, build_warehouse
+from tests.conftest import DEMO_USERS, Auth, Warehouse
+from tests.kpis.fixtures.warehouse import build_demo_warehouse
 
 DV001 = "LBBD-DV-001"
 Q3 = Quarter(2013, 3)
@@ -26,13 +26,7 @@ Q4 = Quarter(2013, 4)
 @pytest.fixture(scope="module")
 def demo_warehouse(database_url: str) -> Iterator[Warehouse]:
     """The demo with its 2013/14 returns as at 6 May 2014 and a full ETL run."""
-    for app in _fresh_app(database_url, TODAY=WAREHOUSE_AS_AT):
-        warehouse = build_warehouse(app)
-        yield warehouse
-        engine = app.extensions.pop(ENGINE_KEY, None)
-        if engine is not None:
-            engine.dispose()
-        warehouse.engine.dispose()
+    yield from build_demo_warehouse(database_url)
 
 
 def test_the_warehouse_and_the_board_judge_dv001s_last_quarter_on_its_days(demo_warehouse: Warehouse) -> None:
