@@ -25,6 +25,7 @@ from monitor.kpis.framework import services
 from monitor.kpis.framework.history import framework_history, grouped_by_period
 from monitor.kpis.models import FrameworkItem, Kpi
 from monitor.kpis.periods import Quarter
+from monitor.kpis.returns.resubmission import accepted_lacking, accepted_note
 from monitor.kpis.returns.template.rows import format_figure  # settings, written as entered
 
 QUARTER_HINT = "Write the quarter like 2013-14-Q3 (Q1 is April to June, Q4 is January to March)."
@@ -165,7 +166,13 @@ def new_framework_item(contract_id: int) -> Any:
         )
         item = save(form, lambda s: services.add_item(s, user, contract, fields))
         if item is not None:
-            flash(f"{item.kpi.code} added to the framework from {item.effective_from}", "success")
+            # Accepted returns stay locked: say which lack the new KPI, so the commissioner can reopen them.
+            lacking = accepted_note(item.kpi, accepted_lacking(session, item))
+            flash(
+                f"{item.kpi.code} added to the framework from {item.effective_from}"
+                + (f". {lacking}" if lacking else ""),
+                "success",
+            )
             return redirect(url_for("kpis.framework", contract_id=contract.id))
     return form_page("kpis/framework_form.html", form, title="Add a KPI to the framework", contract=contract)
 

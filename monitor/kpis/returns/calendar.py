@@ -8,7 +8,8 @@ that is missing.
 
 A contract that ended expects no return after its last quarter: a return
 stored for a later quarter and never submitted (a draft left from before the
-end was known) is not owed. The return for a quarter the contract started or
+end was known) is not owed, not listed and not offered for upload; the row is
+kept, not deleted (`owed`). The return for a quarter the contract started or
 ended in covers only its days in force (DV-001's January to March 2014 return
 covers 1 to 31 January), and its count targets are pro-rated to match
 (monitor.kpis.performance.targets).
@@ -41,10 +42,12 @@ AWAITING_REVIEW = frozenset({ReturnState.SUBMITTED, ReturnState.RESUBMITTED})
 # Filter values beyond the states themselves.
 LATE = "late"
 MISSING = "missing"
+NEEDS_RESUBMISSION = "needs resubmission"
 STATE_FILTERS: tuple[tuple[str, str], ...] = (
     *((state.value, state.value.capitalize()) for state in ReturnState),
     (LATE, "Late (including missing)"),
     (MISSING, "Missing"),
+    (NEEDS_RESUBMISSION, "Needs resubmission"),
 )
 
 
@@ -127,6 +130,13 @@ class ExpectedReturn:
         return self.state in AWAITING_REVIEW
 
     @property
+    def needs_resubmission(self) -> bool:
+        """A framework change left the submitted return without a figure it
+        now asks for (monitor.kpis.returns.resubmission): the provider must
+        submit it again, whatever its state says."""
+        return self.record is not None and self.record.needs_resubmission
+
+    @property
     def lateness(self) -> str:
         """'missing', 'late' or '' (never both: missing is the worse)."""
         return MISSING if self.missing else LATE if self.late else ""
@@ -151,6 +161,8 @@ class ExpectedReturn:
             return self.late
         if state_filter == MISSING:
             return self.missing
+        if state_filter == NEEDS_RESUBMISSION:
+            return self.needs_resubmission
         return self.state.value == state_filter
 
 
@@ -163,6 +175,14 @@ def last_live_day(contract: Contract) -> date:
 def after_the_end(contract: Contract, quarter: Quarter) -> bool:
     """Whether the quarter began after the contract's last day in force."""
     return quarter.start > last_live_day(contract)
+
+
+def owed(contract: Contract, quarter: Quarter, record: Return) -> bool:
+    """Whether a stored return is still the contract's to report: not when
+    its quarter began after the contract's last day in force and it was never
+    handed in (a draft left from before the end was brought forward). One
+    handed in stays, so its history can be read."""
+    return not (after_the_end(contract, quarter) and ReturnState(record.state) in NOT_SUBMITTED)
 
 
 def _in_force(windows: Iterable[tuple[str, str | None]], period: str) -> bool:
@@ -234,14 +254,11 @@ def expected_returns(
             for q in reporting_quarters(contract, windows[contract.id], today)
             if q.end < today or (include_current and q == current)
         }
-        # A stored return is listed, unless it is for a quarter after the
-        # contract ended and was never handed in: nothing is owed for it.
+        # A stored return is listed while it is owed (see `owed`).
         quarters |= {
             q
             for (cid, period), record in records.items()
-            if cid == contract.id
-            and (q := Quarter.parse(period))
-            and not (after_the_end(contract, q) and ReturnState(record.state) in NOT_SUBMITTED)
+            if cid == contract.id and (q := Quarter.parse(period)) and owed(contract, q, record)
         }
         for quarter in quarters:
             result.append(
@@ -272,7 +289,9 @@ def expected_return(
 ) -> ExpectedReturn | None:
     """The return for one contract and quarter; None when the contract does not
     report for that quarter (not live, no framework, or not begun) and nothing
-    was stored for it."""
+    was stored for it, or when what was stored is no longer owed (a draft for a
+    quarter after the contract ended): every page, upload and API call that
+    looks a return up here then refuses the quarter as one it does not report for."""
     record = session.scalar(
         select(Return)
         .where(Return.contract_id == contract.id, Return.period == str(quarter))
@@ -283,6 +302,8 @@ def expected_return(
         windows = _framework_windows(session, [contract.id])[contract.id]
         if quarter not in reporting_quarters(contract, windows, today):
             return None
+    elif not owed(contract, quarter, record):
+        return None
     return _expected(contract, quarter, record, today, rules)
 
 
@@ -295,6 +316,7 @@ class Counts:
     awaiting_review: int
     queried: int
     accepted: int
+    needs_resubmission: int
 
 
 def count(expected: Iterable[ExpectedReturn]) -> Counts:
@@ -308,4 +330,5 @@ def count(expected: Iterable[ExpectedReturn]) -> Counts:
         awaiting_review=states[ReturnState.SUBMITTED] + states[ReturnState.RESUBMITTED],
         queried=states[ReturnState.QUERIED],
         accepted=states[ReturnState.ACCEPTED],
+        needs_resubmission=sum(1 for e in rows if e.needs_resubmission),
     )

@@ -1,11 +1,17 @@
 """Returns a framework change has left incomplete.
 
 A KPI added to a contract's framework from a quarter whose return is already
-submitted (under review) leaves that return without a figure the framework
-now requires. `mark_incomplete_returns` marks each such return "needs
-resubmission" with the reason, records it on the return's history (audited
-like every change to a return), and tells the provider by email once the
-change is committed: a framework change that is rolled back tells nobody.
+submitted (under review, or queried and back with the provider) leaves that
+return without a figure the framework now requires. `mark_incomplete_returns`
+marks each such return "needs resubmission" with the reason, records it on
+the return's history (audited like every change to a return), and tells the
+provider by email once the change is committed: a framework change that is
+rolled back tells nobody.
+
+An accepted return is locked and is not marked: `accepted_lacking` finds the
+accepted returns a new KPI's quarters cover that do not give it, and
+`accepted_note` tells the commissioner who made the change that they can
+reopen them to ask for it.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from monitor.access.roles import Role
 from monitor.auth.models import User
 from monitor.contracts.models import Contract
 from monitor.kpis.framework.history import items_in_force
-from monitor.kpis.models import Kpi, Return
+from monitor.kpis.models import FrameworkItem, Kpi, Return
 from monitor.kpis.periods import Quarter
 from monitor.kpis.returns.mail import Mailer, build_message
 from monitor.kpis.returns.reminders import return_path, users_of, wrap
@@ -32,7 +38,9 @@ from monitor.kpis.vocabulary import ReturnState
 
 log = logging.getLogger(__name__)
 
-UNDER_REVIEW = (ReturnState.SUBMITTED.value, ReturnState.RESUBMITTED.value)
+# Submitted and not accepted: under review, or queried and back with the
+# provider (who is already asked to resubmit; the mark says what else is missing).
+MARKABLE = (ReturnState.SUBMITTED.value, ReturnState.RESUBMITTED.value, ReturnState.QUERIED.value)
 
 
 def missing_kpis(session: Session, record: Return) -> list[Kpi]:
@@ -48,11 +56,16 @@ def missing_kpis(session: Session, record: Return) -> list[Kpi]:
     ]
 
 
-def reason_text(kpis: list[Kpi], quarter: Quarter) -> str:
+def reason_text(kpis: list[Kpi], quarter: Quarter, *, queried: bool = False) -> str:
     names = "; ".join(f"{kpi.name} ({kpi.code})" for kpi in kpis)
+    what_to_do = (
+        "answer the commissioner's query, give the new figures too and submit it again"
+        if queried
+        else "complete it and submit it again"
+    )
     return (
         f"The performance framework now asks for {names} in {quarter.label}, which the submitted return "
-        "does not give. Download the workbook for the quarter again, complete it and submit it again"
+        f"does not give. Download the workbook for the quarter again, {what_to_do}"
     )
 
 
@@ -64,15 +77,16 @@ def mark_incomplete_returns(
     *,
     settings: Mapping[str, Any] | None = None,
 ) -> list[Return]:
-    """Mark every return of `contract` from `from_quarter` on that is under
-    review and now lacks a required figure; the provider hears once the
-    caller's transaction commits. Returns the returns marked this time."""
+    """Mark every return of `contract` from `from_quarter` on that is
+    submitted but not accepted (under review or queried) and now lacks a
+    required figure; the provider hears once the caller's transaction
+    commits. Returns the returns marked this time."""
     records = session.scalars(
         select(Return)
         .where(
             Return.contract_id == contract.id,
             Return.period >= str(from_quarter),
-            Return.state.in_(UNDER_REVIEW),
+            Return.state.in_(MARKABLE),
         )
         .order_by(Return.period)
     )
@@ -82,7 +96,7 @@ def mark_incomplete_returns(
         missing = missing_kpis(session, record)
         if quarter is None or not missing:
             continue
-        reason = reason_text(missing, quarter)
+        reason = reason_text(missing, quarter, queried=record.state == ReturnState.QUERIED.value)
         if record.needs_resubmission and record.resubmission_reason == reason:
             continue
         record.needs_resubmission = True
@@ -105,6 +119,39 @@ def mark_incomplete_returns(
     ]
     after_commit(session, lambda: send(config, messages))
     return marked
+
+
+def accepted_lacking(session: Session, item: FrameworkItem) -> list[Return]:
+    """The contract's accepted returns for quarters `item` is in force in
+    whose accepted version gives no figure for its KPI, oldest first. They
+    stay locked, unmarked: the commissioner decides whether to reopen them."""
+    query = select(Return).where(
+        Return.contract_id == item.contract_id,
+        Return.state == ReturnState.ACCEPTED.value,
+        Return.period >= item.effective_from,
+    )
+    if item.effective_to is not None:
+        query = query.where(Return.period <= item.effective_to)
+    return [
+        record
+        for record in session.scalars(query.order_by(Return.period))
+        if any(kpi.id == item.kpi_id for kpi in missing_kpis(session, record))
+    ]
+
+
+def accepted_note(kpi: Kpi, records: list[Return]) -> str:
+    """For the commissioner who added `kpi`: which accepted returns do not
+    give it, and what they can do. '' when there are none."""
+    if not records:
+        return ""
+    quarters = [q.label if (q := Quarter.parse(r.period)) else r.period for r in records]
+    listed = quarters[0] if len(quarters) == 1 else f"{', '.join(quarters[:-1])} and {quarters[-1]}"
+    one = len(records) == 1
+    return (
+        f"The accepted return{'' if one else 's'} for {listed} {'does' if one else 'do'} not give {kpi.code} "
+        f"and {'stays' if one else 'stay'} accepted. To ask the provider for it, reopen "
+        f"{'it' if one else 'them'} from the return page{'' if one else 's'}"
+    )
 
 
 def compose(contract: Contract, record: Return, settings: Mapping[str, Any]) -> tuple[str, str]:
