@@ -83,6 +83,12 @@ def test_the_returns_list_and_calendar_show_it(
     assert record is not None
     page = client.get(link.split("#")[0]).get_data(as_text=True)
     assert 'id="needs-resubmission"' in page and record.resubmission_reason in page
+    # and the page's own status line carries the tag beside the state.
+    status = BeautifulSoup(page, "html.parser").select_one("main p.govuk-body")
+    assert status is not None and [t.get_text(strip=True) for t in status.select("strong.govuk-tag")][:2] == [
+        "Needs resubmission",
+        "Submitted",
+    ]
 
 
 def test_a_queried_return_is_marked_with_what_else_is_missing(
