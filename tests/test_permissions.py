@@ -96,24 +96,32 @@ def _audit_count() -> int:
     return db.session.scalar(select(func.count(AuditEvent.id))) or 0
 
 
-def test_every_route_is_in_the_matrix(app: Flask) -> None:
-    covered = {
-        url
-        for _, url in CONTRACT_READ_ROUTES
-        + CONTRACT_CHANGE_ROUTES
-        + ADMIN_ROUTES
-        + OTHER_ROUTES
-        + DASHBOARD_ROUTES
-    }
-    covered |= set(LIST_ROUTES) | set(REPORT_ROUTES) | PUBLIC | {"/sign-out"}
-    normalised = {
+def _rule(url: str) -> str:
+    """A matrix URL template as the app's URL rule spells it."""
+    return (
         url.replace("{c}", "<int:contract_id>")
         .replace("{line}", "<int:line_id>")
         .replace("{option}", "<int:option_id>")
         .replace("{amendment}", "<int:amendment_id>")
         .replace("{slug}", "<slug>")
-        for url in covered
-    }
+    )
+
+
+def test_every_route_is_in_the_matrix(app: Flask) -> None:
+    requests = CONTRACT_READ_ROUTES + CONTRACT_CHANGE_ROUTES + ADMIN_ROUTES + OTHER_ROUTES + DASHBOARD_ROUTES
+    requests += [("GET", url) for url in LIST_ROUTES + REPORT_ROUTES]
+    covered = {url for _, url in requests}
+    covered |= PUBLIC | {"/sign-out"}
+    normalised = {_rule(url) for url in covered}
+    # The other way round: every route the matrix lists exists, with the method
+    # it is requested with, so a stale or misspelt entry (whose requests would
+    # all be 404s, passing for refusals) is caught here.
+    answered = {(method, rule.rule) for rule in app.url_map.iter_rules() for method in rule.methods or ()}
+    listed = {(method, _rule(url)) for method, url in requests}
+    assert listed - answered == set(), "the permission matrix lists routes the app does not have"
+    assert normalised - {rule for _, rule in answered} == set(), (
+        "the matrix lists routes the app does not have"
+    )
     # The framework and returns pages have their own matrix in tests/kpis.
     kpi_prefixes = (
         "/api/",
@@ -142,7 +150,7 @@ def test_contract_routes_refuse_without_data(demo: Flask, client: FlaskClient, a
             is_change = (method, template) in CONTRACT_CHANGE_ROUTES
             allowed = role in (CHANGERS[reference] if is_change else READERS[reference])
             if allowed:
-                expected_ok = (
+                expected_ok: tuple[int, ...] = (
                     (200, 302, 400, 422) if (method, template) in OPEN_DATA_ROUTES else (200, 302, 400)
                 )
                 if str(NONE_YET) in url:  # the contract has no such record: not found, for those allowed

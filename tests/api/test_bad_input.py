@@ -542,9 +542,15 @@ def test_a_quarter_in_the_path_is_checked_against_the_document(
     }
 
 
-def test_a_token_is_checked_before_the_parameters(client: FlaskClient) -> None:
-    response = client.get("/api/v1/contracts?q=" + "x" * 101)
+def test_a_token_is_checked_before_the_parameters(client: FlaskClient, headers: Headers) -> None:
+    url = "/api/v1/contracts?q=" + "x" * 101
+    response = client.get(url)
     assert response.status_code == 401
+    # The same URL with a valid token is refused for its parameter, so the 401
+    # above is the token being checked first, not a URL no one could use.
+    response = client.get(url, headers=headers("lbbd"))
+    assert response.status_code == 422, response.get_data(as_text=True)[:500]
+    assert "100 characters or fewer" in error_fields(response)["q"]
 
 
 @pytest.mark.parametrize("missing", [0, 2**31, 10**20])

@@ -156,6 +156,10 @@ def test_changing_a_rule_needs_the_forms_security_token(library: Flask, auth: Au
 
 def test_changing_a_missing_rule_is_not_found(library: Flask, client: FlaskClient, auth: Auth) -> None:
     auth.sign_in(DEMO_USERS["admin"])
+    # A rule that exists can be changed, so the 404 below is about the id.
+    existing = rule(RuleKind.PART_OF, "REF-ACCEPTED")
+    assert client.get(f"/kpis/rules/{existing.id}/edit").status_code == 200
+    assert db.session.get(ConsistencyRule, 999999) is None
     assert client.get("/kpis/rules/999999/edit").status_code == 404
 
 

@@ -189,6 +189,23 @@ def test_a_rule_applies_only_when_both_kpis_are_in_the_return(library: Flask) ->
     reference = "LBBD-DV-003"
     add_item(reference, "PERP-COMPLETIONS", Decimal(3))
     add_item(reference, "REF-ACCEPTED", Decimal(3))
-    figures = {("PERP-COMPLETIONS", "", "value"): 6, ("REF-ACCEPTED", "", "value"): 9}
+    figures: dict[tuple[str, str, str], Any] = {
+        ("PERP-COMPLETIONS", "", "value"): 6,
+        ("REF-ACCEPTED", "", "value"): 9,
+    }
     result = check(fill(template(reference), figures, outcomes=[]), reference=reference, user="lbbd")
     assert result.messages == []
+    # The control: with referrals received in the return too, the same broken
+    # figures (9 accepted of 5 received) break the rule, and only that rule.
+    add_item(reference, "REF-RECEIVED", Decimal(5))
+    parts = {"Police": 2, "Children's social care": 1, "MASH": 1, "Health": 1, "Education": 0}
+    parts |= {"Self-referral": 0, "Other": 0}
+    figures |= {("REF-RECEIVED", source, "breakdown"): part for source, part in parts.items()}
+    figures[("REF-RECEIVED", "", "total")] = 5
+    result = check(fill(template(reference), figures, outcomes=[]), reference=reference, user="lbbd")
+    message = only(result)
+    assert (message.severity, message.kpi) == (Severity.ERROR, "REF-ACCEPTED")
+    assert message.message == (
+        "Referrals accepted (9) is more than referrals received (5). "
+        "It cannot be more: correct one of the two figures."
+    )

@@ -218,12 +218,32 @@ def test_a_draft_may_be_submitted_as_it_stands(
     api = frameworks.test_client()
     url = f"/api/v1/contracts/{contract(REFUGE).id}/returns/{PERIOD}"
     content = refuge_workbook()
-    for flag in ("false", "true"):
+
+    def send(flag: str) -> object:
         data = {"file": (io.BytesIO(content), "refuge.xlsx"), "submit": flag}
-        response = api.post(url, data=data, content_type="multipart/form-data", headers=headers("refuge"))
-        assert response.status_code == 201, response.get_json()
+        return api.post(url, data=data, content_type="multipart/form-data", headers=headers("refuge"))
+
+    for flag in ("false", "true"):
+        response = send(flag)
+        assert response.status_code == 201, response.get_json()  # type: ignore[attr-defined]
     record = stored()
     assert record is not None and [v.submitted for v in record.versions] == [False, True]
+    # Once submitted, the same file again is not a new version: the draft was
+    # let through for being a draft, not because every upload is kept.
+    values = _count(ReturnValue)
+    again = send("true")
+    assert again.status_code == 422  # type: ignore[attr-defined]
+    body = again.get_json()  # type: ignore[attr-defined]
+    assert body["errors"][0]["field"] == "file"
+    assert body["errors"][0]["message"].startswith(
+        "This file is identical to version 2, already submitted, so nothing was saved"
+    )
+    record = stored()
+    assert record is not None and [(v.number, v.submitted) for v in record.versions] == [
+        (1, False),
+        (2, True),
+    ]
+    assert _count(ReturnVersion) == 2 and _count(ReturnValue) == values
 
 
 def test_the_command_answers_refused_needs_acknowledgement_or_stored(frameworks: Flask) -> None:
@@ -232,7 +252,7 @@ def test_the_command_answers_refused_needs_acknowledgement_or_stored(frameworks:
         nothing = ReviewReturn(user("lbbd"), None, "accept").run()
         assert isinstance(nothing, Refused) and nothing.field_of(nothing.messages[0]) == "state"
 
-        bad = Upload("r.xlsx", refuge_workbook(**{"REF-RECEIVED//total": 30}))
+        bad = Upload("r.xlsx", refuge_workbook(Q1, **{"REF-RECEIVED//total": 30}))
         refused = SubmitReturn(provider, refuge, Q1, bad, True, False).run()
         assert isinstance(refused, Refused) and refused.checked is not None
         assert refused.messages == refused.checked.errors and refused.messages[0].cell
