@@ -47,6 +47,19 @@ class ReturnState(StrEnum):
     ACCEPTED = "accepted"
 
 
+class EventKind(StrEnum):
+    """What happened to a return, as its history records it."""
+
+    DRAFT = "draft saved"
+    SUBMITTED = "submitted"
+    RESUBMITTED = "resubmitted"
+    QUERIED = "queried"
+    ACCEPTED = "accepted"
+    REOPENED = "reopened"
+    # The framework changed after submission: see monitor.kpis.returns.resubmission.
+    NEEDS_RESUBMISSION = "needs resubmission"
+
+
 class OutcomeMeasure(StrEnum):
     SDQ = "SDQ"
     WEMWBS = "WEMWBS"

@@ -33,8 +33,8 @@ from monitor.kpis.models import FrameworkItem, Kpi, Return
 from monitor.kpis.periods import Quarter
 from monitor.kpis.returns.mail import Mailer, build_message
 from monitor.kpis.returns.reminders import return_path, users_of, wrap
-from monitor.kpis.returns.services import EventKind, add_event, latest_submitted, touch
-from monitor.kpis.vocabulary import ReturnState
+from monitor.kpis.returns.services import add_event, latest_submitted, touch
+from monitor.kpis.vocabulary import EventKind, ReturnState
 
 log = logging.getLogger(__name__)
 

@@ -46,23 +46,12 @@ from monitor.kpis.performance.item_targets import item_target
 from monitor.kpis.periods import Quarter
 from monitor.kpis.returns.calendar import CalendarRules, ExpectedReturn, expected_return
 from monitor.kpis.returns.ingest.result import CheckedReturn, Message
-from monitor.kpis.vocabulary import ReturnState
+from monitor.kpis.vocabulary import EventKind, ReturnState
 from monitor.model_helpers import utcnow
 
 CONFLICT_MESSAGE = "Another version of this return was saved at the same moment; reload the page and check it"
 MAX_COMMENT_LENGTH = 4000
 WARNINGS_LISTED = 10
-
-
-class EventKind:
-    DRAFT = "draft saved"
-    SUBMITTED = "submitted"
-    RESUBMITTED = "resubmitted"
-    QUERIED = "queried"
-    ACCEPTED = "accepted"
-    REOPENED = "reopened"
-    # The framework changed after submission: see monitor.kpis.returns.resubmission.
-    NEEDS_RESUBMISSION = "needs resubmission"
 
 
 class ReturnConflict(ValidationFailed):

@@ -46,7 +46,7 @@ from monitor.kpis.returns.forms import AcceptForm, ConfirmWarningsForm, QueryFor
 from monitor.kpis.returns.ingest.pipeline import annotate_workbook
 from monitor.kpis.returns.ingest.result import CheckedReturn, Message
 from monitor.kpis.returns.services import REVIEWABLE, compare_versions, format_figure, version_figures
-from monitor.kpis.vocabulary import ReturnState
+from monitor.kpis.vocabulary import EventKind, ReturnState
 from monitor.model_helpers import utcnow
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -268,7 +268,7 @@ def _outcome_summaries(version: ReturnVersion) -> list[Any]:
 def _last_comment(record: Return | None) -> Any:
     if record is None or record.state != ReturnState.QUERIED:
         return None
-    asked = [e for e in record.events if e.kind in ("queried", "reopened")]
+    asked = [e for e in record.events if e.kind in (EventKind.QUERIED, EventKind.REOPENED)]
     return asked[-1] if asked else None
 
 
