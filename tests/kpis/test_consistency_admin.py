@@ -138,7 +138,8 @@ def test_a_rule_needs_a_severity_from_the_list(
     assert audited() == before
 
 
-def test_changing_a_rule_needs_the_forms_security_token(library: Flask, auth: Auth) -> None:
+def _admin_with_csrf(library: Flask) -> FlaskClient:
+    """A client signed in as the admin, with forms' security tokens checked."""
     library.config["WTF_CSRF_ENABLED"] = True
     client = library.test_client()
     page = BeautifulSoup(client.get("/sign-in").get_data(as_text=True), "html.parser")
@@ -148,6 +149,11 @@ def test_changing_a_rule_needs_the_forms_security_token(library: Flask, auth: Au
         "/sign-in",
         data={"email": DEMO_USERS["admin"], "password": DEMO_PASSWORD, "csrf_token": token["value"]},
     )
+    return client
+
+
+def test_changing_a_rule_needs_the_forms_security_token(library: Flask, auth: Auth) -> None:
+    client = _admin_with_csrf(library)
     accepted = rule(RuleKind.PART_OF, "REF-ACCEPTED")
     refused = client.post(f"/kpis/rules/{accepted.id}/edit", data={"severity": "warning"})
     assert refused.status_code == 400
@@ -356,15 +362,7 @@ def test_a_non_admin_cannot_delete_a_rule_through_the_service(library: Flask) ->
 
 
 def test_deleting_a_rule_needs_the_forms_security_token(library: Flask, auth: Auth) -> None:
-    library.config["WTF_CSRF_ENABLED"] = True
-    client = library.test_client()
-    page = BeautifulSoup(client.get("/sign-in").get_data(as_text=True), "html.parser")
-    token = page.select_one("input[name=csrf_token]")
-    assert token is not None
-    client.post(
-        "/sign-in",
-        data={"email": DEMO_USERS["admin"], "password": DEMO_PASSWORD, "csrf_token": token["value"]},
-    )
+    client = _admin_with_csrf(library)
     accepted = rule(RuleKind.PART_OF, "REF-ACCEPTED")
     before = audited()
     confirm = BeautifulSoup(

@@ -39,7 +39,7 @@ def errors_on(body: str) -> dict[str, str]:
     soup = BeautifulSoup(body, "html.parser")
     summary = soup.select_one(".govuk-error-summary")
     assert summary is not None, "no error summary"
-    return {a["href"].lstrip("#"): a.get_text(strip=True) for a in summary.select("a")}
+    return {str(a["href"]).lstrip("#"): a.get_text(strip=True) for a in summary.select("a")}
 
 
 def kpi(code: str) -> Kpi | None:

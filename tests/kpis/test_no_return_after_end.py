@@ -10,13 +10,9 @@ from datetime import date
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
-from monitor.audit import Actor, acting_as
-from monitor.contracts.models import Contract
 from monitor.db import db
 from monitor.errors import ValidationFailed
-from monitor.kpis.models import Return
 from monitor.kpis.periods import Quarter
 from monitor.kpis.returns.calendar import CalendarRules, expected_return
 from monitor.kpis.returns.commands import Refused, SubmitReturn, Upload
@@ -26,11 +22,10 @@ from tests.api.conftest import (
 )
 from tests.conftest import DEMO_USERS, Auth
 from tests.kpis.conftest import add_framework
-from tests.kpis.test_part_quarters import DV001, DV001_FRAMEWORK
+from tests.kpis.test_part_quarters import AFTER, DV001, DV001_FRAMEWORK, add_stale_draft
 from tests.kpis.test_returns_builders import checked, contract, stored, upload, user, workbook_bytes
 
 LAST = Quarter(2013, 4)  # January to March 2014: DV-001 ran 1 to 31 January
-AFTER = Quarter(2014, 1)  # April to June 2014
 AS_AT = date(2014, 8, 1)
 REFUSAL = f"{DV001} does not report for {AFTER.label}: it was not running then"
 
@@ -40,12 +35,7 @@ def stale_draft(library: Flask) -> Flask:
     """DV-001's framework from Q1 2013/14 (no end) and a draft for April to
     June 2014 left from before the contract's end was known."""
     add_framework(DV001, DV001_FRAMEWORK, "2013-14-Q1")
-    with acting_as(Actor(None, "test returns")), db.transaction() as session:
-        dv001 = session.execute(select(Contract).where(Contract.reference == DV001)).scalar_one()
-        session.add(
-            Return(contract_id=dv001.id, period=str(AFTER), state="draft", due_date=date(2014, 7, 21))
-        )
-    db.session.remove()
+    add_stale_draft()
     library.config["TODAY"] = AS_AT.isoformat()
     return library
 

@@ -168,14 +168,19 @@ def _expected(on: date) -> dict[str, object]:
     return {e.period: e for e in found if e.contract.reference == DV001}
 
 
-def test_no_return_is_expected_after_dv001s_last_quarter(dv001: Flask) -> None:
-    # A draft left from before the contract ended is not owed, and not late.
+def add_stale_draft() -> None:
+    """A draft for April to June 2014 left from before DV-001's end was known."""
     with acting_as(Actor(None, "test returns")), db.transaction() as session:
         contract = session.execute(select(Contract).where(Contract.reference == DV001)).scalar_one()
         session.add(
             Return(contract_id=contract.id, period=str(AFTER), state="draft", due_date=date(2014, 7, 21))
         )
     db.session.remove()
+
+
+def test_no_return_is_expected_after_dv001s_last_quarter(dv001: Flask) -> None:
+    # A draft left from before the contract ended is not owed, and not late.
+    add_stale_draft()
     expected = _expected(AS_AT)
     assert str(Q4) in expected
     assert str(AFTER) not in expected
@@ -204,12 +209,7 @@ def test_the_target_a_framework_item_sets_dv001_for_a_quarter(dv001: Flask) -> N
 
 def test_reminders_stop_after_dv001s_last_quarter_and_say_what_it_covers(library: Flask) -> None:
     add_framework(DV001, DV001_FRAMEWORK, "2013-14-Q1")
-    with acting_as(Actor(None, "test returns")), db.transaction() as session:
-        contract = session.execute(select(Contract).where(Contract.reference == DV001)).scalar_one()
-        session.add(
-            Return(contract_id=contract.id, period=str(AFTER), state="draft", due_date=date(2014, 7, 21))
-        )
-    db.session.remove()
+    add_stale_draft()
     due = {
         (expected.period, rule.stage.value)
         for expected, rule in outstanding(db.session(), AS_AT, CalendarRules())
