@@ -64,6 +64,7 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     from monitor.contracts import edit_views, views  # noqa: F401 - routes register on import
     from monitor.contracts.blueprint import blueprint as contracts_blueprint
     from monitor.dashboards.views import blueprint as dashboards_blueprint
+    from monitor.health import blueprint as health_blueprint
     from monitor.kpis import cli as kpi_cli
     from monitor.kpis.routes import blueprint as kpis_blueprint
     from monitor.opendata import cli as opendata_cli
@@ -81,6 +82,7 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboards_blueprint)
     app.register_blueprint(reports_blueprint)
     app.register_blueprint(api_blueprint)
+    app.register_blueprint(health_blueprint)
     csrf.exempt(api_blueprint)  # the API takes bearer tokens, never cookies
     auth_cli.register(app)
     register_commands(app)

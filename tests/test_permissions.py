@@ -77,7 +77,7 @@ DASHBOARD_ROUTES = [
     ("POST", "/dashboards/{slug}/guest-token"),
 ]
 DASHBOARD_VIEWERS = {"admin", "lbbd", "ccg", "halton", "westminster", "bd_board", "halton_board"}
-PUBLIC = {"/sign-in", "/static/<path:filename>"}
+PUBLIC = {"/sign-in", "/static/<path:filename>", "/healthz"}
 
 
 # The id used for a funding line, option or amendment a contract does not have.
