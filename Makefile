@@ -1,6 +1,7 @@
 # The two commands a new machine needs:
 #   make demo   run the product with demo data on http://127.0.0.1:5000,
-#               with Superset's dashboards on http://127.0.0.1:8088
+#               with Superset's dashboards on http://127.0.0.1:8088, and
+#               the Celery worker and beat (every process in the Procfile)
 #   make test   lint, type-check and run every test on SQLite and PostgreSQL
 
 PYTHON ?= python3
@@ -84,16 +85,33 @@ run: install assets secrets
 	@echo "app: http://127.0.0.1:5000 (Ctrl+C to stop)"
 	$(DEMO_ENV) $(FLASK) run --host 127.0.0.1 --port 5000
 
-# The app in the foreground, Superset beside it; stopping the app (Ctrl+C)
-# stops Superset too.
+# Whether the broker the worker and beat use answers (redis-cli need not be installed).
+REDIS_UP := $(BIN)/python -c "import redis; redis.Redis(host='127.0.0.1', port=6379, socket_timeout=2).ping()" >/dev/null 2>&1
+
+# Every process in the Procfile under honcho: the app (gunicorn), the Celery
+# worker and beat, and Superset. Ctrl+C stops them all. When nothing answers
+# on 127.0.0.1:6379 the demo runs a throwaway redis-server of its own too.
 demo: install assets secrets etl provision
 	@echo ""
 	@echo "app:      http://127.0.0.1:5000  (every demo account's password: demo-password-2013)"
 	@$(BIN)/python -c "from monitor.demo import USERS; [print(f\"  {u['role']:<13} {u['email']}\") for u in USERS]"
 	@$(call SECRETS_ENV,SUPERSET_ADMIN_PASSWORD) echo "superset: http://127.0.0.1:8088  (admin / $$SUPERSET_ADMIN_PASSWORD, from $(SECRETS)); the app embeds its dashboards at /dashboards"
-	@echo "Ctrl+C stops both."
-	@trap '$(SUPERSET) stop' EXIT; trap 'exit 130' INT TERM; \
-		$(DEMO_ENV) $(FLASK) run --host 127.0.0.1 --port 5000
+	@# provision started Superset in the background to load the dashboards; honcho
+	@# runs it again in the foreground (superset.sh serve), so Ctrl+C reaches it.
+	@$(SUPERSET) stop >/dev/null
+	@if $(REDIS_UP); then \
+		processes="web worker beat superset"; \
+		echo "redis:    using the Redis already on 127.0.0.1:6379"; \
+	elif command -v redis-server >/dev/null 2>&1; then \
+		processes="redis web worker beat superset"; \
+		echo "redis:    nothing answers on 127.0.0.1:6379, so the demo runs its own (nothing saved; it stops with the demo)"; \
+	else \
+		echo "redis:    nothing answers on 127.0.0.1:6379 and redis-server is not installed." >&2; \
+		echo "          The worker needs Redis: install it (Debian: apt-get install redis-server) or start it, then run make demo again." >&2; \
+		exit 1; \
+	fi; \
+	echo "Ctrl+C stops everything."; \
+	$(DEMO_ENV) $(SUPERSET_ENV) $(BIN)/honcho start $$processes
 
 lint: install
 	$(BIN)/ruff check .
