@@ -116,8 +116,6 @@ def _app(url: str) -> Flask:
     config.DATABASE_URL = url
     config.SECRET_KEY = "bench-" + "x" * 40
     config.TODAY = AS_AT.isoformat()
-    # The bench runs the ETL itself, so it times exactly one run per change.
-    config.ETL_ON_CHANGE = False
     return create_app(config)
 
 

@@ -53,7 +53,6 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     security.install(app)
 
     from etl import cli as etl_cli
-    from etl.app import install_hook as install_etl_hook
     from monitor import errors_web, filters
     from monitor.admin.views import blueprint as admin_blueprint
     from monitor.api import blueprint as api_blueprint
@@ -71,6 +70,7 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     from monitor.opendata import views as opendata_views  # noqa: F401 - routes register on import
     from monitor.reports import cli as reports_cli
     from monitor.reports.views import blueprint as reports_blueprint
+    from monitor.worker import install as install_worker
 
     install_login(app, login_manager)
     filters.install(app)
@@ -90,6 +90,6 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     reports_cli.register(app)
     opendata_cli.register(app)
     etl_cli.register(app)
-    install_etl_hook(app)
+    install_worker(app)  # Celery, and the outbox rows that feed it
     logging.getLogger(__name__).debug("app created", extra={"env": app.config["ENV_NAME"]})
     return app

@@ -129,11 +129,33 @@ class BaseConfig:
     # The warehouse: schema `warehouse` of DATABASE_URL on PostgreSQL; on
     # SQLite a file beside the app database (see etl.engine.warehouse_url_for).
     WAREHOUSE_URL: str = ""
-    # Run the ETL for a contract when a return is accepted or the contract
-    # changes, after the change has committed.
-    ETL_ON_CHANGE: bool = True
     # How far back each ETL run looks for changes committed during the last one.
     ETL_WATERMARK_OVERLAP_SECONDS: int = 60
+    # Background work (monitor/worker): Celery on Redis. A change that affects
+    # the warehouse writes an outbox row in its own transaction; the worker
+    # drains the outbox, so no web request runs the ETL. No result backend:
+    # tasks report through the logs and the warehouse's run log.
+    CELERY_BROKER_URL: str = "redis://127.0.0.1:6379/0"
+    # Seconds a web request waits for the broker before giving up on telling
+    # the worker (the change is committed either way; the beat drain catches up).
+    CELERY_BROKER_CONNECT_TIMEOUT: int = 2
+    # On Redis, a task a killed worker had taken is handed out again after
+    # this many seconds; it must be longer than the longest task (a full ETL
+    # run at national scale takes about 3 minutes).
+    CELERY_VISIBILITY_TIMEOUT: int = 3600
+    # The beat schedule, in the timezone below: the outbox is drained every
+    # minute (a catch-up if a message to the worker was lost), reminders go out
+    # on working days, the warehouse is rebuilt in full at night and the as-at
+    # date is rolled just after midnight.
+    SCHEDULE_TIMEZONE: str = "Europe/London"
+    SCHEDULE_DRAIN_SECONDS: int = 60
+    SCHEDULE_REMINDERS_AT: str = "07:30"
+    SCHEDULE_FULL_RUN_AT: str = "02:30"
+    SCHEDULE_ROLL_DATE_AT: str = "00:05"
+    # Where the worker writes the open data packages it publishes and the board
+    # packs it builds (default: folders in the instance folder).
+    OPEN_DATA_DIR: str = ""
+    BOARD_PACK_DIR: str = ""
     # Superset: where the app reaches it (API, guest tokens), where browsers
     # reach it (the embedded dashboards), and the service account the app
     # uses to ask for guest tokens and to provision dashboards.
@@ -167,8 +189,9 @@ class TestConfig(BaseConfig):
     # Cheap hashing keeps the suite fast; it is still real Argon2id.
     ARGON2_TIME_COST: int = 1
     ARGON2_MEMORY_KIB: int = 1024
-    # Tests that want the warehouse kept up to date on change turn this on.
-    ETL_ON_CHANGE: bool = False
+    # Tests never reach the machine's Redis: messages to the worker stay in
+    # this process (tests that want a real broker say so).
+    CELERY_BROKER_URL: str = "memory://"
     # Tests run one change at a time: no change can be in flight during a run.
     ETL_WATERMARK_OVERLAP_SECONDS: int = 0
 
@@ -244,7 +267,18 @@ def load_config(instance_path: Path, env_name: str | None = None) -> BaseConfig:
     config.DEMO_BANNER = os.environ.get("MONITOR_DEMO", "") == "1" or config.DEMO_BANNER
     config.DISCLOSURE_THRESHOLD = _int("DISCLOSURE_THRESHOLD", config.DISCLOSURE_THRESHOLD)
     config.WAREHOUSE_URL = os.environ.get("WAREHOUSE_URL", config.WAREHOUSE_URL)
-    config.ETL_ON_CHANGE = os.environ.get("ETL_ON_CHANGE", "1" if config.ETL_ON_CHANGE else "0") != "0"
+    config.CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "") or config.CELERY_BROKER_URL
+    config.CELERY_BROKER_CONNECT_TIMEOUT = _int(
+        "CELERY_BROKER_CONNECT_TIMEOUT", config.CELERY_BROKER_CONNECT_TIMEOUT
+    )
+    config.CELERY_VISIBILITY_TIMEOUT = _int("CELERY_VISIBILITY_TIMEOUT", config.CELERY_VISIBILITY_TIMEOUT)
+    config.SCHEDULE_TIMEZONE = os.environ.get("SCHEDULE_TIMEZONE", "") or config.SCHEDULE_TIMEZONE
+    config.SCHEDULE_DRAIN_SECONDS = _int("SCHEDULE_DRAIN_SECONDS", config.SCHEDULE_DRAIN_SECONDS)
+    config.SCHEDULE_REMINDERS_AT = os.environ.get("SCHEDULE_REMINDERS_AT", "") or config.SCHEDULE_REMINDERS_AT
+    config.SCHEDULE_FULL_RUN_AT = os.environ.get("SCHEDULE_FULL_RUN_AT", "") or config.SCHEDULE_FULL_RUN_AT
+    config.SCHEDULE_ROLL_DATE_AT = os.environ.get("SCHEDULE_ROLL_DATE_AT", "") or config.SCHEDULE_ROLL_DATE_AT
+    config.OPEN_DATA_DIR = os.environ.get("OPEN_DATA_DIR", "") or str(instance_path / "opendata")
+    config.BOARD_PACK_DIR = os.environ.get("BOARD_PACK_DIR", "") or str(instance_path / "board-packs")
     config.SUPERSET_URL = os.environ.get("SUPERSET_URL", config.SUPERSET_URL).rstrip("/")
     config.SUPERSET_PUBLIC_URL = os.environ.get("SUPERSET_PUBLIC_URL", "").rstrip("/") or config.SUPERSET_URL
     config.SUPERSET_USERNAME = os.environ.get("SUPERSET_USERNAME", config.SUPERSET_USERNAME)
