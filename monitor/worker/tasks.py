@@ -56,7 +56,7 @@ def _report(event: str, drained: Drained) -> None:
             "run_id": result.run_id if result else None,
             "mode": result.mode if result else None,
             "seconds": round(result.seconds, 2) if result else None,
-            "message": (result.message or None) if result else None,
+            "run_message": (result.message or None) if result else None,
         },
     )
 
