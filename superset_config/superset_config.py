@@ -2,9 +2,14 @@
 SUPERSET_CONFIG_PATH; runs in .superset-venv, not in the app's venv).
 
 Everything that differs between machines comes from the environment;
-`superset_config/superset.sh` sets development defaults. Superset reads only
-the warehouse (the marts), never the app's own tables; the warehouse's
-address is in the dashboards bundle that `flask superset provision` imports.
+`superset_config/superset.sh` sets development defaults, and README.md in
+this folder lists every variable with its default and what production sets.
+SUPERSET_PROFILE chooses where Superset keeps shared state: `demo` (the
+default: one process, in-memory cache, SQLite metadata) or `production`
+(PostgreSQL metadata, Redis caches, a Celery worker; production.py). Superset
+reads only the warehouse (the marts), never the app's own tables; the
+warehouse's address is in the dashboards bundle that `flask superset
+provision` imports.
 """
 
 from __future__ import annotations
@@ -49,12 +54,14 @@ def _secrets() -> tuple[str, str]:
 _SECRET_KEY, _GUEST_TOKEN_SECRET = _secrets()
 # Signs Superset's sessions and encrypts stored database passwords.
 SECRET_KEY = _SECRET_KEY
-# Superset's own metadata (users, charts, dashboards): a SQLite file by
-# default; PostgreSQL in production.
-SQLALCHEMY_DATABASE_URI = (
-    os.environ.get("SUPERSET_METADATA_URL") or f"sqlite:///{SUPERSET_HOME / 'superset.db'}"
-)
 DATA_DIR = str(SUPERSET_HOME)
+
+# Beside this file: the production profile (production.py) and the custom
+# security manager (security_manager.py).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import production  # noqa: E402
+
+SUPERSET_PROFILE = production.profile(os.environ)
 
 # The embedded default warehouse is a SQLite file, which Superset refuses as
 # a data source unless told otherwise. Only the provisioned database exists:
@@ -76,7 +83,6 @@ GUEST_ROLE_NAME = "Embedded viewer"
 GUEST_TOKEN_JWT_EXP_SECONDS = 300
 # Guests get only the allow-listed permissions and endpoints, and only the
 # saved charts' own queries (security_manager.py, beside this file).
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from security_manager import MonitorSecurityManager  # noqa: E402
 
 CUSTOM_SECURITY_MANAGER = MonitorSecurityManager
@@ -125,13 +131,47 @@ TALISMAN_CONFIG = {
 TALISMAN_DEV_CONFIG = TALISMAN_CONFIG
 CONTENT_SECURITY_POLICY_WARNING = False
 
-# A single local process: cache in memory, no Celery, no Redis.
-CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 300}
-DATA_CACHE_CONFIG = {"CACHE_TYPE": "NullCache"}
-# Rate limiting needs a shared store; the local process keeps it in memory quietly.
-RATELIMIT_STORAGE_URI = "memory://"
-# The board figures come from the warehouse, refreshed by the ETL: never serve stale chart data.
-EXPLORE_CACHE_TIMEOUT = 0
+# Shared state. The demo is a single local process: Superset's metadata in
+# a SQLite file (or SUPERSET_METADATA_URL), objects cached in memory, chart
+# data never cached (the board figures come from the warehouse, refreshed by
+# the ETL: the demo shows a change at once), filter state and explore form
+# data in the metadata database (Superset's default), no Celery worker.
+# Production runs several web workers and a Celery worker, so they share
+# PostgreSQL and Redis instead (production.py; README.md lists the variables).
+if SUPERSET_PROFILE == "production":
+    _PRODUCTION = production.production(os.environ)
+    SQLALCHEMY_DATABASE_URI = _PRODUCTION.metadata_url
+    CACHE_CONFIG = _PRODUCTION.cache_config()
+    DATA_CACHE_CONFIG = _PRODUCTION.data_cache_config()
+    FILTER_STATE_CACHE_CONFIG = _PRODUCTION.filter_state_cache_config()
+    EXPLORE_FORM_DATA_CACHE_CONFIG = _PRODUCTION.explore_form_data_cache_config()
+    # Chart data is stored with Superset's global default timeout when the
+    # chart, dataset and database set none, as the provisioned bundle does.
+    CACHE_DEFAULT_TIMEOUT = _PRODUCTION.cache_default_timeout()
+    CELERY_CONFIG = _PRODUCTION.celery_config()
+    # SQL Lab's asynchronous results, written by the worker and read by the web.
+    from flask_caching.backends.rediscache import RedisCache
+    from redis import Redis
+
+    RESULTS_BACKEND = RedisCache(
+        host=Redis.from_url(_PRODUCTION.redis_url), key_prefix=_PRODUCTION.results_key_prefix()
+    )
+    # Rate limits (on when SUPERSET_ENV=production) counted across every web worker.
+    RATELIMIT_STORAGE_URI = _PRODUCTION.redis_url
+    RATELIMIT_STORAGE_OPTIONS = _PRODUCTION.ratelimit_storage_options()
+else:
+    SQLALCHEMY_DATABASE_URI = (
+        os.environ.get("SUPERSET_METADATA_URL") or f"sqlite:///{SUPERSET_HOME / 'superset.db'}"
+    )
+    CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 300}
+    DATA_CACHE_CONFIG = {"CACHE_TYPE": "NullCache"}
+    # Rate limiting needs a shared store; the local process keeps it in memory quietly.
+    RATELIMIT_STORAGE_URI = "memory://"
+# Dashboards answer each chart's query in the web request, from the data
+# cache when it has the rows. GLOBAL_ASYNC_QUERIES (charts queued to the
+# Celery worker, results pushed to the browser) stays off: the charts read
+# small aggregated marts, and its JWT cookie and polling are not built for
+# guest-token embedding.
 
 # No phoning home, no tours.
 SHOW_STACKTRACE = False

@@ -153,9 +153,9 @@ def _free_port() -> int:
     raise RuntimeError(f"no free port from {FIRST_PORT} to {FIRST_PORT + 49}")
 
 
-def _script(
-    action: str, home: Path, port: int = FIRST_PORT, timeout: float = 600
-) -> subprocess.CompletedProcess[str]:
+def script_env(home: Path, port: int = FIRST_PORT, **extra: str) -> dict[str, str]:
+    """The environment superset.sh runs with in the tests (the demo profile
+    unless `extra` says otherwise): this session's secrets, its own home."""
     env = {
         **os.environ,
         "SUPERSET_VENV": str(SUPERSET_VENV),
@@ -171,9 +171,24 @@ def _script(
         # A loaded two-core machine (CI runs the whole suite) can take a while.
         "SUPERSET_START_TIMEOUT": "180",
     }
+    # Whatever this machine's environment says, the demo profile unless `extra` chooses.
+    for name in [name for name in env if name.startswith(("SUPERSET_REDIS", "SUPERSET_CELERY"))]:
+        env.pop(name)
     env.pop("SUPERSET_METADATA_URL", None)
+    env.pop("SUPERSET_DATA_CACHE_TIMEOUT", None)
+    return {**env, "SUPERSET_PROFILE": "demo", **extra}
+
+
+def _script(
+    action: str, home: Path, port: int = FIRST_PORT, timeout: float = 600, **extra: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["bash", str(SCRIPT), action], env=env, capture_output=True, text=True, timeout=timeout, check=False
+        ["bash", str(SCRIPT), action],
+        env=script_env(home, port, **extra),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
