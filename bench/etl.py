@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.etl                 (a million accepted KPI figures)
     .venv/bin/python -m bench.etl --quick         (every step at small sizes: a smoke run)
     .venv/bin/python -m bench.etl --skip-disclosure-audit   (see bench/README.md)
+    .venv/bin/python -m bench.etl --roll          (only 4. below, on the national register)
 
 Builds two app databases on the local PostgreSQL server (bench/national.py:
 a national register with a million accepted KPI figures, and one of about
@@ -14,7 +15,10 @@ ten thousand), then measures, in the same process:
 2. an incremental run after one return is accepted (through the app's own
    `accept_return`) at a million facts against the same at ten thousand;
 3. every dashboard chart's SQL, as Superset sends it for a guest whose
-   row-level security clause is `viewer = '...'`, at both sizes.
+   row-level security clause is `viewer = '...'`, at both sizes;
+4. rolling the as-at date (a day, and across a month end) at a million
+   facts, alternating with an incremental run after one accepted return on
+   the same register, against that incremental run.
 
 Absolute times on these shared machines are noisy; the ratios, measured side
 by side, are what to read. Results go to bench/results/etl.json. The
@@ -33,6 +37,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +51,7 @@ from sqlalchemy.orm import Session
 from bench.chart_sql import ChartSql, dashboard_queries
 from bench.national import AS_AT, Generated, Shape, generate
 from etl.app import settings_from
+from etl.roll import DATED_TABLES
 from etl.run import STEPS, EtlFailed, Progress, RunResult, run_etl
 from etl.schema import DIMENSIONS, FACTS, MARTS, WAREHOUSE_SCHEMA, fact_kpi_result
 from monitor import create_app
@@ -73,6 +79,9 @@ class Plan:
     copy_runs: int = 5
     incremental_runs: int = 7
     query_runs: int = 25
+    # Each: a roll by a day, an incremental run, a roll across a month end,
+    # an incremental run.
+    roll_runs: int = 3
     # Off only to see what the rest of the ETL costs without the disclosure
     # audit; the report says so.
     disclosure_audit: bool = True
@@ -84,7 +93,13 @@ class Plan:
 FULL = Plan(large=Shape(areas=360), small=Shape(areas=3), incremental_runs=6)
 # A smoke run of every step, for the test suite: the ratios mean nothing.
 QUICK = Plan(
-    large=Shape(areas=2), small=Shape(areas=1), full_runs=1, copy_runs=1, incremental_runs=1, query_runs=1
+    large=Shape(areas=2),
+    small=Shape(areas=1),
+    full_runs=1,
+    copy_runs=1,
+    incremental_runs=1,
+    query_runs=1,
+    roll_runs=1,
 )
 
 
@@ -105,6 +120,8 @@ class Register:
     engine: Engine
     generated: Generated
     awaiting: list[tuple[int, int]] = field(default_factory=list)
+    # The date the warehouse is as at: a roll moves it on.
+    as_at: date = AS_AT
 
     @property
     def viewers(self) -> dict[str, tuple[str, str]]:
@@ -163,7 +180,7 @@ def etl(register: Register, *, full: bool, progress: Progress | None = None) -> 
         result = run_etl(
             register.engine,
             register.url,
-            today=AS_AT,
+            today=register.as_at,
             full=full,
             settings=settings_from(register.app.config),
             progress=progress,
@@ -284,8 +301,51 @@ def incremental_run(register: Register) -> dict[str, Any]:
         "contract_id": contract_id,
         "facts_rewritten": result.row_counts.get(fact_kpi_result.name, 0),
         "mart_rows_rewritten": sum(result.row_counts.get(m.name, 0) for m in MARTS),
+        "rows_written": sum(result.row_counts.values()),
         "steps": steps,
     }
+
+
+# --- 4. rolling the date ----------------------------------------------------------------
+
+
+def _first_of_next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def roll_run(register: Register, to: date) -> dict[str, Any]:
+    """Move the as-at date to `to` with nothing else changed: the daily run
+    the worker makes with `run_etl(full=False)`."""
+    since, register.as_at = register.as_at, to
+    result, seconds, steps = timed_etl(register, full=False)
+    if result.mode != "roll" or result.contracts_changed != 0:
+        raise SystemExit(
+            f"bench: expected a roll from {since} to {to}, got {result.mode} "
+            f"with {result.contracts_changed} contracts changed"
+        )
+    if set(result.row_counts) != {t.name for t in DATED_TABLES}:
+        raise SystemExit(f"bench: the roll to {to} wrote {sorted(result.row_counts)}")
+    return {
+        "seconds": seconds,
+        "from": since.isoformat(),
+        "to": to.isoformat(),
+        "rows_written": sum(result.row_counts.values()),
+        "row_counts": result.row_counts,
+        "steps": steps,
+    }
+
+
+def rolls(register: Register, runs: int) -> dict[str, list[dict[str, Any]]]:
+    """`runs` times: a roll by one day, an incremental run after one accepted
+    return, a roll to the first of the next month (new snapshot months), an
+    incremental run; each incremental run at the date the last roll left."""
+    found: dict[str, list[dict[str, Any]]] = {"day": [], "month": [], "incremental": []}
+    for _ in range(runs):
+        found["day"].append(roll_run(register, register.as_at + timedelta(days=1)))
+        found["incremental"].append(incremental_run(register))
+        found["month"].append(roll_run(register, _first_of_next_month(register.as_at)))
+        found["incremental"].append(incremental_run(register))
+    return found
 
 
 # --- 3. dashboard queries ------------------------------------------------------------
@@ -419,9 +479,41 @@ def run(plan: Plan) -> dict[str, Any]:
             for _ in range(plan.incremental_runs):
                 for register in (large, small):
                     results["incremental"][register.label].append(incremental_run(register))
+            say(f"large: {plan.roll_runs} x (roll a day, incremental, roll to a new month, incremental)")
+            results["roll"] = rolls(large, plan.roll_runs)
         finally:
             for register in (large, small):
                 register.engine.dispose()
+    return results
+
+
+def run_rolls(plan: Plan) -> dict[str, Any]:
+    """Only the roll of the date against an incremental run, on the large
+    register, after one full run to build its warehouse."""
+    results: dict[str, Any] = {
+        "as_at": AS_AT.isoformat(),
+        "plan": {"large": plan.large.areas},
+        "disclosure_audit": plan.disclosure_audit,
+        "code": code_version(),
+    }
+    with databases(1) as (large_url,), disclosure_audit(plan.disclosure_audit):
+        large = build_register("large", large_url, plan.large)
+        results["generated"] = {
+            "large": {
+                "areas": large.generated.shape.areas,
+                "contracts": large.generated.shape.contracts,
+                "accepted_figures": large.generated.accepted_figures,
+                "rows": large.generated.rows,
+                "seconds": large.generated.seconds,
+            }
+        }
+        try:
+            say("large: one full ETL run")
+            results["full"] = [full_run(large)]
+            say(f"large: {plan.roll_runs} x (roll a day, incremental, roll to a new month, incremental)")
+            results["roll"] = rolls(large, plan.roll_runs)
+        finally:
+            large.engine.dispose()
     return results
 
 
@@ -438,7 +530,6 @@ def _s(seconds: float, places: int = 1) -> str:
 
 def report(results: dict[str, Any]) -> str:
     out: list[str] = []
-    generated = results["generated"]
     code = results.get("code", {})
     out.append(
         f"ETL at commit {code.get('commit') or 'unknown'}"
@@ -447,6 +538,59 @@ def report(results: dict[str, Any]) -> str:
     )
     if not results.get("disclosure_audit", True):
         out.append("NOTE: the disclosure audit was switched off for this run (--skip-disclosure-audit).")
+    if "copy" in results:
+        out += _throughput_report(results)
+    if "roll" in results:
+        out += _roll_report(results)
+    return "\n".join(out)
+
+
+def _roll_report(results: dict[str, Any]) -> list[str]:
+    roll = results["roll"]
+    generated = results["generated"]["large"]
+    incremental = [r["seconds"] for r in roll["incremental"]]
+    full = p50([r["seconds"] for r in results["full"]])
+    out = [
+        "",
+        f"4. Rolling the as-at date against an incremental run ({generated['accepted_figures']:,} figures, "
+        f"{generated['contracts']:,} contracts), alternating",
+        "",
+        "| run | runs | p50 | min-max | rows written (p50) | p50 / incremental p50 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for label, samples in (
+        ("incremental run after one accepted return", roll["incremental"]),
+        ("roll by a day", roll["day"]),
+        ("roll to the first of a new month", roll["month"]),
+    ):
+        seconds = [r["seconds"] for r in samples]
+        low, high = spread(seconds)
+        written = p50([r["rows_written"] for r in samples])
+        out.append(
+            f"| {label} | {len(seconds)} | {_s(p50(seconds), 2)} | {_s(low, 2)}-{_s(high, 2)} "
+            f"| {written:,.0f} | {p50(seconds) / p50(incremental):.2f} |"
+        )
+    worst = max(p50([r["seconds"] for r in roll[kind]]) for kind in ("day", "month"))
+    out += [
+        "",
+        f"roll / incremental p50: day {p50([r['seconds'] for r in roll['day']]) / p50(incremental):.2f}, "
+        f"month {p50([r['seconds'] for r in roll['month']]) / p50(incremental):.2f}; "
+        f"worst {worst / p50(incremental):.2f} (aim: at most 2); "
+        f"worst roll / full run ({_s(full)}): {worst / full:.3f}",
+        "",
+        "| step of the roll | p50 day | p50 month |",
+        "| --- | ---: | ---: |",
+    ]
+    for step in roll["month"][0]["steps"]:
+        day_step = p50([r["steps"].get(step, 0.0) for r in roll["day"]])
+        month_step = p50([r["steps"].get(step, 0.0) for r in roll["month"]])
+        out.append(f"| {step} | {_s(day_step, 2)} | {_s(month_step, 2)} |")
+    return out
+
+
+def _throughput_report(results: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    generated = results["generated"]
     out.append(
         f"Registers: large {generated['large']['accepted_figures']:,} accepted KPI figures "
         f"({generated['large']['contracts']:,} contracts, generated in {_s(generated['large']['seconds'])}); "
@@ -528,7 +672,7 @@ def report(results: dict[str, Any]) -> str:
                 f"| {_ms(p50(small_samples))} | {ratio:.2f} | {p90:.2f} |"
             )
     out.append(f"\nworst p50 ratio: {worst:.2f} (aim: within 2)")
-    return "\n".join(out)
+    return out
 
 
 def _p90(samples: list[float]) -> float:
@@ -543,6 +687,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--full-runs", type=int)
     parser.add_argument("--incremental-runs", type=int)
     parser.add_argument("--query-runs", type=int)
+    parser.add_argument("--roll-runs", type=int)
+    parser.add_argument(
+        "--roll",
+        action="store_true",
+        help="only the roll of the as-at date against an incremental run, on the large register",
+    )
     parser.add_argument(
         "--skip-disclosure-audit",
         action="store_true",
@@ -555,12 +705,13 @@ def main(argv: list[str] | None = None) -> None:
         "full_runs": args.full_runs,
         "incremental_runs": args.incremental_runs,
         "query_runs": args.query_runs,
+        "roll_runs": args.roll_runs,
         "disclosure_audit": False if args.skip_disclosure_audit else None,
     }
     plan = Plan(**{**plan.__dict__, **{k: v for k, v in overrides.items() if v is not None}})
-    results = run(plan)
+    results = run_rolls(plan) if args.roll else run(plan)
     RESULTS.mkdir(exist_ok=True)
-    name = "etl-quick.json" if args.quick else "etl.json"
+    name = ("etl-quick" if args.quick else "etl") + ("-roll" if args.roll else "") + ".json"
     (RESULTS / name).write_text(json.dumps(results, indent=2, default=str))
     print(report(results))
 

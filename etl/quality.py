@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import asdict, dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -23,8 +24,10 @@ from etl.schema import (
     fact_outcome,
     mart_board_performance,
     mart_outcomes,
+    mart_renewals,
     mart_value_for_money,
 )
+from etl.transform.periods import quarter_key
 from monitor.contracts.models import FundingLine
 from monitor.kpis.models import ReturnValue
 
@@ -172,3 +175,38 @@ def run_checks(
         results_reconcile(warehouse, app, contracts),
         boards_see_no_small_counts(warehouse, threshold, viewers),
     ]
+
+
+def renewals_complete(warehouse: Connection) -> Check:
+    """Every viewer has one renewal row for each contract it sees."""
+    seen = int(
+        warehouse.scalar(
+            select(func.count())
+            .select_from(bridge_contract_viewer)
+            .join(dim_contract, dim_contract.c.contract_id == bridge_contract_viewer.c.contract_id)
+            .where(dim_contract.c.is_current.is_(True))
+        )
+        or 0
+    )
+    rows = int(warehouse.scalar(select(func.count()).select_from(mart_renewals)) or 0)
+    return Check(
+        "renewals complete", rows == seen, f"{rows:,} renewal rows for {seen:,} contracts seen by viewers"
+    )
+
+
+def periods_reach(warehouse: Connection, as_at: date) -> Check:
+    """The period dimension runs to the as-at date's quarter."""
+    key = quarter_key(as_at)
+    found = warehouse.scalar(
+        select(func.count()).select_from(dim_period).where(dim_period.c.period_key == key)
+    )
+    return Check(
+        "periods reach the date",
+        bool(found),
+        f"{key} is in the period dimension" if found else f"{key}, the quarter of {as_at}, is missing",
+    )
+
+
+def dated_checks(warehouse: Connection, as_at: date) -> list[Check]:
+    """The checks of what a roll of the as-at date rewrites."""
+    return [renewals_complete(warehouse), periods_reach(warehouse, as_at)]

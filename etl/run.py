@@ -3,9 +3,12 @@
 By default a run is incremental: it finds the contracts whose register entry,
 framework or returns changed since the last successful run, and rebuilds the
 rows of every viewer who sees one of them (a board's suppression depends on
-all of its contracts, so its whole view is rebuilt). A full run rebuilds
-everything; it happens when asked, on the first run, when the as-at date has
-moved, or when organisations, partnerships or KPIs changed.
+all of its contracts, so its whole view is rebuilt). When the as-at date has
+moved since the last run, the run also rolls the date (etl/roll.py): it
+rewrites only the rows that depend on the date (periods, snapshots, renewals
+and provision), after any incremental rebuild, and is logged as a "roll". A
+full run rebuilds everything; it happens when asked, on the first run, or
+when organisations, partnerships or KPIs changed.
 """
 
 from __future__ import annotations
@@ -20,10 +23,10 @@ from datetime import UTC, date, datetime, timedelta
 import pandas as pd
 from sqlalchemy import Connection, Engine, desc, func, inspect, select, text
 
-from etl import load, reader
+from etl import load, reader, roll
 from etl.engine import create_warehouse, is_postgresql, warehouse_engine
 from etl.extract import Extract, changed_contracts, extract, reference_fingerprint
-from etl.quality import Check, run_checks
+from etl.quality import Check, dated_checks, run_checks
 from etl.schema import (
     DIMENSIONS,
     FACTS,
@@ -66,6 +69,9 @@ STEPS = (
     "loading",
     "checks",
 )
+# A roll's own steps (etl.roll.STEPS), then its checks.
+ROLL_CHECKS = "rolling the date: checks"
+ROLL_STEPS = (*roll.STEPS, ROLL_CHECKS)
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,7 @@ def run_etl(
 ) -> RunResult:
     settings = settings or Settings()
     say = progress or (lambda _step: None)
+    mode = "full" if full else "incremental"
     started = _now()
     clock = time.perf_counter()
     warehouse = warehouse_engine(warehouse_url)
@@ -147,41 +154,63 @@ def run_etl(
         last = None if rebuilt else last_success(warehouse)
         with _reading(app_engine) as app:
             fingerprint = reference_fingerprint(app)
-            if last is None or last.as_at != today or last.reference_hash != fingerprint:
+            if last is None or last.reference_hash != fingerprint or last.as_at is None:
                 full = True
+            # A date moved since the last run is rolled, unless the run is a
+            # full one, which works everything out as at today anyway.
+            rolled_from = None if full or last is None or last.as_at == today else last.as_at
+            mode = "full" if full else "roll" if rolled_from else "incremental"
             changed: set[int] = set() if full or last is None else changed_contracts(app, last.watermark)
-            if not full and not changed:
+            if not full and not changed and rolled_from is None:
                 if reader.has_marts_file(warehouse_url) and not reader.marts_path(warehouse_url).exists():
                     reader.write_marts_file(warehouse_url)
                 return _record(warehouse, started, "incremental", today, clock, "nothing changed", last)
             with warehouse.begin() as target:
                 if is_postgresql(warehouse):
                     target.execute(text(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})"))
-                scope = None if full else _scope(app, target, changed)
-                say(STEPS[0])
-                source = extract(app, None if scope is None else scope.contracts)
-                frames = transform(source, app, today, settings, say)
-                if scope is not None:
-                    frames = _only_viewers(frames, scope.viewers)
-                say(STEPS[6])
-                counts = _load(target, frames, scope)
-                if is_postgresql(warehouse):
-                    # A mart re-created by create_warehouse lost its grant.
-                    reader.grant_reader(target, reader.reader_role(warehouse_url))
-                say(STEPS[7])
-                checks = run_checks(
-                    target,
-                    app,
-                    settings.threshold,
-                    None if scope is None else scope.contracts,
-                    None if scope is None else scope.viewers,
-                )
+                counts: dict[str, int] = {}
+                checks: list[Check] = []
+                if full or changed:
+                    scope = None if full else _scope(app, target, changed)
+                    say(STEPS[0])
+                    source = extract(app, None if scope is None else scope.contracts)
+                    frames = transform(source, app, today, settings, say)
+                    if scope is not None:
+                        frames = _only_viewers(frames, scope.viewers)
+                    say(STEPS[6])
+                    counts = _load(target, frames, scope)
+                    if is_postgresql(warehouse):
+                        # A mart re-created by create_warehouse lost its grant.
+                        reader.grant_reader(target, reader.reader_role(warehouse_url))
+                    say(STEPS[7])
+                    checks = run_checks(
+                        target,
+                        app,
+                        settings.threshold,
+                        None if scope is None else scope.contracts,
+                        None if scope is None else scope.viewers,
+                    )
+                if rolled_from is not None:
+                    written = roll.roll(
+                        app,
+                        target,
+                        since=rolled_from,
+                        today=today,
+                        span=_date_span(app, today),
+                        leads=settings.leads,
+                        say=say,
+                    )
+                    counts = {**counts, **{name: counts.get(name, 0) + n for name, n in written.items()}}
+                    say(ROLL_CHECKS)
+                    checks += dated_checks(target, today)
                 failed = [c for c in checks if not c.passed]
                 if failed:
                     raise EtlFailed(
                         "data-quality checks failed: " + "; ".join(f"{c.name}: {c.detail}" for c in failed)
                     )
-                mode = "full" if full else "incremental"
+                message = (
+                    f"as at {today.isoformat()}, rolled from {rolled_from.isoformat()}" if rolled_from else ""
+                )
                 run_id = _insert_run(
                     target,
                     started,
@@ -192,13 +221,13 @@ def run_etl(
                     len(changed),
                     today,
                     LastRun(started - settings.watermark_overlap, today, fingerprint),
-                    "",
+                    message,
                 )
         if reader.has_marts_file(warehouse_url):
             # Superset reads the marts from a file of their own (etl/reader.py).
             reader.write_marts_file(warehouse_url)
         result = RunResult(
-            run_id, mode, "succeeded", counts, checks, len(changed), time.perf_counter() - clock
+            run_id, mode, "succeeded", counts, checks, len(changed), time.perf_counter() - clock, message
         )
         log.info(
             "etl run",
@@ -207,7 +236,7 @@ def run_etl(
         return result
     except Exception as error:
         message = str(error) if isinstance(error, EtlFailed) else f"{type(error).__name__}: {error}"
-        _record(warehouse, started, "full" if full else "incremental", today, clock, message, None, "failed")
+        _record(warehouse, started, mode, today, clock, message, None, "failed")
         log.error("etl run failed", extra={"error": message})
         if isinstance(error, EtlFailed):
             raise

@@ -305,7 +305,9 @@ etl_run = Table(
     Column("run_id", Integer, primary_key=True, autoincrement=True),
     Column("started_at", DateTime, nullable=False),
     Column("finished_at", DateTime),
-    Column("mode", String(12), nullable=False),  # "full" or "incremental"
+    # "full", "incremental", or "roll" (the as-at date moved: only the rows
+    # that depend on it were rewritten, after any changed contracts' rows).
+    Column("mode", String(12), nullable=False),
     Column("status", String(12), nullable=False),  # "succeeded" or "failed"
     # Changes in the app database up to this instant are in the warehouse.
     Column("watermark", DateTime),

@@ -99,8 +99,11 @@ def version_in_force(versions: pd.DataFrame, contract_ids: pd.Series, on: pd.Ser
         by="contract_id",
         direction="backward",
     ).sort_values("row")
+    # Back in the probe's order and index, so each date before its contract
+    # started takes its own contract's first version, not another row's.
+    merged = merged.reset_index(drop=True)
     first = probe["contract_id"] * VERSION_BASE + 1
-    return merged["contract_version_key"].fillna(first).astype("int64").reset_index(drop=True)
+    return merged["contract_version_key"].fillna(first).astype("int64")
 
 
 def contract_viewers(
@@ -141,29 +144,29 @@ def contract_viewers(
     )
 
 
-def _terms(
-    contract: object, options: pd.DataFrame, amendments: pd.DataFrame, end: date | None = None
-) -> Terms:
-    ending = amendments[amendments["kind"].isin(ENDING_VALUES)].sort_values("effective_date")
-    last = ending.iloc[-1] if len(ending) else None
-    return Terms(
-        start_date=contract.start_date,  # type: ignore[attr-defined]
-        end_date=end or contract.end_date,  # type: ignore[attr-defined]
-        original_end_date=contract.original_end_date,  # type: ignore[attr-defined]
-        notice_months=int(contract.notice_period_months),  # type: ignore[attr-defined]
-        remaining_option_months=tuple(
-            int(m)
-            for m in options[options["state"] == OptionState.AVAILABLE.value]
-            .sort_values("sequence")["length_months"]
-            .tolist()
-        ),
-        award_date=contract.award_date if pd.notna(contract.award_date) else None,  # type: ignore[attr-defined]
-        ending=Ending(kind=last["kind"], effective_date=last["effective_date"]) if last is not None else None,
+def _remaining_options(options: pd.DataFrame) -> dict[int, tuple[int, ...]]:
+    """Each contract's options still available, in their order, as months."""
+    available = options[options["state"] == OptionState.AVAILABLE.value].sort_values(
+        ["contract_id", "sequence"], kind="stable"
     )
+    found: dict[int, list[int]] = {}
+    for contract_id, months in zip(available["contract_id"], available["length_months"], strict=True):
+        found.setdefault(int(contract_id), []).append(int(months))
+    return {contract_id: tuple(months) for contract_id, months in found.items()}
 
 
-def _by_contract(frame: pd.DataFrame) -> dict[int, pd.DataFrame]:
-    return {int(cid): group for cid, group in frame.groupby("contract_id")}
+def _endings(amendments: pd.DataFrame) -> dict[int, Ending]:
+    """Each contract's latest termination or decommissioning."""
+    ending = amendments[amendments["kind"].isin(ENDING_VALUES)].sort_values(
+        ["effective_date", "amendment_id"], kind="stable"
+    )
+    last = ending.drop_duplicates("contract_id", keep="last")
+    return {
+        int(contract_id): Ending(kind=kind, effective_date=effective)
+        for contract_id, kind, effective in zip(
+            last["contract_id"], last["kind"], last["effective_date"], strict=True
+        )
+    }
 
 
 def renewals(
@@ -173,14 +176,22 @@ def renewals(
     today: date,
     leads: Leads,
 ) -> pd.DataFrame:
-    """Renewal dates and status as at `today`, by the register's own rules."""
-    options_of, amendments_of = _by_contract(options), _by_contract(amendments)
-    empty_options = options.iloc[0:0]
-    empty_amendments = amendments.iloc[0:0]
+    """Renewal dates and status as at `today`, by the register's own rules.
+    Options and endings are gathered once for all contracts: filtering the
+    frames contract by contract cost about a millisecond each, which is most
+    of a roll of the date at national scale."""
+    remaining_of, ending_of = _remaining_options(options), _endings(amendments)
     rows = []
     for contract in contracts.itertuples(index=False):
-        contract_options = options_of.get(contract.contract_id, empty_options)
-        terms = _terms(contract, contract_options, amendments_of.get(contract.contract_id, empty_amendments))
+        terms = Terms(
+            start_date=contract.start_date,
+            end_date=contract.end_date,
+            original_end_date=contract.original_end_date,
+            notice_months=int(contract.notice_period_months),
+            remaining_option_months=remaining_of.get(int(contract.contract_id), ()),
+            award_date=contract.award_date if pd.notna(contract.award_date) else None,
+            ending=ending_of.get(int(contract.contract_id)),
+        )
         renewal = assess(terms, today, leads)
         rows.append(
             {

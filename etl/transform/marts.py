@@ -55,7 +55,11 @@ def _columns(table: object) -> list[str]:
 
 
 def _contract_labels(facts: Facts) -> pd.DataFrame:
-    return facts.contracts[
+    return _labels(facts.contracts)
+
+
+def _labels(contracts: pd.DataFrame) -> pd.DataFrame:
+    return contracts[
         ["contract_id", "reference", "title", "provider_name", "service_type", "category"]
     ].rename(columns={"reference": "contract_reference", "title": "contract_title"})
 
@@ -82,9 +86,25 @@ def build_marts(facts: Facts, threshold: int, small_sample: int) -> dict[str, pd
         mart_outcomes.name: pd.concat(
             [own[2].drop(columns="improved_cases"), suppressed[2]], ignore_index=True
         )[_columns(mart_outcomes)],
-        mart_renewals.name: _renewals(facts),
+        **dated_marts(facts.renewals, facts.contracts, facts.viewers, facts.cohorts, facts.as_at),
         mart_funding.name: _funding(facts),
-        mart_provision.name: _provision(facts),
+    }
+
+
+def dated_marts(
+    renewals: pd.DataFrame,
+    contracts: pd.DataFrame,
+    viewers: pd.DataFrame,
+    cohorts: pd.DataFrame,
+    as_at: date,
+) -> dict[str, pd.DataFrame]:
+    """The marts that depend on the as-at date, and only on the contracts'
+    current versions, who sees them, their cohorts and their renewal dates
+    as at that date: a full run and a roll of the date both build them here.
+    `contracts` is dim_contract's current versions."""
+    return {
+        mart_renewals.name: _renewals(renewals, contracts, viewers),
+        mart_provision.name: _provision(renewals, contracts, viewers, cohorts, as_at),
     }
 
 
@@ -233,9 +253,9 @@ def _outcomes(facts: Facts, small_sample: int) -> pd.DataFrame:
     return frame.merge(facts.viewers, on="contract_id")
 
 
-def _renewals(facts: Facts) -> pd.DataFrame:
-    labels = _contract_labels(facts).drop(columns="category")
-    frame = facts.renewals.merge(labels, on="contract_id").merge(facts.viewers, on="contract_id")
+def _renewals(renewals: pd.DataFrame, contracts: pd.DataFrame, viewers: pd.DataFrame) -> pd.DataFrame:
+    labels = _labels(contracts).drop(columns="category")
+    frame = renewals.merge(labels, on="contract_id").merge(viewers, on="contract_id")
     return frame[_columns(mart_renewals)]
 
 
@@ -251,28 +271,32 @@ def _funding(facts: Facts) -> pd.DataFrame:
     return frame[_columns(mart_funding)]
 
 
-def _provision(facts: Facts) -> pd.DataFrame:
+def _provision(
+    renewals: pd.DataFrame,
+    contracts: pd.DataFrame,
+    viewers: pd.DataFrame,
+    cohorts: pd.DataFrame,
+    as_at: date,
+) -> pd.DataFrame:
     """Live services by cohort, category and service type for each viewer, and
     a gap row for each cohort no live service reaches."""
-    live = facts.renewals[facts.renewals["status"].isin(LIVE_STATUSES)][
-        ["contract_id", "annual_value", "as_at"]
-    ]
+    live = renewals[renewals["status"].isin(LIVE_STATUSES)][["contract_id", "annual_value", "as_at"]]
     reach = (
-        live.merge(facts.cohorts, on="contract_id")
-        .merge(facts.contracts[["contract_id", "category", "service_type"]], on="contract_id")
-        .merge(facts.viewers, on="contract_id")
+        live.merge(cohorts, on="contract_id")
+        .merge(contracts[["contract_id", "category", "service_type"]], on="contract_id")
+        .merge(viewers, on="contract_id")
     )
     served = reach.groupby([*VIEWER, "cohort", "category", "service_type"], as_index=False).agg(
         live_contracts=("contract_id", "nunique"), annual_spend=("annual_value", "sum")
     )
     served["gap"] = False
-    everyone = facts.viewers[VIEWER].drop_duplicates()
-    cohorts = pd.DataFrame({"cohort": [c.value for c in Cohort]})
-    pairs = everyone.merge(cohorts, how="cross")
+    everyone = viewers[VIEWER].drop_duplicates()
+    every_cohort = pd.DataFrame({"cohort": [c.value for c in Cohort]})
+    pairs = everyone.merge(every_cohort, how="cross")
     reached = served[[*VIEWER, "cohort"]].drop_duplicates().assign(reached=True)
     gaps = pairs.merge(reached, on=[*VIEWER, "cohort"], how="left")
     gaps = gaps[gaps["reached"].isna()].drop(columns="reached")
     gaps = gaps.assign(category="", service_type="", live_contracts=0, annual_spend=0.0, gap=True)
     frame = pd.concat([served, gaps], ignore_index=True)
-    frame["as_at"] = facts.as_at
+    frame["as_at"] = as_at
     return frame[_columns(mart_provision)]
