@@ -191,7 +191,7 @@ class TestConfig(BaseConfig):
     ARGON2_MEMORY_KIB: int = 1024
     # Tests never reach the machine's Redis: messages to the worker stay in
     # this process (tests that want a real broker say so).
-    CELERY_BROKER_URL: str = "memory://"
+    CELERY_BROKER_URL: str = "memory://localhost/"
     # Tests run one change at a time: no change can be in flight during a run.
     ETL_WATERMARK_OVERLAP_SECONDS: int = 0
 

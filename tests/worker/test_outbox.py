@@ -15,6 +15,7 @@ from bs4 import BeautifulSoup
 from sqlalchemy import func, insert, select
 
 from monitor.audit import Actor, acting_as
+from monitor.auth.models import Organisation, Partnership
 from monitor.contracts.models import Contract, FundingLine
 from monitor.db import db
 from monitor.demo import DEMO_PASSWORD
@@ -190,3 +191,18 @@ def test_rows_are_kept_after_they_are_drained(warehouse: Warehouse) -> None:
     _review(accept_return, ReturnState.SUBMITTED)
     drain_outbox()
     assert pending() == [] and len(outbox_rows()) >= 1
+
+
+def test_organisation_and_partnership_changes_write_a_row_each(warehouse: Warehouse) -> None:
+    with acting_as(Actor(None, "test")), db.transaction() as session:
+        board = session.scalars(select(Partnership).order_by(Partnership.id)).first()
+        assert board is not None
+        board.members = board.members[:-1]  # only the membership changes
+    with acting_as(Actor(None, "test")), db.transaction() as session:
+        council = session.scalars(select(Organisation).order_by(Organisation.id)).first()
+        assert council is not None
+        council.name = council.name + " (renamed)"
+    assert [row.reason for row in pending()] == [
+        f"partnership {board.id} changed",
+        f"organisation {council.id} changed",
+    ]
