@@ -1,0 +1,59 @@
+"""Superset is down (SUPERSET_URL is a port nothing listens on): a board
+member's Dashboards page says so in plain words, and board packs, which
+never ask Superset for anything, are still built.
+
+Scheduled delivery of board packs (issue 12, item 4) does not exist yet, so
+the pack is built by the worker's `build_board_pack` task, which that
+delivery will call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from flask import Flask
+
+from monitor.dashboards.catalogue import DASHBOARDS
+from monitor.dashboards.tokens import NOT_AVAILABLE
+from monitor.demo import DEMO_PASSWORD
+from tests.conftest import DEMO_USERS, Warehouse
+from tests.worker.conftest import free_port
+
+BD_BOARD = "Barking and Dagenham Health and Wellbeing Board"
+
+
+@pytest.fixture
+def superset_down(warehouse: Warehouse) -> Flask:
+    app = warehouse.app
+    closed = f"http://127.0.0.1:{free_port()}"
+    app.config.update(SUPERSET_URL=closed, SUPERSET_PUBLIC_URL=closed, SUPERSET_PASSWORD="set-but-unused")
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: errors reach the error pages
+    return app
+
+
+def test_the_dashboards_page_says_superset_is_down(superset_down: Flask) -> None:
+    client = superset_down.test_client()
+    signed_in = client.post("/sign-in", data={"email": DEMO_USERS["bd_board"], "password": DEMO_PASSWORD})
+    assert signed_in.status_code == 302
+
+    index = client.get("/dashboards")
+    assert index.status_code == 200  # the list of dashboards needs nothing from Superset
+    for dashboard in DASHBOARDS:
+        page = client.get(f"/dashboards/{dashboard.slug}")
+        assert page.status_code == 503, dashboard.slug
+        text = " ".join(BeautifulSoup(page.get_data(as_text=True), "html.parser").get_text().split())
+        assert NOT_AVAILABLE in text
+        assert "127.0.0.1" not in text and "Traceback" not in text  # no detail for a board member
+
+        token = client.post(f"/dashboards/{dashboard.slug}/guest-token")
+        assert token.status_code == 503 and token.get_json() == {"message": NOT_AVAILABLE}
+
+
+def test_a_board_pack_is_built_without_superset(superset_down: Flask, tmp_path: Path) -> None:
+    superset_down.config["BOARD_PACK_DIR"] = str(tmp_path / "packs")
+    task = superset_down.extensions["celery"].tasks["monitor.worker.tasks.build_board_pack"]
+    result = task.apply(args=("partnership", BD_BOARD, "2013-14-Q4"))
+    assert result.successful(), result.traceback
+    written = Path(result.result)
+    assert written.parent == tmp_path / "packs" and written.read_bytes().startswith(b"PK")
