@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,13 @@ MESSAGES = {
     413: ("The request is too large", "The data sent was larger than this service accepts."),
     429: ("Too many requests", "Wait a few minutes, then try again."),
     500: ("Sorry, there is a problem with the service", "Try again later. Nothing was changed."),
+    503: ("The service is not available", "Try again in a few minutes. Nothing was changed."),
 }
+
+
+LOST_CONNECTION = (
+    "Nothing was saved: the service lost its connection to the database. Wait a moment, then send it again."
+)
 
 
 def wants_json() -> bool:
@@ -52,6 +59,18 @@ def install(app: Flask) -> None:
                 413, f"The request is larger than {limit} MB; send less data. Nothing was changed."
             )
         return error_response(status)
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError) -> Any:
+        # A connection lost mid-request (the server restarted, a failover, an
+        # operator ended it): the transaction was rolled back, so say so plainly.
+        if not error.connection_invalidated:
+            log.exception("unhandled error", extra={"path": request.path})
+            return error_response(500)
+        log.warning(
+            "database connection lost", extra={"path": request.path, "error": type(error.orig).__name__}
+        )
+        return error_response(503, LOST_CONNECTION)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Any:
