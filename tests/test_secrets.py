@@ -260,6 +260,10 @@ def test_superset_cookies_are_secure_in_production() -> None:
         SUPERSET_SECRET_KEY=random_secret(),
         SUPERSET_GUEST_TOKEN_SECRET=random_secret(),
         MONITOR_ENV="production",
+        # Production also needs its metadata database and Redis (superset_config/production.py);
+        # only read here, never connected to.
+        SUPERSET_METADATA_URL="postgresql://127.0.0.1:5432/superset_meta",
+        SUPERSET_REDIS_URL="redis://127.0.0.1:6379/13",
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[-1] == "True"
