@@ -177,9 +177,9 @@ def renewals(
     leads: Leads,
 ) -> pd.DataFrame:
     """Renewal dates and status as at `today`, by the register's own rules.
-    Options and endings are gathered once for all contracts: filtering the
-    frames contract by contract cost about a millisecond each, which is most
-    of a roll of the date at national scale."""
+    Options and endings are gathered once for all contracts rather than by
+    filtering the frames contract by contract, which at national scale
+    (thousands of contracts) would weigh on every roll of the date."""
     remaining_of, ending_of = _remaining_options(options), _endings(amendments)
     rows = []
     for contract in contracts.itertuples(index=False):
