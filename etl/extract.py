@@ -52,7 +52,7 @@ class Extract:
         return {f.name: len(getattr(self, f.name)) for f in fields(self)}
 
 
-def _frame(connection: Connection, query: Select, columns: list[str]) -> pd.DataFrame:
+def read_frame(connection: Connection, query: Select, columns: list[str]) -> pd.DataFrame:
     # Plain tuples: pandas probes each SQLAlchemy Row as a mapping first.
     rows = [tuple(row) for row in connection.execute(query)]
     return pd.DataFrame.from_records(rows, columns=columns)
@@ -66,12 +66,33 @@ def _per_contract(
     contracts: Collection[int] | None,
 ) -> pd.DataFrame:
     if contracts is None:
-        return _frame(connection, query, columns)
+        return read_frame(connection, query, columns)
     parts = [
-        _frame(connection, query.where(contract_column.in_(chunk)), columns)  # type: ignore[attr-defined]
+        read_frame(connection, query.where(contract_column.in_(chunk)), columns)  # type: ignore[attr-defined]
         for chunk in chunks(sorted(contracts))
     ]
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+
+# Read by a full or incremental run (extract) and by a roll (etl.roll) alike.
+COHORTS = select(ContractCohort.contract_id, ContractCohort.cohort)
+COHORT_COLUMNS = ["contract_id", "cohort"]
+OPTIONS = select(
+    ExtensionOption.contract_id,
+    ExtensionOption.sequence,
+    ExtensionOption.length_months,
+    ExtensionOption.state,
+)
+OPTION_COLUMNS = ["contract_id", "sequence", "length_months", "state"]
+AMENDMENTS = select(
+    Amendment.contract_id,
+    Amendment.id,
+    Amendment.kind,
+    Amendment.effective_date,
+    Amendment.old_end_date,
+    Amendment.new_end_date,
+)
+AMENDMENT_COLUMNS = ["contract_id", "amendment_id", "kind", "effective_date", "old_end_date", "new_end_date"]
 
 
 def accepted_versions() -> Select:
@@ -101,7 +122,7 @@ def extract(connection: Connection, contracts: Collection[int] | None = None) ->
         return _per_contract(connection, query, column, columns, contracts)
 
     found = Extract(
-        organisations=_frame(
+        organisations=read_frame(
             connection,
             select(
                 Organisation.id,
@@ -112,13 +133,15 @@ def extract(connection: Connection, contracts: Collection[int] | None = None) ->
             ),
             ["organisation_id", "name", "kind", "charity_number", "company_number"],
         ),
-        partnerships=_frame(connection, select(Partnership.id, Partnership.name), ["partnership_id", "name"]),
-        partnership_members=_frame(
+        partnerships=read_frame(
+            connection, select(Partnership.id, Partnership.name), ["partnership_id", "name"]
+        ),
+        partnership_members=read_frame(
             connection,
             select(partnership_members.c.partnership_id, partnership_members.c.organisation_id),
             ["partnership_id", "organisation_id"],
         ),
-        kpis=_frame(
+        kpis=read_frame(
             connection,
             select(Kpi.id, Kpi.code, Kpi.name, Kpi.unit, Kpi.direction, Kpi.category, Kpi.rollup),
             ["kpi_id", "code", "name", "unit", "direction", "category", "rollup"],
@@ -163,33 +186,9 @@ def extract(connection: Connection, contracts: Collection[int] | None = None) ->
             contract_partners.c.contract_id,
             ["contract_id", "organisation_id"],
         ),
-        cohorts=per_contract(
-            select(ContractCohort.contract_id, ContractCohort.cohort),
-            ContractCohort.contract_id,
-            ["contract_id", "cohort"],
-        ),
-        options=per_contract(
-            select(
-                ExtensionOption.contract_id,
-                ExtensionOption.sequence,
-                ExtensionOption.length_months,
-                ExtensionOption.state,
-            ),
-            ExtensionOption.contract_id,
-            ["contract_id", "sequence", "length_months", "state"],
-        ),
-        amendments=per_contract(
-            select(
-                Amendment.contract_id,
-                Amendment.id,
-                Amendment.kind,
-                Amendment.effective_date,
-                Amendment.old_end_date,
-                Amendment.new_end_date,
-            ),
-            Amendment.contract_id,
-            ["contract_id", "amendment_id", "kind", "effective_date", "old_end_date", "new_end_date"],
-        ),
+        cohorts=per_contract(COHORTS, ContractCohort.contract_id, COHORT_COLUMNS),
+        options=per_contract(OPTIONS, ExtensionOption.contract_id, OPTION_COLUMNS),
+        amendments=per_contract(AMENDMENTS, Amendment.contract_id, AMENDMENT_COLUMNS),
         funding=per_contract(
             select(
                 FundingLine.contract_id,

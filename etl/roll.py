@@ -28,9 +28,18 @@ from collections.abc import Callable
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Connection, Select, delete, func, select
+from sqlalchemy import Connection, delete, func, select
 
 from etl import load
+from etl.extract import (
+    AMENDMENT_COLUMNS,
+    AMENDMENTS,
+    COHORT_COLUMNS,
+    COHORTS,
+    OPTION_COLUMNS,
+    OPTIONS,
+    read_frame,
+)
 from etl.schema import (
     bridge_contract_viewer,
     dim_contract,
@@ -43,7 +52,7 @@ from etl.schema import (
 from etl.transform import contracts as contract_transforms
 from etl.transform.marts import dated_marts
 from etl.transform.periods import dim_period as build_dim_period
-from monitor.contracts.models import Amendment, Contract, ContractCohort, ExtensionOption
+from monitor.contracts.models import Contract
 from monitor.contracts.renewal import Leads
 
 # The tables a roll writes: everything else stays as the last run left it.
@@ -54,10 +63,6 @@ STEPS = (
     "rolling the date: renewals and snapshots",
     "rolling the date: loading",
 )
-
-
-def _frame(connection: Connection, query: Select, columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame.from_records([tuple(row) for row in connection.execute(query)], columns=columns)
 
 
 def first_of_month(day: date) -> date:
@@ -82,7 +87,7 @@ def roll(
     first and last day dim_period must cover (as a full run works it out).
     Returns the rows written per table."""
     say(STEPS[0])
-    contracts = _frame(
+    contracts = read_frame(
         app,
         select(
             Contract.id,
@@ -103,37 +108,15 @@ def roll(
             "annual_value",
         ],
     )
-    options = _frame(
-        app,
-        select(
-            ExtensionOption.contract_id,
-            ExtensionOption.sequence,
-            ExtensionOption.length_months,
-            ExtensionOption.state,
-        ),
-        ["contract_id", "sequence", "length_months", "state"],
-    )
-    amendments = _frame(
-        app,
-        select(
-            Amendment.contract_id,
-            Amendment.id,
-            Amendment.kind,
-            Amendment.effective_date,
-            Amendment.old_end_date,
-            Amendment.new_end_date,
-        ),
-        ["contract_id", "amendment_id", "kind", "effective_date", "old_end_date", "new_end_date"],
-    )
-    cohorts = _frame(
-        app, select(ContractCohort.contract_id, ContractCohort.cohort), ["contract_id", "cohort"]
-    )
-    versions = _frame(
+    options = read_frame(app, OPTIONS, OPTION_COLUMNS)
+    amendments = read_frame(app, AMENDMENTS, AMENDMENT_COLUMNS)
+    cohorts = read_frame(app, COHORTS, COHORT_COLUMNS)
+    versions = read_frame(
         warehouse,
         select(*dim_contract.columns),
         [c.name for c in dim_contract.columns],
     )
-    viewers = _frame(
+    viewers = read_frame(
         warehouse,
         select(*bridge_contract_viewer.columns),
         [c.name for c in bridge_contract_viewer.columns],
