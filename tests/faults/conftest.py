@@ -1,11 +1,17 @@
 """Fault tests: each starts and stops its own Redis and workers on free ports
 (never the machine's Redis on 6379 or its PostgreSQL), and shares the worker
-tests' process helpers (tests/worker/conftest.py)."""
+tests' process helpers (tests/worker/conftest.py).
+
+The tests also note how long recovery took (`fault_figure`). Nothing is
+asserted on those times here; `python -m bench.faults` runs these tests
+with FAULT_FIGURES set to a file and reports them."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import json
+import os
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +20,37 @@ from sqlalchemy import MetaData, Table, inspect, select
 from etl.schema import WAREHOUSE_SCHEMA
 from tests.conftest import WAREHOUSE_AS_AT, Warehouse, _fresh_app, build_warehouse
 from tests.worker.conftest import RedisServer
+
+FigureNote = Callable[[str, float], None]
+
+
+@pytest.fixture
+def fault_figure(request: pytest.FixtureRequest, backend: str) -> Iterator[FigureNote]:
+    """Note a measured time (seconds) under a name; appended as one JSON line
+    to the file FAULT_FIGURES names, when it is set, once the test has passed."""
+    noted: list[dict[str, object]] = []
+
+    def note(figure: str, seconds: float) -> None:
+        noted.append(
+            {"test": request.node.originalname, "backend": backend, "figure": figure, "seconds": seconds}
+        )
+
+    yield note
+    target = os.environ.get("FAULT_FIGURES")
+    report = getattr(request.node, "rep_call", None)
+    if target and noted and report is not None and report.passed:
+        with open(target, "a", encoding="utf-8") as out:
+            out.writelines(json.dumps(row) + "\n" for row in noted)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep each phase's report on the test, so a fixture can tell whether it passed."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ PostgreSQL only: SQLite has no server connection to lose."""
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from monitor.kpis.returns import services
 from monitor.outbox import OutboxEvent
 from tests.api.conftest import Headers, headers  # noqa: F401 - fixture
 from tests.conftest import DEMO_USERS, Auth
+from tests.faults.conftest import FigureNote
 from tests.kpis.conftest import frameworks, library  # noqa: F401 - fixtures
 from tests.kpis.test_returns_builders import REFUGE, contract, refuge_workbook
 
@@ -141,8 +143,15 @@ def test_a_lost_connection_is_a_503_saying_nothing_was_saved(
     client: FlaskClient,
     auth: Auth,
     headers: Headers,  # noqa: F811 - the imported fixture
+    fault_figure: FigureNote,
 ) -> None:
+    started = time.monotonic()
     api = _upload_through_the_api(client, headers)
+    fault_figure("API upload answered after its connection was terminated", time.monotonic() - started)
+    started = time.monotonic()
     web = _upload_on_the_web(client, auth)
+    fault_figure(
+        "web sign-in and upload answered after its connection was terminated", time.monotonic() - started
+    )
     assert (web.status_code, api.status_code) == (503, 503)
     assert "Nothing was saved" in api.get_json()["message"]

@@ -16,7 +16,7 @@ from bs4 import BeautifulSoup
 from monitor.demo import DEMO_PASSWORD
 from monitor.kpis.vocabulary import ReturnState
 from tests.conftest import WAREHOUSE_AS_AT, Warehouse
-from tests.faults.conftest import last_successful_run, warehouse_state
+from tests.faults.conftest import FigureNote, last_successful_run, warehouse_state
 from tests.worker.conftest import RedisServer, start_worker, stop_process, worker_environment
 from tests.worker.helpers import a_return, pending, reviewer_of
 
@@ -37,7 +37,7 @@ def _wait_for(condition: Callable[[], bool], what: str, log: Path, seconds: floa
 
 
 def test_a_worker_killed_mid_run_leaves_the_warehouse_unchanged_and_the_task_is_redone(
-    warehouse_on_own_redis: Warehouse, own_redis: RedisServer, tmp_path: Path
+    warehouse_on_own_redis: Warehouse, own_redis: RedisServer, tmp_path: Path, fault_figure: FigureNote
 ) -> None:
     warehouse = warehouse_on_own_redis
     ret = a_return(ReturnState.SUBMITTED)
@@ -85,7 +85,12 @@ def test_a_worker_killed_mid_run_leaves_the_warehouse_unchanged_and_the_task_is_
         assert [row.attempts for row in pending()] == [0]  # killed before it could even count the try
 
         processes.append(start_worker(env, second_log))
+        second_started = time.monotonic()
         _wait_for(lambda: not pending(), "the second worker did not redo the task", second_log)
+        fault_figure(
+            f"killed task redone by a new worker (visibility timeout {VISIBILITY_SECONDS} s)",
+            time.monotonic() - second_started,
+        )
         said = second_log.read_text(errors="replace")
         assert f"refresh_warehouse[{task_id}] received" in said  # the same message, handed out again
         assert warehouse.rows(FACTS, **key)[0]["n"] > 0
