@@ -4,12 +4,7 @@ up to date after a commissioner accepts a return in the app."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,12 +15,11 @@ from bs4 import BeautifulSoup
 from monitor.demo import DEMO_PASSWORD
 from monitor.kpis.vocabulary import ReturnState
 from tests.conftest import WAREHOUSE_AS_AT, Warehouse, _fresh_app, build_warehouse
+from tests.worker.conftest import start_worker, stop_process, worker_environment
 from tests.worker.helpers import a_return, pending, reviewer_of
 
-ROOT = Path(__file__).resolve().parents[2]
 # Redis database 11 is this test's alone; nothing else on the machine's Redis is touched.
 BROKER = "redis://127.0.0.1:6379/11"
-STARTUP_SECONDS = 120  # building the app is slow on a busy machine
 LAG_SECONDS = 60
 
 
@@ -52,49 +46,12 @@ def on_redis(database_url: str) -> Iterator[Warehouse]:
 def worker(on_redis: Warehouse, tmp_path: Path) -> Iterator[Path]:
     """A worker process on the test's database; its log is the fixture's value."""
     log = tmp_path / "worker.log"
-    env = {
-        **os.environ,
-        "MONITOR_ENV": "test",
-        "DATABASE_URL": on_redis.app.config["DATABASE_URL"],
-        "MONITOR_TODAY": WAREHOUSE_AS_AT,
-        "CELERY_BROKER_URL": BROKER,
-        "SECRET_KEY": "worker-test-" + "x" * 40,
-        "PYTHONUNBUFFERED": "1",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "monitor.worker",
-        "worker",
-        "--pool=solo",
-        "-c",
-        "1",
-        "-n",
-        f"test-{uuid.uuid4().hex[:8]}@%h",
-        "--without-mingle",
-        "--without-gossip",
-        "--loglevel=INFO",
-    ]
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    env = worker_environment(on_redis.app.config["DATABASE_URL"], BROKER, WAREHOUSE_AS_AT)
+    process = start_worker(env, log)
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while " ready." not in log.read_text(errors="replace"):
-            assert process.poll() is None, f"the worker stopped:\n{log.read_text(errors='replace')}"
-            assert time.monotonic() < deadline, (
-                f"the worker did not start:\n{log.read_text(errors='replace')}"
-            )
-            time.sleep(0.2)
         yield log
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(15)
+        stop_process(process)
 
 
 def test_an_accepted_return_reaches_the_warehouse_through_the_worker(
