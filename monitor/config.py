@@ -146,12 +146,17 @@ class BaseConfig:
     # The beat schedule, in the timezone below: the outbox is drained every
     # minute (a catch-up if a message to the worker was lost), reminders go out
     # on working days, the warehouse is rebuilt in full at night and the as-at
-    # date is rolled just after midnight.
+    # date is rolled just after midnight, and board packs due that day are
+    # sent early on working days.
     SCHEDULE_TIMEZONE: str = "Europe/London"
     SCHEDULE_DRAIN_SECONDS: int = 60
     SCHEDULE_REMINDERS_AT: str = "07:30"
     SCHEDULE_FULL_RUN_AT: str = "02:30"
     SCHEDULE_ROLL_DATE_AT: str = "00:05"
+    SCHEDULE_BOARD_PACKS_AT: str = "06:30"
+    # A board's pack is emailed to its members this many working days before
+    # each of its meetings (see monitor/reports/delivery.py).
+    BOARD_PACK_WORKING_DAYS_BEFORE: int = 5
     # Where the worker writes the open data packages it publishes and the board
     # packs it builds (default: folders in the instance folder).
     OPEN_DATA_DIR: str = ""
@@ -277,6 +282,12 @@ def load_config(instance_path: Path, env_name: str | None = None) -> BaseConfig:
     config.SCHEDULE_REMINDERS_AT = os.environ.get("SCHEDULE_REMINDERS_AT", "") or config.SCHEDULE_REMINDERS_AT
     config.SCHEDULE_FULL_RUN_AT = os.environ.get("SCHEDULE_FULL_RUN_AT", "") or config.SCHEDULE_FULL_RUN_AT
     config.SCHEDULE_ROLL_DATE_AT = os.environ.get("SCHEDULE_ROLL_DATE_AT", "") or config.SCHEDULE_ROLL_DATE_AT
+    config.SCHEDULE_BOARD_PACKS_AT = (
+        os.environ.get("SCHEDULE_BOARD_PACKS_AT", "") or config.SCHEDULE_BOARD_PACKS_AT
+    )
+    config.BOARD_PACK_WORKING_DAYS_BEFORE = _int(
+        "BOARD_PACK_WORKING_DAYS_BEFORE", config.BOARD_PACK_WORKING_DAYS_BEFORE
+    )
     config.OPEN_DATA_DIR = os.environ.get("OPEN_DATA_DIR", "") or str(instance_path / "opendata")
     config.BOARD_PACK_DIR = os.environ.get("BOARD_PACK_DIR", "") or str(instance_path / "board-packs")
     config.SUPERSET_URL = os.environ.get("SUPERSET_URL", config.SUPERSET_URL).rstrip("/")

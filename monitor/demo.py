@@ -26,6 +26,7 @@ from monitor.auth.models import Organisation, Partnership, User
 from monitor.contracts import services
 from monitor.contracts.models import Contract, Milestone
 from monitor.db import Database
+from monitor.reports.models import PartnershipMeeting
 
 DEMO_PASSWORD = "demo-password-2013"  # noqa: S105 - printed for the demo on purpose
 
@@ -79,6 +80,15 @@ PARTNERSHIPS: list[dict[str, Any]] = [
             "London Borough of Hammersmith and Fulham",
         ],
     },
+]
+
+# Board meetings after the demo's "as at" date, 6 May 2014: Barking and
+# Dagenham's pack is due that very day (five working days before 13 May), so a
+# run of `flask reports deliver-packs` sends it; the others wait.
+MEETINGS: list[tuple[str, date, str]] = [
+    ("Barking and Dagenham Health and Wellbeing Board", date(2014, 5, 13), "Quarterly performance review"),
+    ("Barking and Dagenham Health and Wellbeing Board", date(2014, 7, 15), ""),
+    ("Halton Domestic Abuse Forum", date(2014, 6, 10), "Forum meeting"),
 ]
 
 LBBD = "London Borough of Barking and Dagenham"
@@ -424,6 +434,14 @@ def _load_organisations(session: Session) -> int:
         if session.scalar(select(Partnership.id).where(Partnership.name == spec["name"])) is None:
             session.add(Partnership(name=spec["name"], members=[_org(session, n) for n in spec["members"]]))
             added += 1
+    session.flush()
+    for board, on, title in MEETINGS:
+        partnership = session.execute(select(Partnership).where(Partnership.name == board)).scalar_one()
+        known = select(PartnershipMeeting.id).where(
+            PartnershipMeeting.partnership_id == partnership.id, PartnershipMeeting.meeting_date == on
+        )
+        if session.scalar(known) is None:
+            session.add(PartnershipMeeting(partnership=partnership, meeting_date=on, title=title))
     session.flush()
     return added
 

@@ -1,4 +1,4 @@
-"""Administration: organisations and users. Admins only."""
+"""Administration: organisations, partnerships and their meeting dates, and users. Admins only."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -19,12 +19,16 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from sqlalchemy import select
 from wtforms import PasswordField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField
-from wtforms.validators import InputRequired
+from wtforms.validators import InputRequired, Length, Optional
 
 from monitor.auth import services
 from monitor.auth.models import Organisation, OrganisationKind, Partnership, Role, User
+from monitor.clock import today
 from monitor.db import db
-from monitor.forms import form_page, save
+from monitor.errors import NotFound, ValidationFailed
+from monitor.forms import GovDateField, form_page, save
+from monitor.reports.delivery import DeliveryRules, meetings_with_status
+from monitor.reports.meetings import add_meeting, meeting_of, removal_refused, remove_meeting
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -64,6 +68,23 @@ class PartnershipForm(FlaskForm):
         "Commissioners it oversees", widget=GovCheckboxesInput(), coerce=str, validate_choice=False
     )
     submit = SubmitField("Add partnership", widget=GovSubmitInput())
+
+
+class MeetingForm(FlaskForm):
+    meeting_date = GovDateField("Date of the meeting", description="For example, 20 5 2014")
+    title = StringField(
+        "Title (optional)",
+        widget=GovTextInput(),
+        description="For example, Quarterly performance meeting",
+        validators=[Optional(), Length(max=200, message="The title must be 200 characters or fewer")],
+    )
+    submit = SubmitField("Add meeting", widget=GovSubmitInput())
+
+
+class RemoveMeetingForm(FlaskForm):
+    submit = SubmitField(
+        "Remove meeting", widget=GovSubmitInput(), render_kw={"class": "govuk-button--warning"}
+    )
 
 
 class UserForm(FlaskForm):
@@ -189,3 +210,73 @@ def users() -> Any:
             return redirect(url_for("admin.users"))
     accounts = session.scalars(select(User).order_by(User.role, User.email)).all()
     return form_page("admin/users.html", form, title="Users", users=accounts)
+
+
+def _partnership(partnership_id: int) -> Partnership:
+    partnership = db.session.get(Partnership, partnership_id)
+    if partnership is None:
+        abort(404)
+    return partnership
+
+
+@blueprint.route("/partnerships/<int:partnership_id>/meetings", methods=["GET", "POST"])
+@admin_only
+def meetings(partnership_id: int) -> Any:
+    """A board's meetings with their packs' status, and a form to add one."""
+    partnership = _partnership(partnership_id)
+    form = MeetingForm()
+    if form.validate_on_submit():
+        meeting = save(
+            form,
+            lambda session: add_meeting(
+                session, partnership, form.meeting_date.data, form.title.data or "", today()
+            ),
+        )
+        if meeting is not None:
+            flash(f"Meeting on {meeting.meeting_date.day} {meeting.meeting_date:%B %Y} added", "success")
+            return redirect(url_for("admin.meetings", partnership_id=partnership.id))
+    rules = DeliveryRules.from_config(current_app.config)
+    upcoming, past = meetings_with_status(db.session(), partnership.id, today(), rules)
+    return form_page(
+        "admin/meetings.html",
+        form,
+        title=f"Meetings of {partnership.name}",
+        partnership=partnership,
+        upcoming=upcoming,
+        past=past,
+        working_days_before=rules.working_days_before,
+        removable={m.id for m, _, _ in upcoming if removal_refused(db.session(), m, today()) is None},
+    )
+
+
+@blueprint.route(
+    "/partnerships/<int:partnership_id>/meetings/<int:meeting_id>/remove", methods=["GET", "POST"]
+)
+@admin_only
+def remove_meeting_page(partnership_id: int, meeting_id: int) -> Any:
+    """Asks before removing; a meeting whose pack has gone, or that was held, stays."""
+    partnership = _partnership(partnership_id)
+    try:
+        meeting = meeting_of(db.session(), partnership.id, meeting_id)
+    except NotFound:
+        abort(404)
+    form = RemoveMeetingForm()
+    refused = removal_refused(db.session(), meeting, today())
+    if form.validate_on_submit() and refused is None:
+        when = f"{meeting.meeting_date.day} {meeting.meeting_date:%B %Y}"
+        try:
+            with db.transaction() as session:
+                remove_meeting(session, meeting, today())
+        except ValidationFailed as failed:
+            refused = failed.errors["meeting"]
+        else:
+            flash(f"Meeting on {when} removed", "success")
+            return redirect(url_for("admin.meetings", partnership_id=partnership.id))
+    return render_template(
+        "admin/remove_meeting.html",
+        title="Remove a meeting",
+        form=form,
+        partnership=partnership,
+        meeting=meeting,
+        refused=refused,
+    ), (409 if refused and request.method == "POST" else 200)

@@ -1,7 +1,9 @@
-"""`flask reports board-pack`: a board pack for a commissioner or a partnership."""
+"""`flask reports board-pack`: a board pack for a commissioner or a partnership.
+`flask reports deliver-packs`: the worker's daily delivery of packs before board meetings."""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -10,7 +12,9 @@ from flask.cli import AppGroup
 
 from monitor.clock import today
 from monitor.db import db
+from monitor.kpis.returns.mail import Mailer
 from monitor.reports.audience import UnknownAudience, find_commissioner, find_partnership
+from monitor.reports.delivery import deliver_packs
 from monitor.reports.pack_data import PackError
 from monitor.reports.service import make_board_pack, pack_warehouse
 
@@ -61,6 +65,28 @@ def board_pack(commissioner: str | None, partnership: str | None, period: str, o
         else f"no accepted figures for {data.period.short_label} yet"
     )
     click.echo(f"board pack: {audience.name}, {data.period.label}: {figures}; written to {target}")
+
+
+@reports_cli.command("deliver-packs")
+@click.option(
+    "--date",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Run as on this day, like 2014-05-06 (default: today).",
+)
+def deliver(on: datetime | None) -> None:
+    """Email each board's pack to its members before its meetings, as the
+    worker does every working day: packs due on or before the day for
+    meetings not yet held, each member once."""
+    day: date = on.date() if on is not None else today()
+    settings = current_app.config
+    with Mailer(settings) as mailer:
+        report = deliver_packs(db, day, settings, mailer)
+    click.echo(report.summary())
+    for outcome in report.of("sent"):
+        click.echo(f"  sent: {outcome.label} ({outcome.period}) to {outcome.sent}")
+    if report.of("failed"):
+        raise click.ClickException("some packs were not sent; the administrators have been told")
 
 
 def register(app: Flask) -> None:

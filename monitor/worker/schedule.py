@@ -4,6 +4,8 @@
   to the worker was lost (Redis or the worker was down when they committed).
 - Reminders go out every working day in the morning (Monday to Friday; the
   task itself skips bank holidays).
+- Board packs due that day go to the boards' members early every working
+  day (Monday to Friday; the task itself skips bank holidays).
 - The warehouse is rebuilt in full at night.
 - The as-at date is rolled just after midnight, so snapshots, statuses and
   days to the end and to notice read as at the new day.
@@ -26,6 +28,7 @@ DRAIN = "drain the outbox"
 REMINDERS = "send reminders"
 FULL_RUN = "nightly full ETL run"
 ROLL_DATE = "roll the as-at date"
+BOARD_PACKS = "deliver board packs"
 
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -54,6 +57,10 @@ def beat_schedule(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         REMINDERS: {
             "task": "monitor.worker.tasks.send_reminders",
             "schedule": _at(config, "SCHEDULE_REMINDERS_AT", day_of_week="mon-fri"),
+        },
+        BOARD_PACKS: {
+            "task": "monitor.worker.tasks.deliver_board_packs",
+            "schedule": _at(config, "SCHEDULE_BOARD_PACKS_AT", day_of_week="mon-fri"),
         },
         FULL_RUN: {
             "task": "monitor.worker.tasks.nightly_full_run",

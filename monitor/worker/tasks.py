@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from flask import current_app
 
 from etl.app import Drained, drain_outbox
@@ -30,6 +31,7 @@ from monitor.opendata.service import (
     register_ocds,
 )
 from monitor.reports.audience import find_commissioner, find_partnership
+from monitor.reports.delivery import deliver_packs
 from monitor.reports.pack_data import PackError
 from monitor.reports.service import make_board_pack, pack_warehouse
 
@@ -174,3 +176,44 @@ def build_board_pack(audience_kind: str, audience: str, period: str) -> str | No
     partial.replace(target)
     log.info("board pack made", extra={"audience": audience, "period": period, "path": str(target)})
     return str(target)
+
+
+# Board pack delivery retries a failure the same way, but itself: it must know
+# its last try, when the failure is recorded and the administrators told.
+PACK_RETRIES = 6
+
+
+def _backoff(retries: int) -> int:
+    """5, 10, 20 ... seconds, at most five minutes."""
+    return int(min(5 * 2**retries, 300))
+
+
+@shared_task(bind=True, max_retries=PACK_RETRIES)
+def deliver_board_packs(self: Task, day: str | None = None) -> str:
+    """What `flask reports deliver-packs` does, on working days: each board's
+    pack to its members BOARD_PACK_WORKING_DAYS_BEFORE working days before its
+    meetings (monitor.reports.delivery has the rule). Nothing is sent twice,
+    so a retried or repeated run is harmless; a run that hit a passing fault
+    (mail server, warehouse) is retried with backoff, and on the last try the
+    failure is recorded on the meeting and the administrators are told."""
+    when = date.fromisoformat(day) if day else today()
+    if not is_working_day(when):
+        log.info("board packs skipped: not a working day", extra={"day": when.isoformat()})
+        return "not a working day"
+    settings = current_app.config
+    final = self.request.retries >= PACK_RETRIES
+    with Mailer(settings) as mailer:
+        report = deliver_packs(db, when, settings, mailer, final=final)
+    log.info(
+        "board packs delivered",
+        extra={
+            "day": when.isoformat(),
+            "sent": [o.label for o in report.of("sent")],
+            "failed": [f"{o.label}: {o.reason}" for o in report.of("failed")],
+            "will_retry": [f"{o.label}: {o.reason}" for o in report.of("will retry")],
+            "summary": report.summary(),
+        },
+    )
+    if report.will_retry:
+        raise self.retry(countdown=_backoff(self.request.retries), args=(when.isoformat(),))
+    return report.summary()
