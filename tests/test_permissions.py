@@ -17,6 +17,7 @@ from monitor.audit import AuditEvent
 from monitor.auth.models import Organisation
 from monitor.contracts.models import Contract
 from monitor.db import db
+from monitor.reports.models import PartnershipMeeting
 from tests.conftest import DEMO_USERS, Auth
 
 READERS = {
@@ -65,6 +66,11 @@ ADMIN_ROUTES = [
     ("POST", "/admin/partnerships"),
     ("GET", "/admin/users"),
     ("POST", "/admin/users"),
+    # {partnership} a demo partnership, {meeting} one of its meetings.
+    ("GET", "/admin/partnerships/{partnership}/meetings"),
+    ("POST", "/admin/partnerships/{partnership}/meetings"),
+    ("GET", "/admin/partnerships/{partnership}/meetings/{meeting}/remove"),
+    ("POST", "/admin/partnerships/{partnership}/meetings/{meeting}/remove"),
 ]
 OTHER_ROUTES = [("GET", "/contracts/new"), ("POST", "/contracts/new")]
 # The board pack: commissioners get their own organisation's, board users their own
@@ -89,7 +95,14 @@ def _ids(reference: str) -> dict[str, int]:
     line = contract.funding_lines[0].id if contract.funding_lines else NONE_YET
     option = contract.options[0].id if contract.options else NONE_YET
     amendment = contract.amendments[0].id if contract.amendments else NONE_YET
-    return {"c": contract.id, "line": line, "option": option, "amendment": amendment}
+    return {"c": contract.id, "line": line, "option": option, "amendment": amendment} | _meeting_ids()
+
+
+def _meeting_ids() -> dict[str, int]:
+    """A demo partnership and its first meeting, for the admin routes."""
+    meeting = db.session.scalars(select(PartnershipMeeting).order_by(PartnershipMeeting.id)).first()
+    assert meeting is not None, "the demo has partnership meetings"
+    return {"partnership": meeting.partnership_id, "meeting": meeting.id}
 
 
 def _audit_count() -> int:
@@ -104,6 +117,8 @@ def _rule(url: str) -> str:
         .replace("{option}", "<int:option_id>")
         .replace("{amendment}", "<int:amendment_id>")
         .replace("{slug}", "<slug>")
+        .replace("{partnership}", "<int:partnership_id>")
+        .replace("{meeting}", "<int:meeting_id>")
     )
 
 
@@ -181,7 +196,9 @@ def test_lists_show_only_visible_contracts(demo: Flask, client: FlaskClient, aut
 @pytest.mark.parametrize("role", sorted(DEMO_USERS))
 def test_admin_and_create_routes(demo: Flask, client: FlaskClient, auth: Auth, role: str) -> None:
     auth.sign_in(DEMO_USERS[role])
-    for method, url in ADMIN_ROUTES:
+    ids = _meeting_ids()
+    for method, template in ADMIN_ROUTES:
+        url = template.format(**ids)
         before = _audit_count()
         response = client.open(url, method=method, data={"name": "Sneaky Org", "kind": "provider"})
         if role == "admin":

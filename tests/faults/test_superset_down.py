@@ -1,13 +1,11 @@
 """Superset is down (SUPERSET_URL is a port nothing listens on): a board
-member's Dashboards page says so in plain words, and board packs, which
-never ask Superset for anything, are still built.
-
-Scheduled delivery of board packs (issue 12, item 4) does not exist yet, so
-the pack is built by the worker's `build_board_pack` task, which that
-delivery will call."""
+member's Dashboards page says so in plain words, and the scheduled delivery
+of board packs, which never asks Superset for anything, still emails the
+board its pack."""
 
 from __future__ import annotations
 
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -50,10 +48,19 @@ def test_the_dashboards_page_says_superset_is_down(superset_down: Flask) -> None
         assert token.status_code == 503 and token.get_json() == {"message": NOT_AVAILABLE}
 
 
-def test_a_board_pack_is_built_without_superset(superset_down: Flask, tmp_path: Path) -> None:
-    superset_down.config["BOARD_PACK_DIR"] = str(tmp_path / "packs")
-    task = superset_down.extensions["celery"].tasks["monitor.worker.tasks.build_board_pack"]
-    result = task.apply(args=("partnership", BD_BOARD, "2013-14-Q4"))
+def test_scheduled_pack_delivery_works_without_superset(superset_down: Flask, tmp_path: Path) -> None:
+    # The demo's board meets on 13 May 2014: its pack is due on the warehouse's
+    # as-at day, 6 May, five working days before.
+    superset_down.config.update(OUTBOX_DIR=str(tmp_path / "outbox"), SMTP_HOST="")
+    task = superset_down.extensions["celery"].tasks["monitor.worker.tasks.deliver_board_packs"]
+    result = task.apply()
     assert result.successful(), result.traceback
-    written = Path(result.result)
-    assert written.parent == tmp_path / "packs" and written.read_bytes().startswith(b"PK")
+    assert result.result.startswith("board packs: 1 sent (1 copy)"), result.result
+    (sent,) = [
+        message_from_bytes(p.read_bytes(), policy=policy.default) for p in (tmp_path / "outbox").iterdir()
+    ]
+    assert sent["To"] == DEMO_USERS["bd_board"]
+    assert sent["Subject"] == f"Board pack for the meeting on 13 May 2014: {BD_BOARD}, Q4 2013/14"
+    (pack,) = list(sent.iter_attachments())
+    assert pack.get_filename() == "board-pack-barking-and-dagenham-health-and-wellbeing-board-2013-14-Q4.xlsx"
+    assert pack.get_content().startswith(b"PK")

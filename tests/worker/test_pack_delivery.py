@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from datetime import date
 from email import message_from_bytes, policy
-from email.message import EmailMessage, Message
+from email.message import EmailMessage
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from flask import Flask, current_app
@@ -92,10 +92,20 @@ def run(on: date, packs: Any = None, mailer: Mailer | None = None, final: bool =
         return deliver_packs(db, on, settings, using, make_pack=packs or Packs(), final=final)
 
 
-def messages(outbox: Path) -> list[Message]:
+def messages(outbox: Path) -> list[EmailMessage]:
     if not outbox.exists():
         return []
-    return [message_from_bytes(p.read_bytes(), policy=policy.default) for p in sorted(outbox.glob("*.eml"))]
+    return [
+        cast(EmailMessage, message_from_bytes(p.read_bytes(), policy=policy.default))
+        for p in sorted(outbox.glob("*.eml"))
+    ]
+
+
+def body_of(message: EmailMessage) -> str:
+    """The plain-text body with line wrapping undone."""
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return " ".join(str(body.get_content()).split())
 
 
 def to(outbox: Path) -> list[str]:
@@ -138,13 +148,11 @@ def test_a_pack_goes_once_to_each_member_with_the_workbook(outbox: Path) -> None
     (message,) = messages(outbox)
     assert message["To"] == DEMO_USERS["bd_board"]
     assert message["Subject"] == f"Board pack for the meeting on 13 May 2014: {BD_BOARD}, Q4 2013/14"
-    assert isinstance(message, EmailMessage)
     (attachment,) = list(message.iter_attachments())
     assert attachment.get_content_type() == XLSX_MIMETYPE
     assert attachment.get_filename() == "board-pack-2013-14-Q4.xlsx"
     assert attachment.get_content() == b"PK pretend workbook"
-    body = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-    assert "13 May 2014" in " ".join(body.split())
+    assert "13 May 2014" in body_of(message)
 
     again = run(SEND_DAY, packs)  # a second run, and the next day's: nothing is sent twice
     later = run(date(2014, 5, 7), packs)
@@ -230,7 +238,7 @@ def test_when_retries_run_out_the_admins_are_told_once(outbox: Path, demo: Flask
     (told,) = messages(outbox)
     assert told["To"] == DEMO_USERS["admin"]
     assert told["Subject"] == f"Board pack not sent: {BD_BOARD}, meeting on 13 May 2014"
-    text = " ".join(told.get_body().get_content().split())  # type: ignore[union-attr]
+    text = body_of(told)
     assert "The warehouse has not been loaded yet" in text
     status = status_of(BD_BOARD, date(2014, 5, 13), SEND_DAY)
     assert status.startswith("Failed: The warehouse has not been loaded yet")
@@ -253,7 +261,7 @@ def test_a_board_without_members_is_reported_not_skipped(outbox: Path) -> None:
     assert "no active board members" in report.outcomes[0].reason
     (told,) = messages(outbox)
     assert told["To"] == DEMO_USERS["admin"]
-    assert "Add a board user" in " ".join(told.get_body().get_content().split())  # type: ignore[union-attr]
+    assert "Add a board user" in body_of(told)
     assert status_of(HALTON_FORUM, date(2014, 6, 10), date(2014, 6, 3)).startswith(
         "Failed: Halton Domestic Abuse Forum has no active board members"
     )
