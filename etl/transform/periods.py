@@ -43,7 +43,7 @@ def dim_period(
                     "start_date": quarter.start,
                     "end_date": quarter.end,
                     "label": quarter.label,
-                    "short_label": f"Q{quarter.number} {quarter.financial_year}",
+                    "short_label": quarter.short_label,
                     "sort_order": quarter.fy_start * 10 + quarter.number,
                 }
             )

@@ -56,10 +56,15 @@ class Quarter:
         return self.next().start - timedelta(days=1)
 
     @property
+    def short_label(self) -> str:
+        """Q3 2013/14: how people name a quarter, in pages, emails and the warehouse."""
+        return f"Q{self.number} {self.financial_year}"
+
+    @property
     def label(self) -> str:
         """Q3 2013/14 (October to December 2013)."""
         first, last = self.start, self.end
-        return f"Q{self.number} {self.financial_year} ({first:%B} to {last:%B %Y})"
+        return f"{self.short_label} ({first:%B} to {last:%B %Y})"
 
     def next(self) -> Quarter:
         return Quarter(self.fy_start + 1, 1) if self.number == 4 else Quarter(self.fy_start, self.number + 1)

@@ -107,7 +107,7 @@ def pack_status(
 ) -> PackStatus:
     send_day = rules.send_day(meeting.meeting_date)
     quarter = rules.quarter(send_day)
-    short = f"Q{quarter.number} {quarter.financial_year}"
+    short = quarter.short_label
     if delivery is not None and delivery.sent_at is not None:
         members = f"{delivery.recipients} member{'s' if delivery.recipients != 1 else ''}"
         return PackStatus("sent", f"Sent on {day_text(delivery.sent_at.date())} to {members}")

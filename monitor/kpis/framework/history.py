@@ -60,10 +60,10 @@ class PeriodInForce:
 
     @property
     def label(self) -> str:
-        start = f"Q{self.first.number} {self.first.financial_year}"
+        start = self.first.short_label
         if self.last is None:
             return f"From {start} ({self.first.start:%B %Y}) onwards"
-        end = f"Q{self.last.number} {self.last.financial_year}"
+        end = self.last.short_label
         return f"{start} to {end} ({self.first.start:%B %Y} to {self.last.end:%B %Y})"
 
 

@@ -178,7 +178,7 @@ def compose(reminder: Reminder, settings: Mapping[str, Any], today: date) -> tup
         quarter_end=_day(days.last if days is not None else expected.quarter.end),
         due_passed=today > expected.due_date,
         due_today=today == expected.due_date,
-        short_quarter=f"Q{expected.quarter.number} {expected.quarter.financial_year}",
+        short_quarter=expected.quarter.short_label,
         link=str(settings.get("SERVICE_URL") or "").rstrip("/") + return_path(contract.id, expected.period),
         recipient=reminder.recipient,
     )
