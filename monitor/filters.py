@@ -10,6 +10,7 @@ from flask import Flask
 
 from monitor.clock import today
 from monitor.forms import error_list
+from monitor.kpis.periods import day_text
 
 
 def govuk_date(value: date | datetime | None) -> str:
@@ -17,7 +18,7 @@ def govuk_date(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         return f"{value.day} {value:%B %Y} at {value:%H:%M}"
-    return f"{value.day} {value:%B %Y}"
+    return day_text(value)
 
 
 def money(value: Decimal | int | float | None, pence: bool = False) -> str:

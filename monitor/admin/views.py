@@ -27,6 +27,7 @@ from monitor.clock import today
 from monitor.db import db
 from monitor.errors import NotFound, ValidationFailed
 from monitor.forms import GovDateField, form_page, save
+from monitor.kpis.periods import day_text
 from monitor.reports.delivery import DeliveryRules, meetings_with_status
 from monitor.reports.meetings import add_meeting, meeting_of, removal_refused, remove_meeting
 
@@ -263,7 +264,7 @@ def remove_meeting_page(partnership_id: int, meeting_id: int) -> Any:
     form = RemoveMeetingForm()
     refused = removal_refused(db.session(), meeting, today())
     if form.validate_on_submit() and refused is None:
-        when = f"{meeting.meeting_date.day} {meeting.meeting_date:%B %Y}"
+        when = day_text(meeting.meeting_date)
         try:
             with db.transaction() as session:
                 remove_meeting(session, meeting, today())

@@ -34,6 +34,7 @@ from monitor.contracts.models import (
 from monitor.contracts.periods import FINANCIAL_YEAR_HINT, parse_financial_year
 from monitor.contracts.renewal import extend_end, options_lapsed
 from monitor.errors import ValidationFailed
+from monitor.kpis.periods import day_text
 
 MAX_MONEY = Decimal("1000000000")
 
@@ -238,10 +239,6 @@ MIN_REASON_CHARACTERS = 8
 MIN_APPROVER_LETTERS = 3
 
 
-def _day(on: date) -> str:
-    return f"{on:%-d %B %Y}"
-
-
 def _check_record(fields: AmendmentFields, what: str) -> dict[str, str]:
     """The record of a decision: who approved it and why, with minimum content."""
     errors: dict[str, str] = {}
@@ -284,21 +281,21 @@ def _check_date(contract: Contract, fields: AmendmentFields, today: date) -> dic
         if on > contract.end_date:
             return {
                 "effective_date": f"The ending date must be on or before the current end date, "
-                f"{_day(contract.end_date)}"
+                f"{day_text(contract.end_date)}"
             }
     elif on < life_starts or on > contract.end_date:
         return {
             "effective_date": f"The date of the {label} must be within the contract's life: "
-            f"from {_day(life_starts)} (when {since}) to {_day(contract.end_date)} (when it ends)"
+            f"from {day_text(life_starts)} (when {since}) to {day_text(contract.end_date)} (when it ends)"
         }
     if fields.planned and on <= today:
         return {
-            "effective_date": f"A planned {label} takes effect after today ({_day(today)}); "
+            "effective_date": f"A planned {label} takes effect after today ({day_text(today)}); "
             "untick planned if it has already happened"
         }
     if not fields.planned and on > today:
         return {
-            "effective_date": f"The date of the {label} cannot be after today ({_day(today)}); "
+            "effective_date": f"The date of the {label} cannot be after today ({day_text(today)}); "
             "if it is agreed to take effect later, record it as planned"
         }
     return {}
@@ -344,7 +341,7 @@ def check_extension(
         errors["option_id"] = "There are no extension options left on this contract"
     elif options_lapsed(terms_of(contract), min(decided, today)):
         errors["option_id"] = (
-            f"The contract ended on {_day(contract.end_date)}, so its extension options lapsed then; "
+            f"The contract ended on {day_text(contract.end_date)}, so its extension options lapsed then; "
             "an extension must be decided on or before the end date"
         )
     elif option is None:

@@ -47,6 +47,7 @@ from monitor.contracts.renewal import (
     options_lapsed,
 )
 from monitor.contracts.value import TermChange, value_in_force
+from monitor.kpis.periods import day_text
 from monitor.opendata.facts import AmendmentFacts, ContractFacts, MilestoneFacts, OptionFacts, OrgFacts
 from monitor.opendata.settings import Publishing
 
@@ -94,10 +95,6 @@ def value(amount: Decimal) -> dict[str, Any]:
 
 def ocid(settings: Publishing, contract_id: int) -> str:
     return f"{settings.ocid_prefix}-{contract_id}"
-
-
-def long_date(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 # -- the terms as they stood after each event -------------------------------------------
@@ -317,7 +314,7 @@ def _amendment_description(contract: ContractFacts, amendment: AmendmentFacts) -
     if amendment.kind == AmendmentKind.CORRECTION:
         corrected = next((a for a in contract.amendments if a.id == amendment.corrects_id), None)
         what = (
-            f"the {corrected.kind} of {long_date(corrected.effective_date)} (amendment {corrected.id})"
+            f"the {corrected.kind} of {day_text(corrected.effective_date)} (amendment {corrected.id})"
             if corrected is not None
             else f"amendment {amendment.corrects_id}"
         )
@@ -329,15 +326,15 @@ def _amendment_description(contract: ContractFacts, amendment: AmendmentFacts) -
         option = next((o for o in contract.options if o.id == amendment.option_id), None)
         taken = f"Extension option {option.sequence} ({option.months} months) taken" if option else "Extended"
         if old_end and new_end:
-            return f"{taken}: the end date moves from {long_date(old_end)} to {long_date(new_end)}"
+            return f"{taken}: the end date moves from {day_text(old_end)} to {day_text(new_end)}"
         return taken
     if amendment.kind == AmendmentKind.VALUE_CHANGE and amendment.new_value is not None:
         before = f"£{amendment.old_value:,.2f}" if amendment.old_value is not None else "its earlier value"
         return f"Total value changed from {before} to £{amendment.new_value:,.2f}"
     if amendment.kind in ENDING_KINDS:
         verb = "Terminated" if amendment.kind == AmendmentKind.TERMINATION else "Decommissioned"
-        was = f" (it was due to end on {long_date(old_end)})" if old_end else ""
-        return f"{verb}: the contract ends on {long_date(amendment.effective_date)}{was}"
+        was = f" (it was due to end on {day_text(old_end)})" if old_end else ""
+        return f"{verb}: the contract ends on {day_text(amendment.effective_date)}{was}"
     return "Variation to the contract"
 
 

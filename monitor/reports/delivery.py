@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from monitor.auth.models import Role, User
 from monitor.db import Database
-from monitor.kpis.periods import Quarter, add_working_days, due_date
+from monitor.kpis.periods import Quarter, add_working_days, day_text, due_date
 from monitor.kpis.returns.mail import Mailer, build_message
 from monitor.kpis.returns.reminders import wrap
 from monitor.model_helpers import utcnow
@@ -87,10 +87,6 @@ class DeliveryRules:
         while due_date(quarter, self.return_due_working_days) > send_day:
             quarter = quarter.previous()
         return quarter
-
-
-def day_text(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"
 
 
 @dataclass(frozen=True)

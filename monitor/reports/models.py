@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from monitor.audit import audited
 from monitor.auth.models import Partnership
 from monitor.db import Base
+from monitor.kpis.periods import day_text
 from monitor.model_helpers import utcnow
 
 
@@ -40,7 +41,7 @@ class PartnershipMeeting(Base):
     def label(self) -> str:
         """What the audit trail names it by: the board and the day."""
         name = self.partnership.name if self.partnership is not None else f"partnership {self.partnership_id}"
-        return f"{name}, {self.meeting_date.day} {self.meeting_date:%B %Y}"
+        return f"{name}, {day_text(self.meeting_date)}"
 
 
 class PackDelivery(Base):

@@ -30,7 +30,7 @@ from monitor.contracts.models import Contract
 from monitor.kpis.models import FrameworkItem, Return, ReturnVersion
 from monitor.kpis.performance.item_targets import last_day_of
 from monitor.kpis.performance.targets import DaysInForce, days_in_force
-from monitor.kpis.periods import Quarter, add_working_days, due_date, quarters_between
+from monitor.kpis.periods import Quarter, add_working_days, day_text, due_date, quarters_between
 from monitor.kpis.vocabulary import ReturnState
 
 MISSING_AFTER_WORKING_DAYS = 10
@@ -104,9 +104,9 @@ class ExpectedReturn:
             return ""
         reasons = []
         if days.first > self.quarter.start:
-            reasons.append(f"started on {days.first.day} {days.first:%B %Y}")
+            reasons.append(f"started on {day_text(days.first)}")
         if days.last < self.quarter.end:
-            reasons.append(f"ended on {days.last.day} {days.last:%B %Y}")
+            reasons.append(f"ended on {day_text(days.last)}")
         return f"C{days.covers[1:]} only: the contract {' and '.join(reasons)}"
 
     @property

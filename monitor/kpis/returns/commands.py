@@ -35,7 +35,7 @@ from monitor.db import db
 from monitor.errors import Forbidden, ValidationFailed
 from monitor.kpis.framework.history import items_in_force
 from monitor.kpis.models import FrameworkItem, Return
-from monitor.kpis.periods import Quarter
+from monitor.kpis.periods import Quarter, day_text
 from monitor.kpis.returns import services
 from monitor.kpis.returns.calendar import CalendarRules, ExpectedReturn, expected_return
 from monitor.kpis.returns.ingest.file import too_large
@@ -207,7 +207,7 @@ class SubmitReturn:
             refuse(
                 "submit",
                 f"You can submit the return for {quarter.label} once the quarter has ended, "
-                f"from {services.day_text(quarter.next().start)}. Save it as a draft until then",
+                f"from {day_text(quarter.next().start)}. Save it as a draft until then",
             )
         latest = record.latest if record is not None else None
         if (

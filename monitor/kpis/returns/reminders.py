@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from monitor.auth.models import Role, User
 from monitor.db import Database
 from monitor.kpis.models import ReminderSent
-from monitor.kpis.periods import add_working_days
+from monitor.kpis.periods import add_working_days, day_text
 from monitor.kpis.returns.calendar import CalendarRules, ExpectedReturn, expected_returns
 from monitor.kpis.returns.mail import Mailer, build_message
 
@@ -156,10 +156,10 @@ def compose(reminder: Reminder, settings: Mapping[str, Any], today: date) -> tup
         subject = f"Return overdue from {contract.provider.name}: {label}"
         template = "emails/return_escalation.txt"
     elif reminder.rule.stage == Stage.BEFORE_DUE:
-        subject = f"Quarterly return due on {_day(expected.due_date)}: {label}"
+        subject = f"Quarterly return due on {day_text(expected.due_date)}: {label}"
         template = "emails/return_reminder.txt"
     elif reminder.rule.stage == Stage.DUE:
-        when = "today" if expected.due_date == today else f"on {_day(expected.due_date)}"
+        when = "today" if expected.due_date == today else f"on {day_text(expected.due_date)}"
         subject = f"Quarterly return due {when}: {label}"
         template = "emails/return_reminder.txt"
     else:
@@ -172,10 +172,10 @@ def compose(reminder: Reminder, settings: Mapping[str, Any], today: date) -> tup
         contract=contract,
         quarter=expected.quarter,
         stage=reminder.rule.stage.value,
-        due=_day(expected.due_date),
+        due=day_text(expected.due_date),
         # A part quarter's return covers only the contract's days in force.
-        quarter_start=_day(days.first if days is not None else expected.quarter.start),
-        quarter_end=_day(days.last if days is not None else expected.quarter.end),
+        quarter_start=day_text(days.first if days is not None else expected.quarter.start),
+        quarter_end=day_text(days.last if days is not None else expected.quarter.end),
         due_passed=today > expected.due_date,
         due_today=today == expected.due_date,
         short_quarter=expected.quarter.short_label,
@@ -196,10 +196,6 @@ def wrap(text: str, width: int = 72) -> str:
             textwrap.fill(line, width, subsequent_indent=indent, break_on_hyphens=False) if line else ""
         )
     return "\n".join(lines) + "\n"
-
-
-def _day(value: date) -> str:
-    return f"{value.day} {value:%B %Y}"
 
 
 def send_reminders(

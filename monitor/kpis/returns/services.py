@@ -43,7 +43,7 @@ from monitor.kpis.models import (
 from monitor.kpis.performance import outcomes
 from monitor.kpis.performance import rag as rag_rules
 from monitor.kpis.performance.item_targets import item_target
-from monitor.kpis.periods import Quarter
+from monitor.kpis.periods import Quarter, day_text
 from monitor.kpis.returns.calendar import CalendarRules, ExpectedReturn, expected_return
 from monitor.kpis.returns.ingest.result import CheckedReturn, Message
 from monitor.kpis.vocabulary import EventKind, ReturnState
@@ -264,10 +264,6 @@ def store_version(
         if batch:
             connection.execute(insert(model), [{**row, "version_id": version.id} for row in batch])
     return version
-
-
-def day_text(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 def _safe_filename(filename: str) -> str:

@@ -9,6 +9,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 
 from monitor.kpis.display import EXCEL_FORMATS
+from monitor.kpis.periods import day_text
 
 DATE_FORMAT = "d mmmm yyyy"  # 6 May 2014: dates in words, as a board paper writes them
 MONEY_FORMAT = "£#,##0"
@@ -37,7 +38,7 @@ BLACK = "#0b0c0c"
 def in_words(day: date | datetime | None) -> str:
     if day is None:
         return "not known"
-    return f"{day.day} {day:%B %Y}"
+    return day_text(day)
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:
