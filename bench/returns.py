@@ -101,14 +101,26 @@ def _framework() -> None:
             )
 
 
-def _fill(content: bytes) -> bytes:
-    """Every input cell filled, as a provider would: found by the tags, figures that pass."""
+def fill(
+    content: bytes, *, outcome_rows: int = OUTCOME_ROWS, broken: bool = False, explain: bool = False
+) -> bytes:
+    """Every input cell filled, as a provider would: found by the tags, figures
+    that pass. `broken` types the first figure as a word ("five"), which the
+    checks refuse; `explain` writes an explanation against every KPI on the
+    Commentary sheet (a figure below its target needs one). bench/peak.py
+    uploads a broken workbook before the fixed one."""
     book = openpyxl.load_workbook(io.BytesIO(content))
-    for sheet_name, tag in (("KPIs", "KPIS"), ("Outcomes", "OUTCOMES")):
+    typo_made = not broken
+    tables = [("KPIs", "KPIS"), ("Outcomes", "OUTCOMES")] + (
+        [("Commentary", "COMMENTARY")] if explain else []
+    )
+    for sheet_name, tag in tables:
+        if sheet_name not in book.sheetnames:  # a framework without outcome measures has no Outcomes sheet
+            continue
         sheet = book[sheet_name]
         columns: dict[str, int] = {}
         inside = False
-        outcome_rows = parts = 0
+        filled_outcomes = parts = 0
         for row in sheet.iter_rows():
             marker = row[0].value
             if marker == f"START:{tag}":
@@ -119,24 +131,29 @@ def _fill(content: bytes) -> bytes:
                 inside = inside and marker != f"END:{tag}"
                 continue
             number = row[0].row
-            if tag == "KPIS":
+            if tag == "COMMENTARY":
+                sheet.cell(
+                    number, columns["explanation"]
+                ).value = "Two posts were vacant for most of the quarter."
+            elif tag == "KPIS":
                 line = sheet.cell(number, columns["line"]).value
                 # Counts equal to the denominators, as the library's consistency rules ask.
                 value = {"breakdown": 5, "numerator": 8, "denominator": 10, "value": 10}.get(line)
                 if line == "total":
                     value, parts = parts, 0
                 if value is not None:
-                    sheet.cell(number, columns["value"]).value = value
+                    sheet.cell(number, columns["value"]).value = value if typo_made else "five"
+                    typo_made = True
                     parts += value if line == "breakdown" else 0
-            elif outcome_rows < OUTCOME_ROWS:
-                measure = ("SDQ", "WEMWBS", "SWEMWBS")[outcome_rows % 3]
+            elif filled_outcomes < outcome_rows:
+                measure = ("SDQ", "WEMWBS", "SWEMWBS")[filled_outcomes % 3]
                 informant = "parent" if measure == "SDQ" else None
                 scores = {"SDQ": (22, 15), "WEMWBS": (40, 48), "SWEMWBS": (20, 25)}[measure]
                 sheet.cell(number, columns["measure"]).value = measure
                 sheet.cell(number, columns["informant"]).value = informant
                 sheet.cell(number, columns["pre_score"]).value = scores[0]
                 sheet.cell(number, columns["post_score"]).value = scores[1]
-                outcome_rows += 1
+                filled_outcomes += 1
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -163,7 +180,7 @@ def run(runs: int) -> dict[str, Any]:
             kpis = len(items_in_force(session, contract.id, QUARTER))
             path = Path(tmp) / "return.xlsx"
             path.write_bytes(
-                _fill(build_template(session, contract, QUARTER, generated_at=datetime(2013, 12, 2)))
+                fill(build_template(session, contract, QUARTER, generated_at=datetime(2013, 12, 2)))
             )
 
             uploader = session.execute(
