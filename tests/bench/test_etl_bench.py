@@ -9,35 +9,22 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from bench import etl as bench_etl
 from bench.national import Shape
 from etl.roll import DATED_TABLES
-from tests.conftest import BACKENDS, POSTGRES_SERVER
+from tests.bench.conftest import bench_databases
+from tests.conftest import BACKENDS
 
 pytestmark = pytest.mark.skipif("postgresql" not in BACKENDS, reason="the ETL benchmark runs on PostgreSQL")
 
 
-def _bench_databases() -> set[str]:
-    engine = create_engine(POSTGRES_SERVER)
-    try:
-        with engine.connect() as connection:
-            return set(
-                connection.scalars(
-                    text("SELECT datname FROM pg_database WHERE datname LIKE 'monitor_bench_etl_%'")
-                )
-            )
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(scope="module")
 def results() -> dict[str, Any]:
-    before = _bench_databases()
+    before = bench_databases()
     outcome = bench_etl.run(bench_etl.QUICK)
     # Its databases are gone afterwards.
-    assert _bench_databases() <= before
+    assert bench_databases() <= before
     return outcome
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from bench import peak
-from tests.conftest import BACKENDS, POSTGRES_SERVER
+from tests.bench.conftest import bench_databases
+from tests.conftest import BACKENDS
 
 pytestmark = pytest.mark.skipif("postgresql" not in BACKENDS, reason="the peak benchmark runs on PostgreSQL")
 
@@ -28,24 +28,11 @@ ROUTES = {
 }
 
 
-def _bench_databases() -> set[str]:
-    engine = create_engine(POSTGRES_SERVER)
-    try:
-        with engine.connect() as connection:
-            return set(
-                connection.scalars(
-                    text("SELECT datname FROM pg_database WHERE datname LIKE 'monitor_bench_etl_%'")
-                )
-            )
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(scope="module")
 def results() -> dict[str, Any]:
-    before = _bench_databases()
+    before = bench_databases()
     outcome = peak.run(peak.QUICK)
-    assert _bench_databases() <= before  # its database is dropped
+    assert bench_databases() <= before  # its database is dropped
     return outcome
 
 
