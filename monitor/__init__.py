@@ -59,7 +59,7 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     from monitor.auth import cli as auth_cli
     from monitor.auth.views import blueprint as auth_blueprint
     from monitor.auth.views import install_login
-    from monitor.cli import register_commands
+    from monitor.cli import explain_missing_schema, register_commands
     from monitor.contracts import edit_views, views  # noqa: F401 - routes register on import
     from monitor.contracts.blueprint import blueprint as contracts_blueprint
     from monitor.dashboards.views import blueprint as dashboards_blueprint
@@ -90,6 +90,7 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     reports_cli.register(app)
     opendata_cli.register(app)
     etl_cli.register(app)
+    explain_missing_schema(app.cli)
     install_worker(app)  # Celery, and the outbox rows that feed it
     logging.getLogger(__name__).debug("app created", extra={"env": app.config["ENV_NAME"]})
     return app

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import DBAPIError
 
 from monitor.clock import today
 from monitor.db import db
@@ -102,6 +106,55 @@ def backup_sqlite(target: Path) -> None:
     except BackupError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"backup: {url.database} copied to {target}")
+
+
+# What the database says when a table or column the code needs is not there:
+# SQLite's message, and PostgreSQL's SQLSTATE (undefined table, undefined column).
+_SQLITE_MISSING = ("no such table", "no such column")
+_POSTGRES_MISSING = {"42P01", "42703"}
+
+
+def schema_missing(error: DBAPIError) -> bool:
+    """Whether the database lacks a table or column: never set up, or behind the code."""
+    original = error.orig
+    if getattr(original, "sqlstate", None) in _POSTGRES_MISSING:
+        return True
+    return str(original).lower().startswith(_SQLITE_MISSING)
+
+
+def _explain_missing_schema(callback: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except DBAPIError as error:
+            if not schema_missing(error):
+                raise
+            raise click.ClickException(
+                f"The database ({_safe_url()}) is not set up for this version of the service: "
+                "it lacks tables or columns the command needs. Nothing was changed. "
+                "Run `flask db upgrade` against it, then run the command again"
+            ) from error
+
+    run.explains_missing_schema = True  # type: ignore[attr-defined]
+    return run
+
+
+def explain_missing_schema(group: click.Group) -> None:
+    """Every operator command run against a database that was never migrated,
+    or is behind the code, says so in a sentence instead of a stack trace.
+    (`flask db` is left alone: it is how the schema is made.)"""
+    for name, operator_command in group.commands.items():
+        if name == "db":
+            continue
+        if isinstance(operator_command, click.Group):
+            explain_missing_schema(operator_command)
+        # Commands are module-level objects shared by every app made in a
+        # process (the tests make many): wrap each callback once.
+        elif (callback := operator_command.callback) is not None and not getattr(
+            callback, "explains_missing_schema", False
+        ):
+            operator_command.callback = _explain_missing_schema(callback)
 
 
 def register_commands(app: Flask) -> None:

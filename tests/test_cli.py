@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, inspect, select, text
 
 from monitor.audit import AuditEvent
 from monitor.auth.models import ApiToken, Organisation, User
 from monitor.auth.passwords import token_digest
 from monitor.contracts.models import Contract
 from monitor.db import db
+from tests.conftest import POSTGRES_SERVER, make_app
 
 
 def test_seed_demo_is_idempotent(app: Flask) -> None:
@@ -118,3 +124,43 @@ def test_orgs_and_users_create_and_token(app: Flask) -> None:
     assert created.charity_number == "1106864"
     missing = runner.invoke(args=["users", "token", "nobody@example.org"])
     assert missing.exit_code == 2 and "no user" in missing.output
+
+
+@pytest.fixture
+def empty_database(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A database of the test's backend with no tables at all."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    name = f"monitor_test_empty_{uuid.uuid4().hex[:10]}"
+    server = create_engine(POSTGRES_SERVER, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_SERVER.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+def test_a_command_on_a_database_never_set_up_says_to_upgrade_it(empty_database: str) -> None:
+    """Operator commands against a database with no tables say so, and how to
+    fix it, in a sentence: no stack trace, nothing written."""
+    app = make_app(empty_database)
+    runner = app.test_cli_runner()
+    try:
+        for args in (["reports", "deliver-packs"], ["returns", "remind"]):
+            result = runner.invoke(args=args)
+            assert result.exit_code == 1, (args, result.output)
+            assert "is not set up for this version of the service" in result.output, result.output
+            assert "flask db upgrade" in result.output and "Traceback" not in result.output
+        with app.app_context():
+            assert inspect(db.engine).get_table_names() == []  # nothing was made
+        upgraded = runner.invoke(args=["db", "upgrade"])
+        assert upgraded.exit_code == 0, upgraded.output
+        sent = runner.invoke(args=["reports", "deliver-packs"])
+        assert sent.exit_code == 0, sent.output
+    finally:
+        with app.app_context():
+            db.dispose()
