@@ -10,7 +10,8 @@ import monitor.contracts.models
 import monitor.kpis.library.rules
 import monitor.kpis.models
 import monitor.outbox.models
-import monitor.reports.models  # noqa: F401 - registers the tables
+import monitor.reports.models
+import monitor.sso.models  # noqa: F401 - registers the tables
 from monitor.db import Base
 
 config = context.config

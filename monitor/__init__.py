@@ -57,6 +57,8 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     from monitor.admin.views import blueprint as admin_blueprint
     from monitor.api import blueprint as api_blueprint
     from monitor.auth import cli as auth_cli
+    from monitor.auth.mfa_views import blueprint as mfa_blueprint
+    from monitor.auth.password_views import blueprint as passwords_blueprint
     from monitor.auth.views import blueprint as auth_blueprint
     from monitor.auth.views import install_login
     from monitor.cli import explain_missing_schema, register_commands
@@ -68,14 +70,22 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     from monitor.kpis.routes import blueprint as kpis_blueprint
     from monitor.opendata import cli as opendata_cli
     from monitor.opendata import views as opendata_views  # noqa: F401 - routes register on import
+    from monitor.people.account_views import blueprint as account_blueprint
+    from monitor.people.views import blueprint as people_blueprint
     from monitor.reports import cli as reports_cli
     from monitor.reports.views import blueprint as reports_blueprint
+    from monitor.sso.views import blueprint as sso_blueprint
     from monitor.worker import install as install_worker
 
     install_login(app, login_manager)
     filters.install(app)
     errors_web.install(app)
     app.register_blueprint(auth_blueprint)
+    app.register_blueprint(mfa_blueprint)
+    app.register_blueprint(passwords_blueprint)
+    app.register_blueprint(sso_blueprint)
+    app.register_blueprint(people_blueprint)
+    app.register_blueprint(account_blueprint)
     app.register_blueprint(contracts_blueprint)
     app.register_blueprint(admin_blueprint)
     app.register_blueprint(kpis_blueprint)

@@ -27,6 +27,11 @@ NOT_AUDITED = {
     "token_hash",
     "failed_logins",
     "locked_until",
+    # Secrets are never copied into the audit trail; changing one is still
+    # audited through the columns that say when (mfa_enabled_at, updated_at).
+    "mfa_secret",
+    "mfa_last_step",
+    "client_secret_encrypted",
     "updated_at",
     "created_at",
     "content",  # an uploaded workbook: kept whole on its version; the audit keeps its hash

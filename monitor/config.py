@@ -84,6 +84,21 @@ class BaseConfig:
     LOGIN_MAX_FAILURES: int = 5
     LOGIN_FAILURE_WINDOW_MINUTES: int = 15
     LOGIN_LOCKOUT_MINUTES: int = 15
+    # A signed-in session ends after this many minutes without a request.
+    SESSION_IDLE_MINUTES: int = 30
+    # Two-factor authentication (TOTP): always required of admins; of
+    # commissioners too when this is on. Optional for everyone else, and never
+    # asked of people who sign in through their organisation's provider.
+    REQUIRE_MFA: bool = False
+    # Password reset and invitation links: how long each lasts, and how many
+    # reset requests one address or one client may make in an hour.
+    PASSWORD_RESET_HOURS: int = 2
+    INVITATION_DAYS: int = 7
+    PASSWORD_RESET_REQUESTS_PER_HOUR: int = 3
+    # Keys for secrets stored in the database (single sign-on client secrets,
+    # TOTP secrets), comma-separated Fernet keys, newest first so old ones can
+    # still decrypt during a rotation. Empty: one key derived from SECRET_KEY.
+    DATA_ENCRYPTION_KEYS: str = ""
     # Renewal lead times in calendar months; authorities differ.
     DECISION_LEAD_MONTHS: int = 2
     PROCUREMENT_LEAD_MONTHS: int = 9
@@ -256,6 +271,11 @@ def load_config(instance_path: Path, env_name: str | None = None) -> BaseConfig:
     config.MAX_CONTENT_LENGTH = _int("MAX_CONTENT_LENGTH", config.MAX_CONTENT_LENGTH)
     config.LOGIN_MAX_FAILURES = _int("LOGIN_MAX_FAILURES", config.LOGIN_MAX_FAILURES)
     config.LOGIN_LOCKOUT_MINUTES = _int("LOGIN_LOCKOUT_MINUTES", config.LOGIN_LOCKOUT_MINUTES)
+    config.SESSION_IDLE_MINUTES = _int("SESSION_IDLE_MINUTES", config.SESSION_IDLE_MINUTES)
+    config.REQUIRE_MFA = os.environ.get("REQUIRE_MFA", "") in ("1", "true", "yes") or config.REQUIRE_MFA
+    config.PASSWORD_RESET_HOURS = _int("PASSWORD_RESET_HOURS", config.PASSWORD_RESET_HOURS)
+    config.INVITATION_DAYS = _int("INVITATION_DAYS", config.INVITATION_DAYS)
+    config.DATA_ENCRYPTION_KEYS = os.environ.get("DATA_ENCRYPTION_KEYS", config.DATA_ENCRYPTION_KEYS)
     config.DECISION_LEAD_MONTHS = _int("DECISION_LEAD_MONTHS", config.DECISION_LEAD_MONTHS)
     config.PROCUREMENT_LEAD_MONTHS = _int("PROCUREMENT_LEAD_MONTHS", config.PROCUREMENT_LEAD_MONTHS)
     config.TODAY = os.environ.get("MONITOR_TODAY", config.TODAY)

@@ -56,9 +56,14 @@ def install_login(app: Flask, login_manager: LoginManager) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str) -> User | None:
+    def load_user(session_id: str) -> User | None:
+        # "id.epoch" (User.get_id): a session from before the person signed
+        # out everywhere, or was deactivated, carries an old epoch and ends here.
+        user_id, _, epoch = session_id.partition(".")
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+        if user is None or not user.active or user.role is None or epoch != str(user.session_epoch):
+            return None
+        return user
 
     @app.before_request
     def bind_request_actor() -> None:

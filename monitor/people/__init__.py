@@ -1,0 +1,1 @@
+"""People and their accounts: invitations, lifecycle, delegated administration, each person's own account page."""

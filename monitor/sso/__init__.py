@@ -1,0 +1,1 @@
+"""Single sign-on through each organisation's own OpenID Connect provider."""
