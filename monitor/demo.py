@@ -20,15 +20,20 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from monitor import secret_box
 from monitor.audit import Actor, acting_as
 from monitor.auth import services as auth_services
 from monitor.auth.models import Organisation, Partnership, User
 from monitor.contracts import services
 from monitor.contracts.models import Contract, Milestone
 from monitor.db import Database
+from monitor.model_helpers import utcnow
 from monitor.reports.models import PartnershipMeeting
 
 DEMO_PASSWORD = "demo-password-2013"  # noqa: S105 - printed for the demo on purpose
+# Admins must use two-factor authentication; the demo admin is enrolled with
+# this published secret, printed with the sign-ins, to add to an authenticator app.
+DEMO_TOTP_SECRET = "DEMOADMINTOTPSECRETFORMAKEDEMO22"  # noqa: S105 - printed for the demo on purpose
 
 ORGANISATIONS: list[dict[str, Any]] = [
     {
@@ -400,6 +405,14 @@ USERS: list[dict[str, str]] = [
         "organisation": "Refuge",
     },
     {
+        # Refuge's own administrator: manages Refuge's people (delegated administration).
+        "email": "people@refuge.demo.example",
+        "name": "Robin Refuge-Admin",
+        "role": "provider",
+        "organisation": "Refuge",
+        "organisation_admin": "yes",
+    },
+    {
         "email": "provider@halton-recovery.demo.example",
         "name": "Pat Provider",
         "role": "provider",
@@ -458,7 +471,7 @@ def _load_users(session: Session) -> list[tuple[str, str, str]]:
                 if "partnership" in spec
                 else None
             )
-            auth_services.create_user(
+            user = auth_services.create_user(
                 session,
                 email=spec["email"],
                 name=spec["name"],
@@ -467,7 +480,15 @@ def _load_users(session: Session) -> list[tuple[str, str, str]]:
                 organisation=org,
                 partnership=board,
             )
-        logins.append((spec["email"], spec["role"], DEMO_PASSWORD))
+            user.organisation_admin = spec.get("organisation_admin") == "yes"
+            if user.role == "admin":
+                user.mfa_secret = secret_box.encrypt(DEMO_TOTP_SECRET)
+                user.mfa_enabled_at = utcnow()
+        role = spec["role"] + (" (organisation admin)" if spec.get("organisation_admin") else "")
+        password = DEMO_PASSWORD + (
+            f", then a code from two-factor secret {DEMO_TOTP_SECRET}" if spec["role"] == "admin" else ""
+        )
+        logins.append((spec["email"], role, password))
     return logins
 
 

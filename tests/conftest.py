@@ -184,6 +184,8 @@ DEMO_USERS = {
     "halton": "commissioner@halton.demo.example",
     "westminster": "commissioner@westminster.demo.example",
     "refuge": "provider@refuge.demo.example",
+    # Refuge's organisation admin: a provider who also manages Refuge's people.
+    "refuge_admin": "people@refuge.demo.example",
     "halton_provider": "provider@halton-recovery.demo.example",
     "bd_board": "board@bd-hwb.demo.example",
     "halton_board": "board@halton-daf.demo.example",

@@ -21,7 +21,7 @@ from monitor.reports.models import PartnershipMeeting
 from tests.conftest import DEMO_USERS, Auth
 
 READERS = {
-    "LBBD-DV-002": {"admin", "lbbd", "ccg", "refuge", "bd_board"},
+    "LBBD-DV-002": {"admin", "lbbd", "ccg", "refuge", "refuge_admin", "bd_board"},
     "HBC-CYP-DA-01": {"admin", "halton", "halton_provider", "halton_board"},
     "TRI-VAWG-01": {"admin", "westminster"},
 }
@@ -261,7 +261,7 @@ def test_board_pack_routes(demo: Flask, client: FlaskClient, auth: Auth, role: s
     others = [f"organisation:{organisations['Westminster City Council']}", "partnership:999999"]
     page = client.get("/reports/board-pack")
     download = client.get("/reports/board-pack.xlsx")  # no quarter chosen
-    if role in {"refuge", "halton_provider"}:
+    if role in {"refuge", "refuge_admin", "halton_provider"}:
         assert (page.status_code, download.status_code) == (403, 403)
         assert client.get("/reports/board-pack.xlsx", query_string={"viewer": others[0]}).status_code == 403
         return

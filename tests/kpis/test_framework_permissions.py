@@ -21,7 +21,7 @@ from tests.api.conftest import snapshot, token_for
 from tests.conftest import DEMO_USERS, Auth
 
 READERS = {
-    "LBBD-DV-002": {"admin", "lbbd", "ccg", "refuge", "bd_board"},
+    "LBBD-DV-002": {"admin", "lbbd", "ccg", "refuge", "refuge_admin", "bd_board"},
     "HBC-CYP-DA-01": {"admin", "halton", "halton_provider", "halton_board"},
 }
 CHANGERS = {"LBBD-DV-002": {"lbbd", "ccg"}, "HBC-CYP-DA-01": {"halton"}}

@@ -19,10 +19,10 @@ from tests.conftest import DEMO_USERS, Auth
 from tests.kpis.test_returns_builders import HALTON, Q1, Q3, REFUGE, contract, upload
 
 READERS = {
-    REFUGE: {"admin", "lbbd", "ccg", "refuge", "bd_board"},
+    REFUGE: {"admin", "lbbd", "ccg", "refuge", "refuge_admin", "bd_board"},
     HALTON: {"admin", "halton", "halton_provider", "halton_board"},
 }
-UPLOADERS = {REFUGE: {"lbbd", "ccg", "refuge"}, HALTON: {"halton", "halton_provider"}}
+UPLOADERS = {REFUGE: {"lbbd", "ccg", "refuge", "refuge_admin"}, HALTON: {"halton", "halton_provider"}}
 REVIEWERS = {REFUGE: {"lbbd", "ccg"}, HALTON: {"halton"}}
 BOARDS = {"bd_board", "halton_board"}
 PERIODS = {REFUGE: str(Q1), HALTON: str(Q3)}

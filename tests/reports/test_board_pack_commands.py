@@ -148,7 +148,7 @@ def test_before_the_warehouse_is_built_the_command_says_what_to_run(
 # Whose packs each demo user may download: their own organisation's or board's; admins any.
 OWN = {"lbbd": LBBD, "ccg": "NHS Barking and Dagenham CCG", "halton": HALTON, "westminster": WESTMINSTER}
 BOARDS = {"bd_board": BD_BOARD, "halton_board": HALTON_FORUM}
-PROVIDERS = {"refuge", "halton_provider"}
+PROVIDERS = {"refuge", "refuge_admin", "halton_provider"}
 
 
 @pytest.fixture
