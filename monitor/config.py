@@ -275,6 +275,9 @@ def load_config(instance_path: Path, env_name: str | None = None) -> BaseConfig:
     config.REQUIRE_MFA = os.environ.get("REQUIRE_MFA", "") in ("1", "true", "yes") or config.REQUIRE_MFA
     config.PASSWORD_RESET_HOURS = _int("PASSWORD_RESET_HOURS", config.PASSWORD_RESET_HOURS)
     config.INVITATION_DAYS = _int("INVITATION_DAYS", config.INVITATION_DAYS)
+    config.PASSWORD_RESET_REQUESTS_PER_HOUR = _int(
+        "PASSWORD_RESET_REQUESTS_PER_HOUR", config.PASSWORD_RESET_REQUESTS_PER_HOUR
+    )
     config.DATA_ENCRYPTION_KEYS = os.environ.get("DATA_ENCRYPTION_KEYS", config.DATA_ENCRYPTION_KEYS)
     config.DECISION_LEAD_MONTHS = _int("DECISION_LEAD_MONTHS", config.DECISION_LEAD_MONTHS)
     config.PROCUREMENT_LEAD_MONTHS = _int("PROCUREMENT_LEAD_MONTHS", config.PROCUREMENT_LEAD_MONTHS)
