@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from monitor import secret_keys
+from monitor import secret_box, secret_keys
 
 # Where development keeps its generated secrets (`make` writes it; see
 # monitor/secret_keys.py), relative to the instance folder.
@@ -195,6 +195,9 @@ class BaseConfig:
 
     def validate(self) -> None:
         """Raise ConfigError when a setting is unsafe for this environment."""
+        problem = secret_box.key_problem(self.DATA_ENCRYPTION_KEYS)
+        if problem:
+            raise ConfigError(problem)
 
 
 @dataclass
@@ -223,6 +226,7 @@ class ProductionConfig(BaseConfig):
     REMEMBER_COOKIE_SECURE: bool = True
 
     def validate(self) -> None:
+        super().validate()
         # Superset's keys are checked too when they are in this environment:
         # a key shared with Superset lets whoever holds one forge the other's
         # sessions or guest tokens.

@@ -25,6 +25,20 @@ class SecretUnreadable(Exception):
     """A stored secret that none of the configured keys can decrypt."""
 
 
+def key_problem(keys: str) -> str | None:
+    """Why a DATA_ENCRYPTION_KEYS value will not do, or None (empty is fine: derived)."""
+    for position, key in enumerate((k.strip() for k in keys.split(",") if k.strip()), start=1):
+        try:
+            Fernet(key)
+        except ValueError:
+            return (
+                f"DATA_ENCRYPTION_KEYS: key {position} is not a Fernet key (32 bytes in url-safe "
+                'base64; make one with python -c "from cryptography.fernet import Fernet; '
+                'print(Fernet.generate_key().decode())")'
+            )
+    return None
+
+
 def _derived_key(secret_key: str) -> bytes:
     derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"monitor data encryption")
     return base64.urlsafe_b64encode(derived.derive(secret_key.encode()))

@@ -3,10 +3,13 @@ tampered or foreign value is refused, not returned."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from cryptography.fernet import Fernet
 
 from monitor import secret_box
+from monitor.config import ConfigError, load_config
 
 SETTINGS = {"SECRET_KEY": "k" * 48, "DATA_ENCRYPTION_KEYS": ""}
 
@@ -43,3 +46,13 @@ def test_a_tampered_value_is_refused() -> None:
     tampered = stored[:-6] + ("A" if stored[-6] != "A" else "B") + stored[-5:]
     with pytest.raises(secret_box.SecretUnreadable):
         secret_box.decrypt(tampered, SETTINGS)
+
+
+def test_a_malformed_key_setting_stops_the_app_with_how_to_make_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("DATA_ENCRYPTION_KEYS", f"{Fernet.generate_key().decode()},not-a-key")
+    with pytest.raises(ConfigError, match=r"key 2 is not a Fernet key.*Fernet\.generate_key"):
+        load_config(tmp_path, "test")
+    monkeypatch.setenv("DATA_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+    assert load_config(tmp_path, "test").DATA_ENCRYPTION_KEYS
