@@ -5,13 +5,15 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from monitor.audit import Actor, acting_as
 from monitor.auth import services
+from monitor.auth.emails import service_link
 from monitor.auth.models import OrganisationKind, Role, User
+from monitor.auth.password_reset import ResetLimits, only_signs_in_with_sso, send_reset_link
 from monitor.db import db
 from monitor.errors import ValidationFailed
 
@@ -91,9 +93,12 @@ def create_user(
                 organisation=org,
                 partnership=board,
             )
+            # Someone else chose this password: the person chooses their own at first sign-in.
+            user.must_change_password = True
     except ValidationFailed as failed:
         _fail(failed)
     click.echo(f"user {user.id}: {user.email} ({user.role}, {user.scope_name})")
+    click.echo("They must change this temporary password when they first sign in.")
 
 
 @users_cli.command("token")
@@ -107,6 +112,40 @@ def token(email: str) -> None:
             sys.exit(2)
         value = services.issue_api_token(session, user)
     click.echo(value)
+
+
+@users_cli.command("reset-link")
+@click.argument("email")
+def reset_link(email: str) -> None:
+    """Email EMAIL a link to choose a new password. The link is never printed."""
+    if not current_app.config.get("SERVICE_URL"):
+        click.echo(
+            "error: set SERVICE_URL (like https://monitor.example.org) so the link in the email works",
+            err=True,
+        )
+        sys.exit(2)
+    limits = ResetLimits.from_config(current_app.config)
+    with acting_as(Actor(None, "cli: flask users reset-link")), db.transaction() as session:
+        user = session.scalar(select(User).where(User.email == email.strip().lower()))
+        if user is None or not user.active:
+            click.echo(f"error: no active user with the email {email}", err=True)
+            sys.exit(2)
+        if only_signs_in_with_sso(user):
+            click.echo(
+                f"error: {user.email} signs in through their organisation and has no password", err=True
+            )
+            sys.exit(2)
+        send_reset_link(session, user, limits.link_lifetime, _link_outside_request)
+    hours = int(limits.link_lifetime.total_seconds() // 3600)
+    click.echo(f"sent {user.email} a link to choose a new password; it lasts {hours} hours and works once")
+
+
+def _link_outside_request(token: str) -> str:
+    # No request here: build the path from the URL map, then add SERVICE_URL.
+    adapter = current_app.url_map.bind(
+        "localhost", script_name=current_app.config.get("APPLICATION_ROOT") or "/"
+    )
+    return service_link(adapter.build("passwords.reset", {"token": token}))
 
 
 def register(app: Flask) -> None:
