@@ -1,0 +1,99 @@
+"""A forgotten password, reset in a real browser: ask for a link, read the email
+from the outbox folder, follow the link, get the password wrong then right,
+and sign in with it. axe scans every page on the way."""
+
+from __future__ import annotations
+
+import email
+import re
+from collections.abc import Callable
+from email.policy import default
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import DEMO_USERS
+from tests.e2e.conftest import LiveServer
+
+pytestmark = pytest.mark.e2e
+
+PERSON = DEMO_USERS["refuge"]
+NEW_PASSWORD = "violet kettle harbour swim"
+FAILING_IMPACTS = {"serious", "critical"}
+
+
+def assert_accessible(axe: Callable[[], list[dict[str, Any]]], name: str) -> None:
+    failing = [f"{v['id']} ({v['impact']}): {v['help']}" for v in axe() if v["impact"] in FAILING_IMPACTS]
+    assert not failing, f"{name}: {failing}"
+
+
+def reset_link_from_outbox(outbox: Path) -> str:
+    (mail,) = [email.message_from_bytes(p.read_bytes(), policy=default) for p in outbox.glob("*.eml")]
+    assert mail["To"] == PERSON
+    part = mail.get_body(("plain",))
+    assert part is not None
+    text = part.get_content()
+    found = re.search(r"https?://\S+/reset-password/\S+", text)
+    assert found, text
+    return found.group(0)
+
+
+def sign_in(page: Page, address: str, password: str) -> None:
+    """Through the sign-in page, whether it asks for the password with the address or after it."""
+    page.get_by_label("Email address").fill(address)
+    password_box = page.get_by_label("Password", exact=True)
+    if password_box.count() == 0:
+        page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/contracts")
+    expect(page.get_by_text("Signed in as")).to_be_visible()
+
+
+def test_a_forgotten_password_is_reset_through_the_emailed_link(
+    page: Page, live_server: LiveServer, axe: Callable[[], list[dict[str, Any]]], tmp_path: Path
+) -> None:
+    outbox = tmp_path / "outbox"
+    live_server.app.config["OUTBOX_DIR"] = str(outbox)
+
+    page.goto("/forgot-password")
+    expect(page.locator("h1")).to_have_text("Reset your password")
+    assert_accessible(axe, "forgot password")
+    page.get_by_role("button", name="Send me a link").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter your email address")
+    assert_accessible(axe, "forgot password, with an error")
+    page.get_by_label("Email address").fill(PERSON)
+    page.get_by_role("button", name="Send me a link").click()
+    expect(page.locator("h1")).to_have_text("Check your email")
+    expect(page.locator("main")).to_contain_text(f"If an account exists for {PERSON}, we have sent a link")
+    assert_accessible(axe, "check your email")
+
+    link = reset_link_from_outbox(outbox)
+    assert link.startswith(live_server.base_url)
+    response = page.goto(link)
+    assert response is not None and response.headers["referrer-policy"] == "no-referrer"
+    expect(page.locator("h1")).to_have_text("Choose a new password")
+    assert_accessible(axe, "choose a new password")
+
+    page.get_by_label("New password", exact=True).fill("password1234")
+    page.get_by_label("Confirm new password").fill("password1234")
+    page.get_by_role("button", name="Save new password").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("commonly used")
+    assert_accessible(axe, "choose a new password, with an error")
+
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Confirm new password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Save new password").click()
+    expect(page.locator("h1")).to_have_text("Your password has been changed")
+    assert_accessible(axe, "password changed")
+
+    page.get_by_role("link", name="Sign in with your new password").click()
+    sign_in(page, PERSON, NEW_PASSWORD)
+
+    page.goto(link)
+    expect(page.locator("h1")).to_have_text("This link has expired or has already been used")
+    assert_accessible(axe, "link used")
+    page.get_by_role("link", name="Ask for a new link").click()
+    expect(page.locator("h1")).to_have_text("Reset your password")
