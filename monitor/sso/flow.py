@@ -1,0 +1,232 @@
+"""A single sign-on from start to finish: the authorisation request (PKCE,
+state, nonce) and the callback (state used once, code exchanged, ID token
+checked, account found or made).
+
+The state is kept hashed in sso_login_states and marked used in its own
+committed transaction before the code is exchanged: a replayed or concurrent
+callback finds it used, and a callback that then fails has still used it up.
+The account changes and the sign-in history are one transaction after that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import requests
+from authlib.integrations.requests_client import OAuth2Session, OAuthError
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from monitor.audit import Actor, acting_as
+from monitor.auth.history import record_sign_in
+from monitor.auth.models import Organisation, SignInMethod, SignInOutcome, User
+from monitor.db import db
+from monitor.model_helpers import utcnow
+from monitor.secret_box import SecretUnreadable, decrypt
+from monitor.sso.accounts import account_for_claims
+from monitor.sso.models import SsoLoginState, SsoSettings
+from monitor.sso.provider import (
+    HTTP_TIMEOUT_SECONDS,
+    UNREACHABLE,
+    ProviderCache,
+    SignInRefused,
+    check_id_token,
+)
+
+log = logging.getLogger(__name__)
+
+SCOPE = "openid email profile"
+# How long a person may take at their provider before the sign-in must start again.
+STATE_LIFETIME = timedelta(minutes=10)
+# Unused states are cleared away after this long.
+STATE_KEPT = timedelta(days=1)
+
+START_AGAIN = "Start again from the sign-in page."
+
+
+def state_digest(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+def same_site_path(target: str | None) -> str:
+    """`target` when it is a path on this site, else "" (a crafted link cannot bounce people elsewhere)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return ""
+    parts = urlsplit(target)
+    return target[:500] if not parts.netloc and not parts.scheme else ""
+
+
+def start_sign_in(
+    session: Session,
+    settings: SsoSettings,
+    cache: ProviderCache,
+    *,
+    email: str,
+    next_path: str,
+    redirect_uri: str,
+) -> str:
+    """Record a new sign-in (state, nonce, PKCE verifier) and return the provider's URL to send the person to."""
+    metadata = cache.metadata(settings.issuer)
+    state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(64)
+    client = OAuth2Session(
+        settings.client_id, scope=SCOPE, redirect_uri=redirect_uri, code_challenge_method="S256"
+    )
+    extra = {"login_hint": email} if email else {}
+    url, _ = client.create_authorization_url(
+        metadata.authorization_endpoint, state=state, nonce=nonce, code_verifier=verifier, **extra
+    )
+    session.execute(delete(SsoLoginState).where(SsoLoginState.created_at < utcnow() - STATE_KEPT))
+    session.add(
+        SsoLoginState(
+            state_hash=state_digest(state),
+            organisation_id=settings.organisation_id,
+            nonce=nonce,
+            code_verifier=verifier,
+            next_path=same_site_path(next_path),
+        )
+    )
+    return str(url)
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    organisation_id: int
+    nonce: str
+    code_verifier: str
+    next_path: str
+
+
+def _claim_state(session: Session, state: str, now: datetime) -> _Claimed:
+    row = session.scalar(select(SsoLoginState).where(SsoLoginState.state_hash == state_digest(state)))
+    if row is None:
+        raise SignInRefused(
+            "unknown_state",
+            f"This sign-in was not started by this service, or was cleared away. {START_AGAIN}",
+        )
+    if row.used_at is not None:
+        raise SignInRefused(
+            "replayed_state",
+            f"This sign-in has already been used, and each one works only once. {START_AGAIN}",
+        )
+    if now - row.created_at > STATE_LIFETIME:
+        raise SignInRefused(
+            "expired_state",
+            f"This sign-in took longer than {STATE_LIFETIME.seconds // 60} minutes to come back. {START_AGAIN}",
+        )
+    # Conditional, so two callbacks racing with the same state cannot both win.
+    claimed = session.execute(
+        update(SsoLoginState)
+        .where(SsoLoginState.id == row.id, SsoLoginState.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise SignInRefused(
+            "replayed_state",
+            f"This sign-in has already been used, and each one works only once. {START_AGAIN}",
+        )
+    return _Claimed(row.organisation_id, row.nonce, row.code_verifier, row.next_path)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A finished callback: `user` is signed in when `signed_in`, else waits for approval."""
+
+    user: User
+    organisation_name: str
+    next_path: str
+    signed_in: bool
+
+
+def complete_sign_in(
+    args: dict[str, str], cache: ProviderCache, *, redirect_uri: str, config: dict[str, object]
+) -> Outcome:
+    """Finish a sign-in from the provider's redirect, or raise SignInRefused."""
+    now = utcnow()
+    state = args.get("state", "")
+    if not state:
+        raise SignInRefused(
+            "missing_state", f"The provider's answer did not say which sign-in it was for. {START_AGAIN}"
+        )
+    with db.transaction() as session:
+        claimed = _claim_state(session, state, now)
+    with db.transaction() as session:
+        settings = session.scalar(
+            select(SsoSettings).where(SsoSettings.organisation_id == claimed.organisation_id)
+        )
+        organisation = session.get(Organisation, claimed.organisation_id)
+        if settings is None or organisation is None or not settings.enabled:
+            raise SignInRefused(
+                "sso_off", "Single sign-on is not turned on for your organisation. Sign in with a password."
+            )
+        issuer, client_id, organisation_name = settings.issuer, settings.client_id, organisation.name
+        encrypted_secret = settings.client_secret_encrypted
+    if "error" in args:
+        description = args.get("error_description") or args["error"]
+        raise SignInRefused(
+            f"provider_error:{args['error'][:40]}",
+            f"{organisation_name}'s sign-in service did not sign you in: {description[:300]}",
+        )
+    code = args.get("code", "")
+    if not code:
+        raise SignInRefused(
+            "missing_code", f"The provider's answer carried no authorisation code. {START_AGAIN}"
+        )
+    try:
+        client_secret = decrypt(encrypted_secret, config)
+    except SecretUnreadable as error:
+        raise SignInRefused(
+            "secret_unreadable",
+            f"The client secret saved for {organisation_name} cannot be read. An admin must enter it again.",
+        ) from error
+
+    metadata = cache.metadata(issuer)
+    client = OAuth2Session(
+        client_id,
+        client_secret,
+        redirect_uri=redirect_uri,
+        code_challenge_method="S256",
+        token_endpoint_auth_method=metadata.token_auth_method,
+    )
+    try:
+        token = client.fetch_token(
+            metadata.token_endpoint,
+            grant_type="authorization_code",
+            code=code,
+            code_verifier=claimed.code_verifier,
+            timeout=HTTP_TIMEOUT_SECONDS,
+        )
+    except OAuthError as error:
+        raise SignInRefused(
+            f"token_error:{str(error.error)[:40]}",
+            f"{organisation_name}'s sign-in service would not complete the sign-in "
+            f"({error.description or error.error}). {START_AGAIN}",
+        ) from error
+    except (requests.RequestException, ValueError) as error:
+        raise SignInRefused("provider_unreachable", UNREACHABLE) from error
+    id_token = token.get("id_token")
+    if not isinstance(id_token, str) or not id_token:
+        raise SignInRefused(
+            "no_id_token", f"{organisation_name}'s sign-in service sent no ID token. {START_AGAIN}"
+        )
+    claims = check_id_token(
+        id_token, metadata=metadata, cache=cache, client_id=client_id, nonce=claimed.nonce
+    )
+
+    label = f"{str(claims.get('email') or claims['sub'])[:200]} (single sign-on)"
+    with acting_as(Actor(None, label)), db.transaction() as session:
+        settings = session.scalar(
+            select(SsoSettings).where(SsoSettings.organisation_id == claimed.organisation_id)
+        )
+        if settings is None:
+            raise SignInRefused("sso_off", "Single sign-on is not turned on for your organisation.")
+        user = account_for_claims(session, settings, claims)
+        signed_in = user.role is not None
+        if signed_in:
+            record_sign_in(session, user, SignInMethod.SSO, SignInOutcome.SIGNED_IN)
+    return Outcome(user, organisation_name, claimed.next_path, signed_in)
