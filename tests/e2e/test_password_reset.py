@@ -40,15 +40,14 @@ def reset_link_from_outbox(outbox: Path) -> str:
     return found.group(0)
 
 
-def sign_in(page: Page, address: str, password: str) -> None:
+def sign_in(page: Page, address: str, password: str, lands_on: str = "**/contracts") -> None:
     """Through the sign-in page, whether it asks for the password with the address or after it."""
     page.get_by_label("Email address").fill(address)
-    password_box = page.get_by_label("Password", exact=True)
-    if password_box.count() == 0:
+    if page.get_by_label("Password", exact=True).count() == 0:
         page.get_by_role("button", name="Continue").click()
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/contracts")
+    page.wait_for_url(lands_on)
     expect(page.get_by_text("Signed in as")).to_be_visible()
 
 
@@ -97,3 +96,39 @@ def test_a_forgotten_password_is_reset_through_the_emailed_link(
     assert_accessible(axe, "link used")
     page.get_by_role("link", name="Ask for a new link").click()
     expect(page.locator("h1")).to_have_text("Reset your password")
+
+
+def test_a_temporary_password_is_changed_at_first_sign_in(
+    page: Page, live_server: LiveServer, axe: Callable[[], list[dict[str, Any]]]
+) -> None:
+    temporary, starter = "temporary-password-from-ops", "new.starter@refuge.demo.example"
+    made = live_server.app.test_cli_runner().invoke(
+        args=[
+            *("users", "create", "--email", starter, "--name", "New Starter"),
+            *("--role", "provider", "--organisation", "Refuge", "--password-stdin"),
+        ],
+        input=temporary + "\n",
+    )
+    assert made.exit_code == 0, made.output
+
+    page.goto("/sign-in")
+    # Signing in goes to the register, which sends them on to change the password first.
+    sign_in(page, starter, temporary, lands_on="**/account/password")
+    expect(page.locator(".govuk-warning-text")).to_contain_text("temporary password that someone else chose")
+    assert_accessible(axe, "change a temporary password")
+
+    page.get_by_label("Current password").fill(temporary)
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Confirm new password").fill("not the same")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the same password in both boxes")
+    assert_accessible(axe, "change password, with an error")
+
+    page.get_by_label("Current password").fill(temporary)
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Confirm new password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Change password").click()
+    page.wait_for_url("**/contracts")
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Your password has been changed")
+    page.goto("/renewals")
+    expect(page.locator("h1")).not_to_have_text("Change your password")
