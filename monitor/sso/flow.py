@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -34,6 +36,7 @@ from monitor.sso.provider import (
     HTTP_TIMEOUT_SECONDS,
     UNREACHABLE,
     ProviderCache,
+    ProviderMetadata,
     SignInRefused,
     check_id_token,
 )
@@ -144,67 +147,72 @@ class Outcome:
 
 
 def complete_sign_in(
-    args: dict[str, str], cache: ProviderCache, *, redirect_uri: str, config: dict[str, object]
+    args: dict[str, str], cache: ProviderCache, *, redirect_uri: str, config: Mapping[str, Any]
 ) -> Outcome:
     """Finish a sign-in from the provider's redirect, or raise SignInRefused."""
-    now = utcnow()
     state = args.get("state", "")
     if not state:
         raise SignInRefused(
             "missing_state", f"The provider's answer did not say which sign-in it was for. {START_AGAIN}"
         )
     with db.transaction() as session:
-        claimed = _claim_state(session, state, now)
+        claimed = _claim_state(session, state, utcnow())
+    try:
+        return _finish(args, claimed, cache, redirect_uri=redirect_uri, config=config)
+    except SignInRefused as refused:
+        refused.organisation_id = claimed.organisation_id
+        raise
+
+
+@dataclass(frozen=True)
+class _Client:
+    issuer: str
+    client_id: str
+    client_secret: str
+    organisation_name: str
+
+
+def _client(organisation_id: int, config: Mapping[str, Any]) -> _Client:
     with db.transaction() as session:
-        settings = session.scalar(
-            select(SsoSettings).where(SsoSettings.organisation_id == claimed.organisation_id)
-        )
-        organisation = session.get(Organisation, claimed.organisation_id)
+        settings = session.scalar(select(SsoSettings).where(SsoSettings.organisation_id == organisation_id))
+        organisation = session.get(Organisation, organisation_id)
         if settings is None or organisation is None or not settings.enabled:
             raise SignInRefused(
                 "sso_off", "Single sign-on is not turned on for your organisation. Sign in with a password."
             )
-        issuer, client_id, organisation_name = settings.issuer, settings.client_id, organisation.name
-        encrypted_secret = settings.client_secret_encrypted
-    if "error" in args:
-        description = args.get("error_description") or args["error"]
-        raise SignInRefused(
-            f"provider_error:{args['error'][:40]}",
-            f"{organisation_name}'s sign-in service did not sign you in: {description[:300]}",
-        )
-    code = args.get("code", "")
-    if not code:
-        raise SignInRefused(
-            "missing_code", f"The provider's answer carried no authorisation code. {START_AGAIN}"
-        )
-    try:
-        client_secret = decrypt(encrypted_secret, config)
-    except SecretUnreadable as error:
-        raise SignInRefused(
-            "secret_unreadable",
-            f"The client secret saved for {organisation_name} cannot be read. An admin must enter it again.",
-        ) from error
+        try:
+            secret = decrypt(settings.client_secret_encrypted, config)
+        except SecretUnreadable as error:
+            raise SignInRefused(
+                "secret_unreadable",
+                f"The client secret saved for {organisation.name} cannot be read. An admin must enter it again.",
+            ) from error
+        return _Client(settings.issuer, settings.client_id, secret, organisation.name)
 
-    metadata = cache.metadata(issuer)
-    client = OAuth2Session(
-        client_id,
-        client_secret,
+
+def _exchange_code(
+    client: _Client, metadata: ProviderMetadata, code: str, verifier: str, redirect_uri: str
+) -> str:
+    """The ID token the provider gives for the code (and the PKCE verifier)."""
+    session = OAuth2Session(
+        client.client_id,
+        client.client_secret,
         redirect_uri=redirect_uri,
         code_challenge_method="S256",
         token_endpoint_auth_method=metadata.token_auth_method,
     )
     try:
-        token = client.fetch_token(
+        token = session.fetch_token(
             metadata.token_endpoint,
             grant_type="authorization_code",
             code=code,
-            code_verifier=claimed.code_verifier,
+            code_verifier=verifier,
             timeout=HTTP_TIMEOUT_SECONDS,
         )
     except OAuthError as error:
         raise SignInRefused(
             f"token_error:{str(error.error)[:40]}",
-            f"{organisation_name}'s sign-in service would not complete the sign-in "
+            f"{client.organisation_name}'s sign-in service would not complete the sign-in "
             f"({error.description or error.error}). {START_AGAIN}",
         ) from error
     except (requests.RequestException, ValueError) as error:
@@ -212,10 +220,41 @@ def complete_sign_in(
     id_token = token.get("id_token")
     if not isinstance(id_token, str) or not id_token:
         raise SignInRefused(
-            "no_id_token", f"{organisation_name}'s sign-in service sent no ID token. {START_AGAIN}"
+            "no_id_token", f"{client.organisation_name}'s sign-in service sent no ID token. {START_AGAIN}"
         )
+    return id_token
+
+
+def _finish(
+    args: dict[str, str],
+    claimed: _Claimed,
+    cache: ProviderCache,
+    *,
+    redirect_uri: str,
+    config: Mapping[str, Any],
+) -> Outcome:
+    client = _client(claimed.organisation_id, config)
+    if "error" in args:
+        description = args.get("error_description") or args["error"]
+        raise SignInRefused(
+            f"provider_error:{args['error'][:40]}",
+            f"{client.organisation_name}'s sign-in service did not sign you in: {description[:300]}",
+        )
+    # RFC 9207: a provider that names itself in the answer must be the one we sent the person to.
+    if "iss" in args and args["iss"] != client.issuer:
+        raise SignInRefused(
+            "mixed_up_issuer",
+            f"The answer came from a different provider than the one you were sent to. {START_AGAIN}",
+        )
+    code = args.get("code", "")
+    if not code:
+        raise SignInRefused(
+            "missing_code", f"The provider's answer carried no authorisation code. {START_AGAIN}"
+        )
+    metadata = cache.metadata(client.issuer)
+    id_token = _exchange_code(client, metadata, code, claimed.code_verifier, redirect_uri)
     claims = check_id_token(
-        id_token, metadata=metadata, cache=cache, client_id=client_id, nonce=claimed.nonce
+        id_token, metadata=metadata, cache=cache, client_id=client.client_id, nonce=claimed.nonce
     )
 
     label = f"{str(claims.get('email') or claims['sub'])[:200]} (single sign-on)"
@@ -229,4 +268,4 @@ def complete_sign_in(
         signed_in = user.role is not None
         if signed_in:
             record_sign_in(session, user, SignInMethod.SSO, SignInOutcome.SIGNED_IN)
-    return Outcome(user, organisation_name, claimed.next_path, signed_in)
+    return Outcome(user, client.organisation_name, claimed.next_path, signed_in)

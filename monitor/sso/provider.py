@@ -57,6 +57,8 @@ class SignInRefused(Exception):
         super().__init__(f"{reason}: {message}")
         self.reason = reason
         self.message = message
+        # Set once the sign-in's organisation is known, for the log.
+        self.organisation_id: int | None = None
 
 
 UNREACHABLE = (

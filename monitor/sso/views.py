@@ -49,9 +49,14 @@ def redirect_uri() -> str:
 
 
 def refused(error: SignInRefused, organisation_id: int | None = None) -> tuple[str, int]:
+    """The page for a sign-in that cannot go on (400), with a structured warning in the log."""
     log.warning(
         "single sign-on refused",
-        extra={"reason": error.reason, "organisation_id": organisation_id, "client": request.remote_addr},
+        extra={
+            "reason": error.reason,
+            "organisation_id": organisation_id or error.organisation_id,
+            "client": request.remote_addr,
+        },
     )
     return render_template("sso/refused.html", title="You could not be signed in", message=error.message), 400
 

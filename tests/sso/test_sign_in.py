@@ -10,6 +10,7 @@ import html
 import time
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -194,11 +195,17 @@ def test_a_rotated_key_fetches_the_jwks_again(
 
 
 def test_a_wrong_audience_is_refused(
-    client: FlaskClient, provider: OidcProvider, refuge: SsoOrganisation
+    client: FlaskClient, provider: OidcProvider, refuge: SsoOrganisation, caplog: pytest.LogCaptureFixture
 ) -> None:
     provider.tamper_next_id_token({"aud": "some-other-service"})
     text = refusal(sign_in(client, provider, refuge, "alice"))
     assert "meant for a different service" in text
+    [warning] = [r for r in caplog.records if r.getMessage() == "single sign-on refused"]
+    assert (warning.levelname, vars(warning)["reason"], vars(warning)["organisation_id"]) == (
+        "WARNING",
+        "invalid_aud",
+        refuge.id,
+    )
     assert user_by_email(ACCOUNTS["alice"]["email"]) is None
     assert_signed_out(client)
 
@@ -259,6 +266,15 @@ def test_a_failed_callback_still_uses_up_its_state(
     path = callback_path(provider, start(client, refuge.id, email), email)
     refusal(client.get(path))
     assert "already been used" in refusal(client.get(path))
+
+
+def test_an_answer_naming_another_issuer_is_refused(client: FlaskClient, refuge: SsoOrganisation) -> None:
+    state = parse_qs(urlsplit(start(client, refuge.id, ACCOUNTS["alice"]["email"])).query)["state"][0]
+    response = client.get(
+        "/sso/callback", query_string={"state": state, "code": "x", "iss": "https://attacker.example"}
+    )
+    assert "came from a different provider" in refusal(response)
+    assert_signed_out(client)
 
 
 def test_an_unknown_state_is_refused(client: FlaskClient, refuge: SsoOrganisation) -> None:
