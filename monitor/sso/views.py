@@ -139,9 +139,7 @@ class SettingsForm(FlaskForm):
     )
     enabled = BooleanField("Turn on single sign-on for this organisation", widget=GovCheckboxInput())
     submit = SubmitField("Save sign-in settings", widget=GovSubmitInput())
-    check = SubmitField(
-        "Check the provider", widget=GovSubmitInput(), render_kw={"class": "govuk-button--secondary"}
-    )
+    check = SubmitField("Check the provider", widget=GovSubmitInput())
 
 
 def _organisation_for_settings(organisation_id: int) -> Organisation:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from flask_login.utils import _create_identifier
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -27,6 +28,11 @@ from tests.oidc import CLIENT_ID, CLIENT_SECRET, TEST_REDIRECT_URI, OidcProvider
 pytestmark = pytest.mark.e2e
 
 GROUP = "refuge-monitor-users"
+WAITING: dict[str, Any] = {
+    "sub": "sub-waiting",
+    "email": "waiting@refuge.demo.example",
+    "name": "Wyn Waiting",
+}
 PERSON: dict[str, Any] = {
     "sub": "sub-new-person",
     "email": "new.person@refuge.demo.example",
@@ -47,7 +53,7 @@ def refuge_signs_in_through_provider(
 ) -> OidcProvider:
     identity_provider.reset()
     identity_provider.set_redirect_uris(live_server.url("/sso/callback"))
-    identity_provider.set_accounts(PERSON)
+    identity_provider.set_accounts(PERSON, WAITING)
     with live_server.app.app_context(), db.transaction() as session:
         refuge = session.scalars(select(Organisation).where(Organisation.name == "Refuge")).first()
         assert refuge is not None, "the demo has a Refuge organisation"
@@ -98,3 +104,61 @@ def test_a_new_person_signs_in_through_their_organisations_provider(
         person = db.session.scalar(select(User).where(User.email == PERSON["email"]))
         assert person is not None and person.role == "provider" and person.sso_subject == PERSON["sub"]
         db.session.remove()
+
+
+def test_a_person_in_no_mapped_group_is_told_to_wait_for_approval(
+    page: Page,
+    live_server: LiveServer,
+    refuge_signs_in_through_provider: OidcProvider,
+    axe: Callable[[], list[dict[str, Any]]],
+) -> None:
+    page.goto("/sign-in")
+    page.get_by_label(re.compile("email address", re.IGNORECASE)).fill(WAITING["email"])
+    page.get_by_role("button", name="Continue").click()
+    page.locator("a", has_text=re.compile(r"Continue to Refuge.* sign-in")).click()
+    page.get_by_label("Email address").fill(WAITING["email"])
+    page.get_by_role("button", name="Sign in at the provider").click()
+
+    expect(page.get_by_role("heading", name="Your account waits for approval")).to_be_visible()
+    expect(page.get_by_text("waits for approval by an admin of Refuge")).to_be_visible()
+    assert_accessible(axe, "the waiting-for-approval page")
+    expect(page.get_by_text("Signed in as")).to_have_count(0)
+
+
+def test_the_settings_page_is_accessible_with_and_without_errors(
+    page: Page, live_server: LiveServer, axe: Callable[[], list[dict[str, Any]]]
+) -> None:
+    signed_in_as_admin(page, live_server)
+    with live_server.app.app_context():
+        refuge = db.session.scalar(select(Organisation.id).where(Organisation.name == "Refuge"))
+        db.session.remove()
+    page.goto(f"/admin/organisations/{refuge}/sign-in")
+    expect(page.get_by_role("heading", name="Single sign-on")).to_be_visible()
+    assert_accessible(axe, "the single sign-on settings page")
+
+    page.get_by_label("Issuer").fill("http://idp.example.com")
+    page.get_by_label("Email domains").fill("not a domain")
+    page.get_by_role("button", name="Save sign-in settings").click()
+    expect(page.get_by_text("There is a problem")).to_be_visible()
+    assert_accessible(axe, "the single sign-on settings page with errors")
+    for link in page.locator(".govuk-error-summary a").all():
+        target = (link.get_attribute("href") or "").removeprefix("#")
+        assert page.locator(f"[id='{target}']").count() == 1, target
+
+
+def signed_in_as_admin(page: Page, live_server: LiveServer) -> None:
+    """A signed-in session for the demo admin, put straight into the browser
+    (this test is about the settings page, not how admins sign in)."""
+    app = live_server.app
+    page.goto("/sign-in")
+    agent = page.evaluate("() => navigator.userAgent")
+    with app.app_context():
+        admin = db.session.scalar(select(User).where(User.email == "admin@demo.example"))
+        assert admin is not None
+        with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": agent}):
+            contents = {"_user_id": admin.get_id(), "_fresh": True, "_id": _create_identifier()}
+            cookie = app.session_interface.get_signing_serializer(app).dumps(contents)  # type: ignore[attr-defined]
+        db.session.remove()
+    page.context.add_cookies(
+        [{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": live_server.base_url}]
+    )
