@@ -14,7 +14,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from monitor.audit import AuditEvent
-from monitor.auth.models import Organisation
+from monitor.auth.models import ApiToken, Organisation, User
+from monitor.auth.services import issue_api_token
 from monitor.contracts.models import Contract
 from monitor.db import db
 from monitor.reports.models import PartnershipMeeting
@@ -64,8 +65,11 @@ ADMIN_ROUTES = [
     ("GET", "/admin/organisations"),
     ("POST", "/admin/organisations"),
     ("POST", "/admin/partnerships"),
+    # The old Users page: a permanent redirect to People, for admins only.
     ("GET", "/admin/users"),
-    ("POST", "/admin/users"),
+    # Single sign-on settings for an organisation ({organisation}).
+    ("GET", "/admin/organisations/{organisation}/sign-in"),
+    ("POST", "/admin/organisations/{organisation}/sign-in"),
     # {partnership} a demo partnership, {meeting} one of its meetings.
     ("GET", "/admin/partnerships/{partnership}/meetings"),
     ("POST", "/admin/partnerships/{partnership}/meetings"),
@@ -85,6 +89,63 @@ DASHBOARD_ROUTES = [
 DASHBOARD_VIEWERS = {"admin", "lbbd", "ccg", "halton", "westminster", "bd_board", "halton_board"}
 PUBLIC = {"/sign-in", "/static/<path:filename>", "/healthz"}
 
+# Managing people ({person} a demo person, {token} one of their API tokens):
+# admins manage everyone; an organisation admin (refuge_admin) only their own
+# organisation's people, everyone else is 404 to them; anybody else gets 403.
+PEOPLE_ROUTES = [
+    ("GET", "/people"),
+    ("GET", "/people/invite"),
+    ("POST", "/people/invite"),
+    ("GET", "/people/{person}"),
+    ("GET", "/people/{person}/edit"),
+    ("POST", "/people/{person}/edit"),
+    ("POST", "/people/{person}/approve"),
+    ("POST", "/people/{person}/resend-invitation"),
+    ("POST", "/people/{person}/unlock"),
+    ("POST", "/people/{person}/api-tokens/{token}/revoke"),
+    ("GET", "/people/{person}/deactivate"),
+    ("POST", "/people/{person}/deactivate"),
+    ("POST", "/people/{person}/reactivate"),
+]
+PEOPLE_MANAGERS = {"admin", "refuge_admin"}
+# Whose people each manager may see: admins everyone, refuge_admin Refuge's.
+MANAGED = {"admin": set(DEMO_USERS), "refuge_admin": {"refuge", "refuge_admin"}}
+# The people each role's requests aim at: their own organisation's, another
+# provider's, a commissioner, an admin and a board member.
+TARGETS = ["refuge", "halton_provider", "lbbd", "admin", "bd_board"]
+# Each person's own account: everyone signed in; {token} is someone else's.
+ACCOUNT_ROUTES = [
+    ("GET", "/account"),
+    ("POST", "/account/api-tokens/{token}/revoke"),
+    ("GET", "/account/password"),
+    ("POST", "/account/password"),
+    ("GET", "/account/two-factor"),
+    ("GET", "/account/two-factor/set-up"),
+    ("POST", "/account/two-factor/set-up"),
+    ("GET", "/account/two-factor/turn-off"),
+    ("POST", "/account/two-factor/turn-off"),
+    ("POST", "/account/two-factor/recovery-codes"),
+    ("POST", "/account/sign-out-everywhere"),  # last: it ends the session
+]
+# Reached before or without a session: the links in emails, the sign-in steps
+# and single sign-on. {token} is a made-up link; {organisation} Refuge.
+SIGN_IN_ROUTES = [
+    ("GET", "/invitation/{token}"),
+    ("POST", "/invitation/{token}"),
+    ("GET", "/forgot-password"),
+    ("POST", "/forgot-password"),
+    ("GET", "/reset-password/{token}"),
+    ("POST", "/reset-password/{token}"),
+    ("GET", "/sign-in/two-factor"),
+    ("POST", "/sign-in/two-factor"),
+    ("GET", "/sign-in/two-factor/set-up"),
+    ("POST", "/sign-in/two-factor/set-up"),
+    ("GET", "/sign-in/two-factor/recovery-code"),
+    ("POST", "/sign-in/two-factor/recovery-code"),
+    ("GET", "/sso/{organisation}/start"),
+    ("GET", "/sso/callback"),
+]
+
 
 # The id used for a funding line, option or amendment a contract does not have.
 NONE_YET = 999_999
@@ -99,10 +160,37 @@ def _ids(reference: str) -> dict[str, int]:
 
 
 def _meeting_ids() -> dict[str, int]:
-    """A demo partnership and its first meeting, for the admin routes."""
+    """A demo partnership and its first meeting, and an organisation, for the admin routes."""
     meeting = db.session.scalars(select(PartnershipMeeting).order_by(PartnershipMeeting.id)).first()
     assert meeting is not None, "the demo has partnership meetings"
-    return {"partnership": meeting.partnership_id, "meeting": meeting.id}
+    organisation = db.session.execute(
+        select(Organisation.id).where(Organisation.name == "Refuge")
+    ).scalar_one()
+    return {"partnership": meeting.partnership_id, "meeting": meeting.id, "organisation": organisation}
+
+
+def _people() -> dict[str, User]:
+    return {
+        role: db.session.execute(select(User).where(User.email == email)).scalar_one()
+        for role, email in DEMO_USERS.items()
+    }
+
+
+def _tokens(roles: list[str]) -> dict[str, int]:
+    """An API token for each of these demo people, by role key."""
+    people = _people()
+    with db.transaction() as session:
+        for role in roles:
+            issue_api_token(session, people[role])
+    return {
+        role: db.session.execute(
+            select(ApiToken.id).where(ApiToken.user_id == people[role].id).order_by(ApiToken.id.desc())
+        )
+        .scalars()
+        .first()
+        or 0
+        for role in roles
+    }
 
 
 def _audit_count() -> int:
@@ -119,11 +207,17 @@ def _rule(url: str) -> str:
         .replace("{slug}", "<slug>")
         .replace("{partnership}", "<int:partnership_id>")
         .replace("{meeting}", "<int:meeting_id>")
+        .replace("{organisation}", "<int:organisation_id>")
+        .replace("/people/{person}/api-tokens/{token}", "/people/<int:person_id>/api-tokens/<int:token_id>")
+        .replace("/account/api-tokens/{token}", "/account/api-tokens/<int:token_id>")
+        .replace("{person}", "<int:person_id>")
+        .replace("{token}", "<token>")
     )
 
 
 def test_every_route_is_in_the_matrix(app: Flask) -> None:
     requests = CONTRACT_READ_ROUTES + CONTRACT_CHANGE_ROUTES + ADMIN_ROUTES + OTHER_ROUTES + DASHBOARD_ROUTES
+    requests += PEOPLE_ROUTES + ACCOUNT_ROUTES + SIGN_IN_ROUTES
     requests += [("GET", url) for url in LIST_ROUTES + REPORT_ROUTES]
     covered = {url for _, url in requests}
     covered |= PUBLIC | {"/sign-out"}
@@ -202,7 +296,7 @@ def test_admin_and_create_routes(demo: Flask, client: FlaskClient, auth: Auth, r
         before = _audit_count()
         response = client.open(url, method=method, data={"name": "Sneaky Org", "kind": "provider"})
         if role == "admin":
-            assert response.status_code in (200, 302, 400)
+            assert response.status_code in (200, 301, 302, 400), (method, url, response.status_code)
         else:
             assert response.status_code == 403, (role, method, url)
             assert "Sneaky Org" not in response.get_data(as_text=True)
@@ -244,6 +338,8 @@ def test_signed_out_users_are_sent_to_sign_in(
         (m, t.format(**ids))
         for m, t in CONTRACT_READ_ROUTES + CONTRACT_CHANGE_ROUTES + ADMIN_ROUTES + OTHER_ROUTES
     ]
+    people = _people()
+    urls += [(m, t.format(person=people["refuge"].id, token=1)) for m, t in PEOPLE_ROUTES + ACCOUNT_ROUTES]
     urls += [(m, t.format(slug="outcomes")) for m, t in DASHBOARD_ROUTES]
     urls += [("GET", url) for url in LIST_ROUTES + REPORT_ROUTES]
     for method, url in urls:
@@ -275,3 +371,72 @@ def test_board_pack_routes(demo: Flask, client: FlaskClient, auth: Auth, role: s
         expected = 200 if role in {"admin", "westminster"} and viewer == others[0] else 404
         # 200 needs a built warehouse; without one the page says so with 503.
         assert response.status_code in ({200, 503} if expected == 200 else {expected}), (role, viewer)
+
+
+@pytest.mark.parametrize("role", sorted(DEMO_USERS))
+def test_people_routes(demo: Flask, client: FlaskClient, auth: Auth, role: str) -> None:
+    """Organisation admins see their own organisation's people and nobody else's (404,
+    as for any record a user may not see); people who manage nobody are refused (403)."""
+    people = _people()
+    tokens = _tokens(TARGETS)
+    assert auth.sign_in(DEMO_USERS[role]).status_code == 302
+    for target in TARGETS:
+        for method, template in PEOPLE_ROUTES:
+            url = template.format(person=people[target].id, token=tokens[target])
+            before = _audit_count()
+            response = client.open(url, method=method, data={})
+            if role not in PEOPLE_MANAGERS:
+                expected = {403}
+            elif "{person}" not in template or target in MANAGED[role]:
+                # Allowed: a page, a change, a form with errors, or a refusal
+                # that explains itself (deactivating yourself: 409).
+                expected = {200, 301, 302, 400, 409}
+            else:
+                expected = {404}
+            assert response.status_code in expected, (role, method, url, response.status_code)
+            if expected != {200, 301, 302, 400, 409}:
+                assert people[target].email not in response.get_data(as_text=True), (role, url)
+                assert _audit_count() == before, f"{role} changed something through {method} {url}"
+    listing = client.get("/people")
+    if role in PEOPLE_MANAGERS:
+        body = listing.get_data(as_text=True)
+        for target in TARGETS:
+            assert (people[target].email in body) == (target in MANAGED[role]), (role, target)
+
+
+@pytest.mark.parametrize("role", sorted(DEMO_USERS))
+def test_account_routes(demo: Flask, client: FlaskClient, auth: Auth, role: str) -> None:
+    """Everyone signed in has their own account pages, and only their own API tokens."""
+    someone_else = "lbbd" if role != "lbbd" else "ccg"
+    token = _tokens([someone_else])[someone_else]
+    assert auth.sign_in(DEMO_USERS[role]).status_code == 302
+    for method, template in ACCOUNT_ROUTES:
+        url = template.format(token=token)
+        before = _audit_count()
+        response = client.open(url, method=method, data={})
+        if "/api-tokens/" in template:
+            assert response.status_code == 404, (role, url)
+            assert _audit_count() == before
+            continue
+        if "/turn-off" in template and role == "admin":
+            # Two-factor authentication is required of admins: they cannot turn it off.
+            assert response.status_code == 403, (role, method, url)
+            continue
+        assert response.status_code in {200, 302, 400}, (role, method, url, response.status_code)
+    # The last request signed them out everywhere.
+    assert client.get("/account").status_code == 302
+
+
+def test_sign_in_routes_answer_without_a_session(demo: Flask, client: FlaskClient) -> None:
+    """The links in emails and the steps of signing in work signed out, and a made-up
+    link is refused plainly; none of them shows anyone's details."""
+    ids = _meeting_ids()
+    for method, template in SIGN_IN_ROUTES:
+        url = template.format(token="made-up-link", organisation=ids["organisation"])
+        response = client.open(url, method=method, data={})
+        assert response.status_code < 500, (method, url, response.status_code)
+        assert response.status_code != 403, (method, url)
+        if template.startswith("/invitation/"):
+            assert response.status_code == 410
+        body = response.get_data(as_text=True)
+        assert DEMO_USERS["refuge"] not in body and DEMO_USERS["admin"] not in body, url

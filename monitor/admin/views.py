@@ -1,4 +1,6 @@
-"""Administration: organisations, partnerships and their meeting dates, and users. Admins only."""
+"""Administration: organisations, partnerships and their meeting dates. Admins only.
+
+People are managed from monitor.people (admins and organisation admins)."""
 
 from __future__ import annotations
 
@@ -11,18 +13,16 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
-    GovPasswordInput,
     GovRadioInput,
-    GovSelect,
     GovSubmitInput,
     GovTextInput,
 )
 from sqlalchemy import select
-from wtforms import PasswordField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import RadioField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional
 
 from monitor.auth import services
-from monitor.auth.models import Organisation, OrganisationKind, Partnership, Role, User
+from monitor.auth.models import Organisation, OrganisationKind, Partnership, Role
 from monitor.clock import today
 from monitor.db import db
 from monitor.errors import NotFound, ValidationFailed
@@ -86,27 +86,6 @@ class RemoveMeetingForm(FlaskForm):
     submit = SubmitField(
         "Remove meeting", widget=GovSubmitInput(), render_kw={"class": "govuk-button--warning"}
     )
-
-
-class UserForm(FlaskForm):
-    name = StringField(
-        "Full name", widget=GovTextInput(), validators=[InputRequired("Enter the user's full name")]
-    )
-    email = StringField(
-        "Email address", widget=GovTextInput(), validators=[InputRequired("Enter an email address")]
-    )
-    role = RadioField(
-        "Role",
-        widget=GovRadioInput(),
-        choices=[(r.value, r.value.capitalize()) for r in Role],
-        validators=[InputRequired("Choose a role")],
-    )
-    organisation = SelectField("Organisation (commissioners and providers)", widget=GovSelect(), coerce=str)
-    partnership = SelectField("Partnership (board users)", widget=GovSelect(), coerce=str)
-    password = PasswordField(
-        "Temporary password", widget=GovPasswordInput(), description="At least 12 characters."
-    )
-    submit = SubmitField("Add user", widget=GovSubmitInput())
 
 
 @blueprint.route("/organisations", methods=["GET", "POST"])
@@ -173,44 +152,12 @@ def partnerships() -> Any:
     return _organisations_page(OrganisationForm(formdata=None), form)
 
 
-@blueprint.route("/users", methods=["GET", "POST"])
+@blueprint.route("/users")
 @admin_only
 def users() -> Any:
-    session = db.session()
-    form = UserForm()
-    form.organisation.choices = [("", "None")] + [
-        (str(o.id), f"{o.name} ({o.kind})")
-        for o in session.scalars(select(Organisation).order_by(Organisation.name))
-    ]
-    form.partnership.choices = [("", "None")] + [
-        (str(p.id), p.name) for p in session.scalars(select(Partnership).order_by(Partnership.name))
-    ]
-    if form.validate_on_submit():
-        org = (
-            session.get(Organisation, int(form.organisation.data))
-            if form.organisation.data.isdigit()
-            else None
-        )
-        board = (
-            session.get(Partnership, int(form.partnership.data)) if form.partnership.data.isdigit() else None
-        )
-        user = save(
-            form,
-            lambda dbs: services.create_user(
-                dbs,
-                email=form.email.data or "",
-                name=form.name.data or "",
-                role=form.role.data or "",
-                password=form.password.data or "",
-                organisation=org,
-                partnership=board,
-            ),
-        )
-        if user is not None:
-            flash(f"{user.email} added", "success")
-            return redirect(url_for("admin.users"))
-    accounts = session.scalars(select(User).order_by(User.role, User.email)).all()
-    return form_page("admin/users.html", form, title="Users", users=accounts)
+    """The old Users page, which took a password chosen for someone: people are
+    now invited from the People pages and choose their own."""
+    return redirect(url_for("people.index"), code=301)
 
 
 def _partnership(partnership_id: int) -> Partnership:

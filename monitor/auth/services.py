@@ -116,6 +116,59 @@ def find_partnership(session: Session, name_or_id: str) -> Partnership | None:
     return session.scalar(select(Partnership).where(func.lower(Partnership.name) == name_or_id.lower()))
 
 
+def scope_errors(
+    role: str | None,
+    organisation: Organisation | None,
+    partnership: Partnership | None,
+    *,
+    organisation_admin: bool = False,
+) -> dict[str, str]:
+    """The one rule for where a role belongs, keyed by form field.
+
+    Commissioners and providers belong to an organisation of their kind, board
+    members to a partnership, admins to neither. A choice that does not fit the
+    role is an error, never silently dropped: a provider given a partnership
+    would otherwise look as if they could see the board's pages.
+    """
+    errors: dict[str, str] = {}
+    if role is None or role not in Role.__members__.values():
+        return {"role": "Choose admin, commissioner, provider or board"}
+    needed_kind = ROLE_NEEDS_ORGANISATION.get(Role(role))
+    if needed_kind is not None:
+        if organisation is None or organisation.kind != needed_kind:
+            errors["organisation"] = f"A {role} must belong to a {needed_kind.value} organisation"
+        if partnership is not None:
+            errors["partnership"] = (
+                f"A {role} belongs to an organisation, not a partnership: choose no partnership"
+            )
+    elif role == Role.BOARD:
+        if partnership is None:
+            errors["partnership"] = "A board member must belong to a partnership (a board or forum)"
+        if organisation is not None:
+            errors["organisation"] = (
+                "A board member belongs to a partnership, not an organisation: choose no organisation"
+            )
+    else:
+        if organisation is not None:
+            errors["organisation"] = "An admin manages every organisation: choose no organisation"
+        if partnership is not None:
+            errors["partnership"] = "An admin manages every partnership: choose no partnership"
+    if organisation_admin and needed_kind is None:
+        errors["organisation_admin"] = (
+            "Only a commissioner or provider can be their organisation's admin: choose No"
+        )
+    return errors
+
+
+def email_errors(session: Session, email: str) -> dict[str, str]:
+    """Shape and uniqueness of a new person's email address (already folded to lower case)."""
+    if not EMAIL_PATTERN.match(email) or len(email) > 254:
+        return {"email": "Enter an email address in the correct format, like name@example.org"}
+    if session.scalar(select(User.id).where(User.email == email)):
+        return {"email": f"Someone with the email address {email} already has an account"}
+    return {}
+
+
 def create_user(
     session: Session,
     *,
@@ -126,33 +179,22 @@ def create_user(
     organisation: Organisation | None = None,
     partnership: Partnership | None = None,
 ) -> User:
-    errors: dict[str, str] = {}
+    """A user with a password an operator chose (`flask users create`, the demo)."""
     email = email.strip().lower()
-    if not EMAIL_PATTERN.match(email):
-        errors["email"] = "Enter an email address in the correct format, like name@example.org"
-    elif session.scalar(select(User.id).where(User.email == email)):
-        errors["email"] = f"A user with the email {email} already exists"
+    errors = email_errors(session, email)
     if not name.strip():
         errors["name"] = "Enter the user's full name"
-    if role not in Role.__members__.values():
-        errors["role"] = "Choose admin, commissioner, provider or board"
-    else:
-        needed_kind = ROLE_NEEDS_ORGANISATION.get(Role(role))
-        if needed_kind is not None and (organisation is None or organisation.kind != needed_kind):
-            errors["organisation"] = f"A {role} user must belong to a {needed_kind.value} organisation"
-        if role == Role.BOARD and partnership is None:
-            errors["partnership"] = "A board user must belong to a partnership (a board or forum)"
+    errors |= scope_errors(role, organisation, partnership)
     if len(password) < MIN_PASSWORD_LENGTH:
         errors["password"] = f"Enter a password of at least {MIN_PASSWORD_LENGTH} characters"
     if errors:
         raise ValidationFailed(errors)
-    keeps_organisation = role in (Role.COMMISSIONER, Role.PROVIDER)
     user = User(
         email=email,
         name=name.strip(),
         role=role,
-        organisation=organisation if keeps_organisation else None,
-        partnership=partnership if role == Role.BOARD else None,
+        organisation=organisation,
+        partnership=partnership,
         password_hash=hash_password(password),
     )
     session.add(user)
