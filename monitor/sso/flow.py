@@ -5,15 +5,18 @@ checked, account found or made).
 The state is kept hashed in sso_login_states and marked used in its own
 committed transaction before the code is exchanged: a replayed or concurrent
 callback finds it used, and a callback that then fails has still used it up.
-The account changes and the sign-in history are one transaction after that.
+Its digest is also kept in the browser's session when the sign-in starts, and
+the callback must come back to the same browser, so nobody can be signed in
+to someone else's account by following a link to a callback they did not
+start (login CSRF). The account changes and the sign-in history are one
+transaction after that.
 """
 
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -41,8 +44,6 @@ from monitor.sso.provider import (
     check_id_token,
 )
 
-log = logging.getLogger(__name__)
-
 SCOPE = "openid email profile"
 # How long a person may take at their provider before the sign-in must start again.
 STATE_LIFETIME = timedelta(minutes=10)
@@ -50,6 +51,7 @@ STATE_LIFETIME = timedelta(minutes=10)
 STATE_KEPT = timedelta(days=1)
 
 START_AGAIN = "Start again from the sign-in page."
+USED = f"This sign-in has already been used, and each one works only once. {START_AGAIN}"
 
 
 def state_digest(state: str) -> str:
@@ -64,6 +66,14 @@ def same_site_path(target: str | None) -> str:
     return target[:500] if not parts.netloc and not parts.scheme else ""
 
 
+@dataclass(frozen=True)
+class Started:
+    """Where to send the person, and the state's digest for their browser's session to keep."""
+
+    url: str
+    state_digest: str
+
+
 def start_sign_in(
     session: Session,
     settings: SsoSettings,
@@ -72,8 +82,8 @@ def start_sign_in(
     email: str,
     next_path: str,
     redirect_uri: str,
-) -> str:
-    """Record a new sign-in (state, nonce, PKCE verifier) and return the provider's URL to send the person to."""
+) -> Started:
+    """Record a new sign-in (state, nonce, PKCE verifier) and say where to send the person."""
     metadata = cache.metadata(settings.issuer)
     state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(64)
     client = OAuth2Session(
@@ -84,16 +94,17 @@ def start_sign_in(
         metadata.authorization_endpoint, state=state, nonce=nonce, code_verifier=verifier, **extra
     )
     session.execute(delete(SsoLoginState).where(SsoLoginState.created_at < utcnow() - STATE_KEPT))
+    digest = state_digest(state)
     session.add(
         SsoLoginState(
-            state_hash=state_digest(state),
+            state_hash=digest,
             organisation_id=settings.organisation_id,
             nonce=nonce,
             code_verifier=verifier,
             next_path=same_site_path(next_path),
         )
     )
-    return str(url)
+    return Started(str(url), digest)
 
 
 @dataclass(frozen=True)
@@ -112,10 +123,7 @@ def _claim_state(session: Session, state: str, now: datetime) -> _Claimed:
             f"This sign-in was not started by this service, or was cleared away. {START_AGAIN}",
         )
     if row.used_at is not None:
-        raise SignInRefused(
-            "replayed_state",
-            f"This sign-in has already been used, and each one works only once. {START_AGAIN}",
-        )
+        raise SignInRefused("replayed_state", USED)
     if now - row.created_at > STATE_LIFETIME:
         raise SignInRefused(
             "expired_state",
@@ -129,10 +137,7 @@ def _claim_state(session: Session, state: str, now: datetime) -> _Claimed:
         .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        raise SignInRefused(
-            "replayed_state",
-            f"This sign-in has already been used, and each one works only once. {START_AGAIN}",
-        )
+        raise SignInRefused("replayed_state", USED)
     return _Claimed(row.organisation_id, row.nonce, row.code_verifier, row.next_path)
 
 
@@ -147,9 +152,16 @@ class Outcome:
 
 
 def complete_sign_in(
-    args: dict[str, str], cache: ProviderCache, *, redirect_uri: str, config: Mapping[str, Any]
+    args: dict[str, str],
+    cache: ProviderCache,
+    *,
+    started_here: Collection[str],
+    redirect_uri: str,
+    config: Mapping[str, Any],
 ) -> Outcome:
-    """Finish a sign-in from the provider's redirect, or raise SignInRefused."""
+    """Finish a sign-in from the provider's redirect, or raise SignInRefused.
+
+    `started_here` holds the digests of the states this browser started."""
     state = args.get("state", "")
     if not state:
         raise SignInRefused(
@@ -157,6 +169,12 @@ def complete_sign_in(
         )
     with db.transaction() as session:
         claimed = _claim_state(session, state, utcnow())
+    if state_digest(state) not in started_here:
+        raise SignInRefused(
+            "state_from_another_browser",
+            "This sign-in was started in a different browser, or your browser did not keep this "
+            f"service's cookie while you were away. {START_AGAIN}",
+        )
     try:
         return _finish(args, claimed, cache, redirect_uri=redirect_uri, config=config)
     except SignInRefused as refused:

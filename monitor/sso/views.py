@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 blueprint = Blueprint("sso", __name__)
 
 CACHE_KEY = "sso_providers"
+# The digests of the sign-ins this browser started, in its session.
+STATES_KEY = "sso_states"
+STATES_KEPT = 3
 
 
 @blueprint.record_once
@@ -75,7 +78,7 @@ def start(organisation_id: int) -> Any:
         )
     try:
         with db.transaction() as dbs:
-            url = start_sign_in(
+            started = start_sign_in(
                 dbs,
                 settings,
                 provider_cache(),
@@ -85,7 +88,9 @@ def start(organisation_id: int) -> Any:
             )
     except SignInRefused as error:
         return refused(error, organisation_id)
-    return redirect(url)
+    # A few at once, for sign-ins started in several tabs.
+    session[STATES_KEY] = [*session.get(STATES_KEY, [])[-(STATES_KEPT - 1) :], started.state_digest]
+    return redirect(started.url)
 
 
 @blueprint.route("/sso/callback")
@@ -95,6 +100,7 @@ def callback() -> Any:
         outcome = complete_sign_in(
             request.args.to_dict(),
             provider_cache(),
+            started_here=session.get(STATES_KEY, []),
             redirect_uri=redirect_uri(),
             config=current_app.config,
         )

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import html
 import time
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.test import TestResponse
 
 from monitor.auth.models import SignInEvent, User
 from monitor.db import db
+from monitor.model_helpers import utcnow
 from monitor.sso.models import SsoLoginState
 from monitor.sso.routing import sso_settings_for_email
 from tests.oidc import OidcProvider
@@ -258,6 +260,21 @@ def test_a_replayed_callback_is_refused(
     assert_signed_out(attacker)
 
 
+def test_a_callback_started_in_another_browser_is_refused(
+    app: Flask, client: FlaskClient, provider: OidcProvider, refuge: SsoOrganisation
+) -> None:
+    # Someone signs in at the provider as themselves, then gets another person
+    # to open the callback: that person must not end up signed in as them.
+    email = ACCOUNTS["alice"]["email"]
+    path = callback_path(provider, start(client, refuge.id, email), email)
+
+    victim = app.test_client()
+    text = refusal(victim.get(path))
+    assert "started in a different browser" in text
+    assert_signed_out(victim)
+    assert "already been used" in refusal(client.get(path))
+
+
 def test_a_failed_callback_still_uses_up_its_state(
     client: FlaskClient, provider: OidcProvider, refuge: SsoOrganisation
 ) -> None:
@@ -274,6 +291,17 @@ def test_an_answer_naming_another_issuer_is_refused(client: FlaskClient, refuge:
         "/sso/callback", query_string={"state": state, "code": "x", "iss": "https://attacker.example"}
     )
     assert "came from a different provider" in refusal(response)
+    assert_signed_out(client)
+
+
+def test_a_sign_in_older_than_ten_minutes_is_refused(
+    client: FlaskClient, provider: OidcProvider, refuge: SsoOrganisation
+) -> None:
+    email = ACCOUNTS["alice"]["email"]
+    path = callback_path(provider, start(client, refuge.id, email), email)
+    with db.transaction() as session:
+        session.execute(update(SsoLoginState).values(created_at=utcnow() - timedelta(minutes=11)))
+    assert "took longer than 10 minutes" in refusal(client.get(path))
     assert_signed_out(client)
 
 
