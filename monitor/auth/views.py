@@ -1,8 +1,15 @@
-"""Sign in and out, and binding the signed-in user to each request."""
+"""Sign in and out, the idle timeout, and binding the signed-in user to each request.
+
+Signing in asks for the email address first: an address whose domain signs
+in through its organisation's provider is offered that; anyone else is asked
+for their password, then (if they use two-factor authentication, or must)
+for a code, in monitor.auth.mfa_views. A POST with both email and password
+still signs in at once, for scripts and tests.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,24 +29,40 @@ from flask_login import LoginManager, current_user, login_required, login_user, 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from werkzeug.wrappers import Response
-from wtforms import PasswordField, StringField, SubmitField
-from wtforms.validators import InputRequired
+from wtforms import HiddenField, PasswordField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from monitor.audit import Actor, bind_actor, unbind_actor
-from monitor.auth.models import User
-from monitor.auth.services import Throttle, authenticate
+from monitor.auth import mfa
+from monitor.auth.models import SignInMethod, User
+from monitor.auth.sign_in import Throttle, authenticate, finish_sign_in, normalise_email
 from monitor.db import db
+from monitor.sso.routing import sso_settings_for_email
 
 blueprint = Blueprint("auth", __name__)
 
+# The session key of a sign-in that passed its password and waits for a second factor.
+PENDING_KEY = "mfa_pending"
+PENDING_SECONDS = 5 * 60
+LAST_SEEN_KEY = "last_seen"
 
-class SignInForm(FlaskForm):
+
+class EmailForm(FlaskForm):
     email = StringField(
         "Email address",
         widget=GovTextInput(),
-        validators=[InputRequired("Enter your email address")],
+        validators=[
+            DataRequired("Enter your email address"),
+            Length(max=254, message="Enter an email address of 254 characters or fewer"),
+        ],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
         render_kw={"autocomplete": "username", "spellcheck": "false"},
     )
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+
+class PasswordForm(FlaskForm):
+    email = HiddenField(validators=[InputRequired("Enter your email address")])
     password = PasswordField(
         "Password",
         widget=GovPasswordInput(),
@@ -66,6 +89,31 @@ def install_login(app: Flask, login_manager: LoginManager) -> None:
         return user
 
     @app.before_request
+    def forget_loaded_user() -> None:
+        # The user is loaded afresh from this request's own session cookie.
+        # A request shares `g` with an app context already pushed (as tests
+        # do), and a user kept there from another client's request would
+        # skip load_user and its epoch check.
+        g.pop("_login_user", None)
+
+    @app.before_request
+    def end_idle_session() -> Response | None:
+        # Wall-clock time, not monitor.clock: the demo's "as at" date never moves.
+        if request.endpoint == "static" or not current_user.is_authenticated:
+            return None
+        now = int(time.time())
+        idle_minutes = int(current_app.config["SESSION_IDLE_MINUTES"])
+        last_seen = session.get(LAST_SEEN_KEY)
+        if isinstance(last_seen, int) and now - last_seen > idle_minutes * 60:
+            logout_user()
+            session.clear()
+            flash(f"You were signed out after {idle_minutes} minutes without activity", "info")
+            next_path = request.full_path.rstrip("?") if request.method == "GET" else None
+            return redirect(url_for("auth.sign_in", next=next_path))
+        session[LAST_SEEN_KEY] = now
+        return None
+
+    @app.before_request
     def bind_request_actor() -> None:
         if current_user.is_authenticated:
             g.audit_actor = bind_actor(Actor(current_user.id, current_user.email))
@@ -77,43 +125,103 @@ def install_login(app: Flask, login_manager: LoginManager) -> None:
             unbind_actor(token)
 
 
-def _throttle() -> Throttle:
-    config = current_app.config
-    return Throttle(
-        max_failures=config["LOGIN_MAX_FAILURES"],
-        window=timedelta(minutes=config["LOGIN_FAILURE_WINDOW_MINUTES"]),
-        lockout=timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"]),
-    )
+def throttle() -> Throttle:
+    return Throttle.from_config(current_app.config)
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     # Only same-site paths, so a crafted link cannot bounce users elsewhere.
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
     return url_for("contracts.register")
 
 
+def sign_in_as(user: User, method: SignInMethod, next_path: str | None) -> Response:
+    """Every step passed: note it, start the session afresh and go where the person was going."""
+    with db.transaction() as dbs:
+        finish_sign_in(dbs, user, method, throttle())
+    start_session(user)
+    return redirect(safe_next(next_path))
+
+
+def start_session(user: User) -> None:
+    """A fresh session for `user`, after `finish_sign_in` is committed."""
+    session.clear()
+    login_user(user)
+    session.permanent = True
+    session[LAST_SEEN_KEY] = int(time.time())
+
+
+def start_pending(user: User, next_path: str | None) -> None:
+    """The password was right; the person still owes a second factor (or must set one up)."""
+    session.clear()
+    session[PENDING_KEY] = {
+        "user_id": user.id,
+        "epoch": user.session_epoch,
+        "at": int(time.time()),
+        "next": safe_next(next_path),
+    }
+
+
+def pending_user() -> tuple[User, str] | None:
+    """The user waiting for their second factor and where they were going, unless it expired."""
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict):
+        return None
+    if int(time.time()) - int(pending.get("at", 0)) > PENDING_SECONDS:
+        session.pop(PENDING_KEY, None)
+        return None
+    user = db.session.get(User, int(pending.get("user_id", 0)))
+    if user is None or not user.active or user.role is None or user.session_epoch != pending.get("epoch"):
+        session.pop(PENDING_KEY, None)
+        return None
+    return user, str(pending.get("next") or url_for("contracts.register"))
+
+
+def _password_page(form: PasswordForm, email: str) -> Any:
+    change = url_for("auth.sign_in", email=email, next=request.args.get("next"))
+    status = 400 if form.errors else 200
+    return render_template("auth/sign_in_password.html", form=form, email=email, change_url=change), status
+
+
 @blueprint.route("/sign-in", methods=["GET", "POST"])
 def sign_in() -> Any:
     if current_user.is_authenticated:
         return redirect(url_for("contracts.register"))
-    form = SignInForm()
-    if form.validate_on_submit():
+    next_path = request.args.get("next")
+    if request.method == "POST" and "password" in request.form:
+        form = PasswordForm()
+        if not form.validate_on_submit():
+            return _password_page(form, normalise_email(form.email.data or ""))
         with db.transaction() as dbs:
             outcome = authenticate(
-                dbs,
-                form.email.data or "",
-                form.password.data or "",
-                request.remote_addr or "-",
-                _throttle(),
+                dbs, form.email.data or "", form.password.data or "", request.remote_addr or "-", throttle()
             )
-        if outcome.user is not None:
-            session.clear()
-            login_user(outcome.user)
-            session.permanent = True
-            return redirect(_safe_next(request.args.get("next")))
-        form.email.errors = [*form.email.errors, outcome.refusal]
-    return render_template("auth/sign_in.html", form=form), (400 if form.errors else 200)
+        user = outcome.user
+        if user is None:
+            form.password.errors = [*form.password.errors, outcome.refusal]
+            return _password_page(form, normalise_email(form.email.data or ""))
+        if user.mfa_enabled:
+            start_pending(user, next_path)
+            return redirect(url_for("mfa.verify"))
+        if mfa.is_required(user, current_app.config):
+            start_pending(user, next_path)
+            return redirect(url_for("mfa.setup_pending"))
+        return sign_in_as(user, SignInMethod.PASSWORD, next_path)
+
+    form_email = EmailForm(data={"email": request.args.get("email", "")} if request.method == "GET" else None)
+    if form_email.validate_on_submit():
+        email = normalise_email(form_email.email.data or "")
+        settings = sso_settings_for_email(db.session(), email)
+        if settings is not None:
+            link = url_for(
+                "sso.start", organisation_id=settings.organisation_id, email=email, next=safe_next(next_path)
+            )
+            return render_template(
+                "auth/sign_in_sso.html", organisation=settings.organisation.name, link=link, email=email
+            )
+        return _password_page(PasswordForm(formdata=None, data={"email": email}), email)
+    return render_template("auth/sign_in.html", form=form_email), (400 if form_email.errors else 200)
 
 
 @blueprint.route("/sign-out", methods=["POST"])

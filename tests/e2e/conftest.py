@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -188,15 +189,31 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     assert not problems.script_errors, f"browser script errors: {problems.script_errors}"
 
 
+def sign_in_with_browser(
+    page: Page, email: str, password: str = DEMO_PASSWORD, path: str = "/sign-in"
+) -> None:
+    """Sign in through the sign-in pages as a person would: the email address,
+    then the password, then (for someone with two-factor authentication on) a
+    code from their authenticator app, computed here from their secret."""
+    from tests.conftest import two_factor_code
+
+    page.goto(path)
+    page.get_by_label("What is your email address?").fill(email)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: urlsplit(url).path != "/sign-in")
+    if "/sign-in/two-factor" in page.url:
+        page.get_by_label("Code from your authenticator app").fill(two_factor_code(email))
+        page.get_by_role("button", name="Continue").click()
+
+
 @pytest.fixture
 def sign_in(page: Page) -> Callable[[str], None]:
     """Sign in through the sign-in form, as a person would."""
 
     def do_sign_in(email: str, password: str = DEMO_PASSWORD) -> None:
-        page.goto("/sign-in")
-        page.get_by_label("Email address").fill(email)
-        page.get_by_label("Password", exact=True).fill(password)
-        page.get_by_role("button", name="Sign in").click()
+        sign_in_with_browser(page, email, password)
         page.wait_for_url("**/contracts")
         assert page.get_by_text("Signed in as").is_visible()
 
