@@ -12,6 +12,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
@@ -23,7 +24,15 @@ from monitor.model_helpers import utcnow
 from monitor.sso.models import SsoLoginState
 from monitor.sso.routing import sso_settings_for_email
 from tests.oidc import OidcProvider
-from tests.sso.conftest import ACCOUNTS, DOMAIN, SsoOrganisation, add_organisation, add_user, configure_sso
+from tests.sso.conftest import (
+    ACCOUNTS,
+    DOMAIN,
+    PROVIDERS_GROUP,
+    SsoOrganisation,
+    add_organisation,
+    add_user,
+    configure_sso,
+)
 
 
 def start(client: FlaskClient, organisation_id: int, email: str, next_path: str = "/contracts") -> str:
@@ -121,6 +130,32 @@ def test_no_mapped_group_waits_for_approval(
     assert "waits for approval" in again.get_data(as_text=True)
     assert db.session.scalar(select(func.count(User.id)).where(User.email == bob.email)) == 1
     assert db.session.scalar(select(func.count(SignInEvent.id))) == 0
+    assert_signed_out(client)
+
+
+def test_a_waiting_account_gets_its_role_once_its_group_is_mapped(
+    client: FlaskClient, provider: OidcProvider, refuge: SsoOrganisation
+) -> None:
+    assert "waits for approval" in html.unescape(
+        sign_in(client, provider, refuge, "bob").get_data(as_text=True)
+    )
+    provider.set_accounts({**ACCOUNTS["bob"], "groups": PROVIDERS_GROUP})  # a single group, as a string
+
+    response = sign_in(client, provider, refuge, "bob")
+
+    assert response.status_code == 302
+    bob = user_by_email(ACCOUNTS["bob"]["email"])
+    assert bob is not None and (bob.role, bob.organisation_admin) == ("provider", False)
+
+
+def test_a_secret_the_keys_cannot_read_is_refused(
+    app: Flask, client: FlaskClient, provider: OidcProvider, refuge: SsoOrganisation
+) -> None:
+    email = ACCOUNTS["alice"]["email"]
+    path = callback_path(provider, start(client, refuge.id, email), email)
+    app.config["DATA_ENCRYPTION_KEYS"] = Fernet.generate_key().decode()  # the old key is gone
+
+    assert "The client secret saved for Refuge cannot be read" in refusal(client.get(path))
     assert_signed_out(client)
 
 
