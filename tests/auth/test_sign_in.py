@@ -62,7 +62,9 @@ def _age_failures(email: str, by: timedelta) -> None:
 
 def test_the_page_asks_for_the_email_address_first(demo: Flask, client: FlaskClient) -> None:
     page = _page(client.get("/sign-in"))
-    assert page.select_one("h1 label").get_text(strip=True) == "What is your email address?"
+    assert page.select_one("h1").get_text(strip=True) == "Sign in"
+    assert page.select_one("label[for=email]").get_text(strip=True) == "Email address"
+    assert page.select_one("button").get_text(strip=True) == "Continue"
     assert page.select_one("input[name=password]") is None
     assert page.find("a", string="Forgot your password?")["href"] == "/forgot-password"
 

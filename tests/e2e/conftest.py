@@ -198,7 +198,7 @@ def sign_in_with_browser(
     from tests.conftest import two_factor_code
 
     page.goto(path)
-    page.get_by_label("What is your email address?").fill(email)
+    page.get_by_label("Email address").fill(email)
     page.get_by_role("button", name="Continue").click()
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()

@@ -36,7 +36,7 @@ def test_a_commissioner_sets_up_two_factor_and_signs_in_with_a_code(
     page.get_by_role("button", name="Continue").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("Enter your email address")
     scan("email question with errors")
-    page.get_by_label("What is your email address?").fill(email)
+    page.get_by_label("Email address").fill(email)
     page.get_by_role("button", name="Continue").click()
     expect(page.locator("h1")).to_have_text("Enter your password")
     scan("password")
@@ -70,7 +70,7 @@ def test_a_commissioner_sets_up_two_factor_and_signs_in_with_a_code(
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/sign-in")
 
-    page.get_by_label("What is your email address?").fill(email)
+    page.get_by_label("Email address").fill(email)
     page.get_by_role("button", name="Continue").click()
     page.get_by_label("Password", exact=True).fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
