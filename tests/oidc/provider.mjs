@@ -20,10 +20,9 @@
 // Rotating a key or changing the client builds a new Provider around the same
 // in-memory storage (module level in oidc-provider's memory adapter).
 
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import http from 'node:http';
 
-import { SignJWT, importJWK } from 'jose';
 import Provider from 'oidc-provider';
 
 const clientId = process.env.CLIENT_ID || 'monitor';
@@ -51,14 +50,21 @@ function accountByEmail(email) {
   return [...state.accounts.values()].find((account) => account.email.toLowerCase() === wanted);
 }
 
-async function resign(idToken) {
+function resign(idToken) {
   const tamper = state.tamper;
   state.tamper = null;
   const payload = JSON.parse(Buffer.from(idToken.split('.')[1], 'base64url').toString());
   Object.assign(payload, tamper.claims || {});
   const jwk = tamper.unpublished_key ? { ...newKey(), kid: `unpublished-${randomUUID()}` } : state.keys[0];
-  const key = await importJWK(jwk, 'RS256');
-  return new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: jwk.kid, typ: 'JWT' }).sign(key);
+  return signRs256(payload, jwk);
+}
+
+// A compact JWS (RS256) with node's own crypto, so the script needs nothing beyond oidc-provider.
+function signRs256(payload, jwk) {
+  const encode = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const input = `${encode({ alg: 'RS256', kid: jwk.kid, typ: 'JWT' })}.${encode(payload)}`;
+  const signature = sign('sha256', Buffer.from(input), createPrivateKey({ key: jwk, format: 'jwk' }));
+  return `${input}.${signature.toString('base64url')}`;
 }
 
 function build() {
@@ -108,7 +114,7 @@ function build() {
     await next();
     if (ctx.path === '/token' && ctx.body && ctx.body.id_token) {
       state.stats.token += 1;
-      if (state.tamper) ctx.body = { ...ctx.body, id_token: await resign(ctx.body.id_token) };
+      if (state.tamper) ctx.body = { ...ctx.body, id_token: resign(ctx.body.id_token) };
     }
   });
   provider = built;
