@@ -10,9 +10,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, after_this_request, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from werkzeug.wrappers import Response
 
 from monitor.access.roles import Role
 from monitor.auth.models import AccountToken, Organisation, TokenPurpose, User
@@ -268,6 +269,13 @@ def revoke_token(person_id: int, token_id: int) -> Any:
 def accept_invitation(token: str) -> Any:
     """Public: the invited person chooses their password. They sign in afterwards,
     through the sign-in page, which asks admins to set up two-factor authentication."""
+
+    @after_this_request
+    def no_referrer(response: Response) -> Response:
+        # The link's token is in the URL: never let it travel in a Referer header.
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
     form = AcceptInvitationForm()
     with db.transaction() as session:
         invitation = services.invitation_for(session, token)

@@ -74,6 +74,7 @@ def test_organisation_admin_invites_and_the_person_sets_a_password_and_signs_in(
     path = invitation_path(outbox, "sam@refuge.example")
     page = client.get(path)
     assert page.status_code == 200 and "Create your password" in page.get_data(as_text=True)
+    assert page.headers["Referrer-Policy"] == "no-referrer"  # the token is in the address
     weak = client.post(path, data={"password": "password1234", "confirm": "password1234"})
     assert weak.status_code == 400 and "commonly used" in error_summary(weak)
     short = client.post(path, data={"password": "short", "confirm": "short"})
