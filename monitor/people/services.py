@@ -18,7 +18,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, url_for
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import Session
 
 from monitor.access.roles import Role
@@ -48,6 +48,9 @@ from monitor.model_helpers import utcnow
 
 LONDON = ZoneInfo("Europe/London")
 HISTORY_LENGTH = 30
+# Ids are 32-bit integers in the database; a larger one in a URL matches nothing
+# (PostgreSQL would refuse the query itself rather than find no row).
+LARGEST_ID = 2**31 - 1
 # The role an approved single sign-on account gets from its organisation's kind.
 ROLE_FOR_KIND = {kind: role for role, kind in ROLE_NEEDS_ORGANISATION.items()}
 
@@ -106,13 +109,15 @@ def people_query(manager: User, organisation_id: int | None = None) -> Select[Us
             (User.role == manager.role) | User.role.is_(None),
         )
     elif organisation_id is not None:
-        query = query.where(User.organisation_id == organisation_id)
+        query = query.where(
+            User.organisation_id == organisation_id if organisation_id <= LARGEST_ID else false()
+        )
     return query
 
 
 def person_for(session: Session, manager: User, person_id: int) -> User:
     """The person, if `manager` may see them; NotFound otherwise (we never say which)."""
-    person = session.get(User, person_id)
+    person = session.get(User, person_id) if 0 < person_id <= LARGEST_ID else None
     if person is None or not manages(manager, person):
         raise NotFound
     return person
@@ -384,7 +389,7 @@ def unlock(session: Session, manager: User, person: User) -> None:
 
 def revoke_api_token(session: Session, actor: User, owner: User, token_id: int) -> ApiToken:
     """Revoke one of `owner`'s API tokens; NotFound for anyone else's."""
-    token = session.get(ApiToken, token_id)
+    token = session.get(ApiToken, token_id) if 0 < token_id <= LARGEST_ID else None
     if token is None or token.user_id != owner.id:
         raise NotFound
     if token.revoked:

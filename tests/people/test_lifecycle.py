@@ -133,8 +133,13 @@ def test_admin_edits_role_and_scope_and_a_misfit_is_an_error(
         },
     )
     assert demoted.status_code == 400 and "your own admin role" in error_summary(demoted)
-    assert client.get("/people/999999").status_code == 404
-    assert client.get("/people/999999/edit").status_code == 404
+    # Ids that match nobody, however large, are not found, never an error.
+    for big in ("999999", "99999999999999999999"):
+        assert client.get(f"/people/{big}").status_code == 404
+        assert client.get(f"/people/{big}/edit").status_code == 404
+        assert client.post(f"/people/{refuge.id}/api-tokens/{big}/revoke").status_code == 404
+        assert client.post(f"/account/api-tokens/{big}/revoke").status_code == 404
+    assert client.get("/people?organisation=99999999999999999999").status_code == 200
 
 
 def test_deactivation_ends_sessions_and_api_tokens_at_once(
