@@ -22,7 +22,7 @@ from monitor.dashboards.catalogue import Dashboard
 from monitor.dashboards.tokens import ISSUER_KEY, DashboardsUnavailable, Grant
 from monitor.db import db
 from tests.conftest import DEMO_USERS
-from tests.e2e.conftest import AXE_SCRIPT, serve
+from tests.e2e.conftest import AXE_SCRIPT, serve, sign_in_with_browser
 
 pytestmark = pytest.mark.e2e
 
@@ -68,10 +68,7 @@ def page(browser: Browser, base_url: str) -> Iterator[Page]:
 
 
 def sign_in(page: Page, role: str) -> None:
-    page.goto("/sign-in")
-    page.get_by_label("Email address").fill(DEMO_USERS[role])
-    page.get_by_label("Password", exact=True).fill("demo-password-2013")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_with_browser(page, DEMO_USERS[role])
     page.wait_for_url("**/contracts")
 
 

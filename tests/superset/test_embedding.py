@@ -34,7 +34,7 @@ from monitor.auth.models import User
 from monitor.db import db
 from monitor.superset.client import SupersetError
 from tests.conftest import DEMO_USERS
-from tests.e2e.conftest import STATIC_FILES, serve
+from tests.e2e.conftest import STATIC_FILES, serve, sign_in_with_browser
 from tests.superset.conftest import ChartInfo, DashboardInfo, ProvisionedSuperset
 
 VIEWER_ROLES = ["lbbd", "ccg", "halton", "westminster", "bd_board", "halton_board"]
@@ -315,10 +315,7 @@ def test_dashboard_page_shows_the_embedded_dashboard(
     try:
         context.set_default_timeout(30_000)
         signing_in = context.new_page()
-        signing_in.goto("/sign-in")
-        signing_in.get_by_label("Email address").fill(DEMO_USERS["bd_board"])
-        signing_in.get_by_label("Password", exact=True).fill("demo-password-2013")
-        signing_in.get_by_role("button", name="Sign in").click()
+        sign_in_with_browser(signing_in, DEMO_USERS["bd_board"])
         signing_in.wait_for_url("**/contracts")
         signing_in.close()
         for dashboard in superset.dashboards.values():

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.conftest import DEMO_USERS
-from tests.e2e.conftest import STATIC_FILES, serve
+from tests.e2e.conftest import STATIC_FILES, serve, sign_in_with_browser
 from tests.superset.conftest import ProvisionedSuperset
 
 pytestmark = pytest.mark.e2e
@@ -73,10 +73,7 @@ def test_a_dashboard_loading_leaves_the_user_signed_in(
     superset = provisioned_superset
     dashboard = superset.dashboards["board-performance"]
     page = context.new_page()
-    page.goto("/sign-in")
-    page.get_by_label("Email address").fill(DEMO_USERS["bd_board"])
-    page.get_by_label("Password", exact=True).fill("demo-password-2013")
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_with_browser(page, DEMO_USERS["bd_board"])
     page.wait_for_url("**/contracts")
     expect(page.get_by_text(SIGNED_IN)).to_be_visible()
 
