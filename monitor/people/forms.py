@@ -92,8 +92,8 @@ class PersonForm(FlaskForm):
         return PersonChoices(
             name=self.name.data or "",
             role=self.role.data or "",
-            organisation_id=int(organisation) if organisation.isdigit() else None,
-            partnership_id=int(partnership) if partnership.isdigit() else None,
+            organisation_id=int(organisation) if organisation.isascii() and organisation.isdigit() else None,
+            partnership_id=int(partnership) if partnership.isascii() and partnership.isdigit() else None,
             organisation_admin=self.organisation_admin.data == "yes",
         )
 

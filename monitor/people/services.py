@@ -143,6 +143,22 @@ def invitation_of(session: Session, person: User) -> AccountToken | None:
     )
 
 
+def open_invitations(session: Session, people: list[User]) -> dict[int, AccountToken]:
+    """Each person's newest unused invitation, for the list."""
+    if not people:
+        return {}
+    unused = session.scalars(
+        select(AccountToken)
+        .where(
+            AccountToken.user_id.in_([p.id for p in people]),
+            AccountToken.purpose == TokenPurpose.INVITATION,
+            AccountToken.used_at.is_(None),
+        )
+        .order_by(AccountToken.created_at, AccountToken.id)
+    )
+    return {token.user_id: token for token in unused}
+
+
 def api_tokens_of(session: Session, person: User) -> list[ApiToken]:
     return list(
         session.scalars(

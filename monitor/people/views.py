@@ -16,7 +16,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from monitor.access.roles import Role
-from monitor.auth.models import AccountToken, Organisation, TokenPurpose, User
+from monitor.auth.models import Organisation, User
 from monitor.db import db
 from monitor.errors import NotFound, ValidationFailed
 from monitor.forms import form_page, save
@@ -77,30 +77,18 @@ def index() -> Any:
     manager = me()
     organisations: list[tuple[int, str]] = []
     chosen = request.args.get("organisation", "")
-    organisation_id = int(chosen) if chosen.isdigit() else None
+    organisation_id = int(chosen) if chosen.isascii() and chosen.isdigit() else None
     if manager.role == Role.ADMIN:
         organisations = [
             (o.id, o.name) for o in session.scalars(select(Organisation).order_by(Organisation.name))
         ]
     people = list(session.scalars(services.people_query(manager, organisation_id)))
-    invitations: dict[int, AccountToken] = {}
-    if people:
-        unused = session.scalars(
-            select(AccountToken)
-            .where(
-                AccountToken.user_id.in_([p.id for p in people]),
-                AccountToken.purpose == TokenPurpose.INVITATION,
-                AccountToken.used_at.is_(None),
-            )
-            .order_by(AccountToken.created_at)
-        )
-        invitations = {token.user_id: token for token in unused}
     return render_template(
         "people/index.html",
         title="People",
         people=people,
         statuses={p.id: services.status_of(p) for p in people},
-        invitations=invitations,
+        invitations=services.open_invitations(session, people),
         organisations=organisations,
         chosen=organisation_id,
         manager=manager,
@@ -192,6 +180,8 @@ def edit(person_id: int) -> Any:
     if manager.role != Role.ADMIN:
         # Name and the organisation-admin flag only; role and scope stay as they are.
         form.role.choices = [(person.role or "", str(person.role or "None yet"))]
+        if person.role is None:
+            form.role.validators = []  # waiting for approval: no role to keep
     if form.validate_on_submit():
         saved = save(form, lambda session: services.update_person(session, manager, person, form.choices()))
         if saved is not None:

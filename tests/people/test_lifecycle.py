@@ -139,7 +139,8 @@ def test_admin_edits_role_and_scope_and_a_misfit_is_an_error(
         assert client.get(f"/people/{big}/edit").status_code == 404
         assert client.post(f"/people/{refuge.id}/api-tokens/{big}/revoke").status_code == 404
         assert client.post(f"/account/api-tokens/{big}/revoke").status_code == 404
-    assert client.get("/people?organisation=99999999999999999999").status_code == 200
+    for chosen in ("99999999999999999999", "²", "abc"):
+        assert client.get(f"/people?organisation={chosen}").status_code == 200
 
 
 def test_deactivation_ends_sessions_and_api_tokens_at_once(
@@ -233,6 +234,11 @@ def test_approving_a_single_sign_on_account(demo: Flask, client: FlaskClient, au
     auth.sign_in(DEMO_USERS["refuge_admin"])
     listing = client.get("/people").get_data(as_text=True)
     assert "Nia New" in listing and "Awaiting approval" in listing
+    renamed = client.post(
+        f"/people/{pending.id}/edit", data={"name": "Nia Newcomer", "organisation_admin": "no"}
+    )
+    assert renamed.status_code == 302, error_summary(renamed)
+    assert person("new@refuge.example").name == "Nia Newcomer"
     assert client.post(f"/people/{pending.id}/approve").status_code == 302
     assert person("new@refuge.example").role == "provider"
     assert audit_rows("user", pending.id)[-1]["changes"]["role"] == [None, "provider"]
