@@ -31,7 +31,8 @@ def test_wrong_password_shows_the_error_summary(demo: Flask, client: FlaskClient
     summary = page.select_one(".govuk-error-summary")
     assert summary is not None
     assert "Enter a correct email address and password" in summary.get_text()
-    assert [a["href"] for a in summary.select("a")][:1] == ["#email"]
+    # The password step shows the address it is for; the message sits on the password.
+    assert [a["href"] for a in summary.select("a")][:1] == ["#password"]
     assert page.title is not None and page.title.get_text().startswith("Error:")
 
 

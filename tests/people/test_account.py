@@ -94,6 +94,8 @@ def test_sign_out_everywhere_ends_every_session(demo: Flask, client: FlaskClient
     auth.sign_in(DEMO_USERS["lbbd"])
     assert client.get("/contracts").status_code == 200
     assert any(row[2] == "Signed out everywhere" for row in history_rows(client))
+    # Real sign-ins are in it too, with the client's address.
+    assert ["Password", "Signed in", "127.0.0.1"] in [row[1:] for row in history_rows(client)]
 
 
 def test_revoking_your_own_api_token(demo: Flask, client: FlaskClient, auth: Auth) -> None:
