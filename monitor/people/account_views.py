@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, session, url_for
 from flask_login import login_required, logout_user
 from werkzeug.wrappers import Response
 
@@ -30,12 +30,6 @@ OUTCOMES = {
 }
 
 
-def _two_factor_link() -> str | None:
-    # The two-factor pages are built alongside this one; until mfa.manage
-    # exists its link is left out rather than failing the page.
-    return url_for("mfa.manage") if "mfa.manage" in current_app.view_functions else None
-
-
 @blueprint.route("/account")
 @login_required
 def index() -> Any:
@@ -50,7 +44,7 @@ def index() -> Any:
         london_time=services.london_time,
         methods=METHODS,
         outcomes=OUTCOMES,
-        mfa_link=_two_factor_link(),
+        mfa_link=url_for("mfa.manage"),
         password_link=url_for("passwords.change"),
     )
 
