@@ -39,7 +39,7 @@ from monitor.db import db
 
 POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 SIZES = (100, 10_000)
-PASSWORD = "bench-password-123"  # noqa: S105 - a throwaway database
+PASSWORD = "a-throwaway-passphrase-123"  # noqa: S105 - a throwaway database
 
 
 def _app(url: str) -> Flask:

@@ -1,8 +1,10 @@
-"""Security headers, with a per-request nonce for the template's one inline script."""
+"""Security headers, with a per-request nonce for the template's one inline script,
+and the one check on where a sign-in may send someone afterwards."""
 
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, request
 
@@ -25,6 +27,14 @@ def _csp(nonce: str, frame_sources: tuple[str, ...] = ()) -> str:
             "frame-ancestors 'none'",
         ]
     )
+
+
+def same_site_path(target: str | None) -> str:
+    """`target` when it is a path on this site, else "" (a crafted link cannot bounce people elsewhere)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return ""
+    parts = urlsplit(target)
+    return target[:500] if not parts.netloc and not parts.scheme else ""
 
 
 def allow_frames_from(origin: str) -> None:

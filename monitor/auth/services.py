@@ -1,50 +1,27 @@
-"""Writes and checks for organisations, users, sign-in and API tokens."""
+"""Writes and checks for organisations, users and API tokens (signing in is monitor.auth.sign_in)."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.auth.models import (
     ROLE_NEEDS_ORGANISATION,
     ApiToken,
-    LoginFailure,
     Organisation,
     OrganisationKind,
     Partnership,
     Role,
     User,
 )
-from monitor.auth.passwords import (
-    MIN_PASSWORD_LENGTH,
-    hash_password,
-    new_api_token,
-    token_digest,
-    verify_password,
-)
+from monitor.auth.password_policy import password_problem
+from monitor.auth.passwords import hash_password, new_api_token, token_digest
 from monitor.errors import ValidationFailed
 from monitor.model_helpers import utcnow
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-@dataclass(frozen=True)
-class Throttle:
-    max_failures: int = 5
-    window: timedelta = timedelta(minutes=15)
-    lockout: timedelta = timedelta(minutes=15)
-
-
-@dataclass(frozen=True)
-class SignIn:
-    """The outcome of a sign-in: a user, or a refusal that is safe to show."""
-
-    user: User | None
-    refusal: str = ""
 
 
 def create_organisation(
@@ -185,8 +162,10 @@ def create_user(
     if not name.strip():
         errors["name"] = "Enter the user's full name"
     errors |= scope_errors(role, organisation, partnership)
-    if len(password) < MIN_PASSWORD_LENGTH:
-        errors["password"] = f"Enter a password of at least {MIN_PASSWORD_LENGTH} characters"
+    # The same rule as a password people choose for themselves.
+    problem = password_problem(password, email=email, name=name)
+    if problem:
+        errors["password"] = problem
     if errors:
         raise ValidationFailed(errors)
     user = User(
@@ -217,58 +196,3 @@ def user_for_token(session: Session, token: str) -> User | None:
         return None
     api_token.last_used_at = utcnow()
     return api_token.user
-
-
-def authenticate(
-    session: Session, email: str, password: str, client_address: str, throttle: Throttle
-) -> SignIn:
-    """Check a sign-in, counting failures by account and by client address.
-
-    Failures are written to the session too, so the caller commits them
-    whatever the outcome.
-    """
-    now = utcnow()
-    email = email.strip().lower()
-    recent_failures = session.scalar(
-        select(func.count(LoginFailure.id)).where(
-            LoginFailure.client_address == client_address, LoginFailure.at > now - throttle.window
-        )
-    )
-    if (recent_failures or 0) >= throttle.max_failures * 4:
-        return SignIn(None, "Too many failed sign-in attempts from this network. Try again later.")
-    user = session.scalar(select(User).where(User.email == email))
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        return SignIn(None, _locked_message(user.locked_until, now))
-    if not verify_password(user.password_hash if user else None, password) or user is None or not user.active:
-        _record_failure(session, user, email, client_address, throttle, now)
-        if user is not None and user.locked_until is not None and user.locked_until > now:
-            return SignIn(None, _locked_message(user.locked_until, now))
-        return SignIn(None, "Enter a correct email address and password")
-    user.failed_logins = 0
-    user.locked_until = None
-    session.execute(delete(LoginFailure).where(LoginFailure.at < now - throttle.window))
-    return SignIn(user)
-
-
-def _record_failure(
-    session: Session,
-    user: User | None,
-    email: str,
-    client_address: str,
-    throttle: Throttle,
-    now: datetime,
-) -> None:
-    session.add(LoginFailure(client_address=client_address, email=email[:254], at=now))
-    if user is not None:
-        user.failed_logins += 1
-        if user.failed_logins >= throttle.max_failures:
-            user.locked_until = now + throttle.lockout
-            user.failed_logins = 0
-
-
-def _locked_message(until: datetime, now: datetime) -> str:
-    minutes = max(1, int((until - now).total_seconds() // 60) + 1)
-    return (
-        "This account is locked after too many failed sign-in attempts. "
-        f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
-    )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -37,6 +36,7 @@ from monitor.auth import mfa
 from monitor.auth.models import SignInMethod, User
 from monitor.auth.sign_in import Throttle, authenticate, finish_sign_in, normalise_email
 from monitor.db import db
+from monitor.security import same_site_path
 from monitor.sso.routing import sso_settings_for_email
 
 blueprint = Blueprint("auth", __name__)
@@ -130,10 +130,7 @@ def throttle() -> Throttle:
 
 
 def safe_next(target: str | None) -> str:
-    # Only same-site paths, so a crafted link cannot bounce users elsewhere.
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("contracts.register")
+    return same_site_path(target) or url_for("contracts.register")
 
 
 def sign_in_as(user: User, method: SignInMethod, next_path: str | None) -> Response:

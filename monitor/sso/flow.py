@@ -20,7 +20,6 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
@@ -33,6 +32,7 @@ from monitor.auth.models import Organisation, SignInMethod, SignInOutcome, User
 from monitor.db import db
 from monitor.model_helpers import utcnow
 from monitor.secret_box import SecretUnreadable, decrypt
+from monitor.security import same_site_path
 from monitor.sso.accounts import account_for_claims
 from monitor.sso.models import SsoLoginState, SsoSettings
 from monitor.sso.provider import (
@@ -56,14 +56,6 @@ USED = f"This sign-in has already been used, and each one works only once. {STAR
 
 def state_digest(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
-
-
-def same_site_path(target: str | None) -> str:
-    """`target` when it is a path on this site, else "" (a crafted link cannot bounce people elsewhere)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return ""
-    parts = urlsplit(target)
-    return target[:500] if not parts.netloc and not parts.scheme else ""
 
 
 @dataclass(frozen=True)

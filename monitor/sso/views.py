@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.blueprints import BlueprintSetupState
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
@@ -21,6 +21,7 @@ from wtforms import BooleanField, PasswordField, StringField, SubmitField, TextA
 from monitor.access.roles import Role
 from monitor.auth.emails import service_link
 from monitor.auth.models import Organisation, OrganisationKind
+from monitor.auth.views import start_session
 from monitor.db import db
 from monitor.forms import form_page, save
 from monitor.sso.flow import complete_sign_in, start_sign_in
@@ -114,9 +115,7 @@ def callback() -> Any:
             organisation_name=outcome.organisation_name,
             email=outcome.user.email,
         )
-    session.clear()
-    login_user(outcome.user)
-    session.permanent = True
+    start_session(outcome.user)
     return redirect(outcome.next_path or "/")
 
 
