@@ -102,6 +102,7 @@ PEOPLE_ROUTES = [
     ("POST", "/people/{person}/approve"),
     ("POST", "/people/{person}/resend-invitation"),
     ("POST", "/people/{person}/unlock"),
+    ("POST", "/people/{person}/reset-two-factor"),
     ("POST", "/people/{person}/api-tokens/{token}/revoke"),
     ("GET", "/people/{person}/deactivate"),
     ("POST", "/people/{person}/deactivate"),

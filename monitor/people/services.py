@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from monitor.access.roles import Role
 from monitor.audit import AuditEvent
+from monitor.auth import mfa
 from monitor.auth.account_tokens import issue_token, spend, valid_token
 from monitor.auth.emails import send_after_commit, service_link
 from monitor.auth.history import record_sign_in
@@ -401,6 +402,18 @@ def reactivate(session: Session, manager: User, person: User) -> None:
 def unlock(session: Session, manager: User, person: User) -> None:
     unlock_account(session, person)
     _note(session, manager, "user", person.id, person.name, {"locked": [True, False]})
+
+
+def reset_two_factor(session: Session, manager: User, person: User) -> None:
+    """For someone who lost their authenticator and recovery codes: two-factor
+    off and every session ended; if it is required of them, they set it up
+    again after their password at the next sign-in."""
+    if person.id == manager.id:
+        raise ValidationFailed({"person": "Turn your own two-factor authentication off on Your account"})
+    if not person.mfa_enabled:
+        raise ValidationFailed({"person": f"{person.name} does not use two-factor authentication"})
+    person.session_epoch += 1
+    mfa.disable(session, person)
 
 
 def revoke_api_token(session: Session, actor: User, owner: User, token_id: int) -> ApiToken:

@@ -243,6 +243,16 @@ def unlock(person_id: int) -> Any:
     return _act(person_id, services.unlock, "{name}'s account unlocked: they can sign in now")
 
 
+@blueprint.route("/people/<int:person_id>/reset-two-factor", methods=["POST"])
+@managers_only
+def reset_two_factor(person_id: int) -> Any:
+    return _act(
+        person_id,
+        services.reset_two_factor,
+        "{name}'s two-factor authentication is reset: they set it up again when they next sign in",
+    )
+
+
 @blueprint.route("/people/<int:person_id>/api-tokens/<int:token_id>/revoke", methods=["POST"])
 @managers_only
 def revoke_token(person_id: int, token_id: int) -> Any:

@@ -3,11 +3,13 @@ API tokens and approval of single sign-on accounts, each audited."""
 
 from __future__ import annotations
 
+import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from monitor.auth.models import ApiToken, User
+from monitor.auth import mfa
+from monitor.auth.models import ApiToken, RecoveryCode, User
 from monitor.auth.services import issue_api_token
 from monitor.db import db
 from tests.conftest import DEMO_USERS, Auth
@@ -258,3 +260,31 @@ def test_approving_a_single_sign_on_account(demo: Flask, client: FlaskClient, au
     auth.sign_in(DEMO_USERS["refuge_admin"])
     assert client.post(f"/people/{person('new@halton.example').id}/approve").status_code == 404
     assert person("new@halton.example").role is None
+
+
+def test_resetting_someones_lost_two_factor(demo: Flask, client: FlaskClient, auth: Auth) -> None:
+    """Someone who lost their authenticator and recovery codes: their organisation
+    admin resets it, their sessions end, and they sign in with their password alone."""
+    secret = pyotp.random_base32()
+    with db.transaction() as session:
+        refuge = session.execute(select(User).where(User.email == DEMO_USERS["refuge"])).scalar_one()
+        assert mfa.enable(session, refuge, secret, pyotp.TOTP(secret).now())
+    own_session = Auth(demo.test_client())
+    assert own_session.sign_in(DEMO_USERS["refuge"]).status_code == 302  # the helper gives the code
+    assert own_session.client.get("/contracts").status_code == 200
+    auth.sign_in(DEMO_USERS["refuge_admin"])
+    refuge = person(DEMO_USERS["refuge"])
+    assert "Reset two-factor authentication" in client.get(f"/people/{refuge.id}").get_data(as_text=True)
+    assert client.post(f"/people/{refuge.id}/reset-two-factor").status_code == 302
+    after = person(DEMO_USERS["refuge"])
+    assert after.mfa_secret is None and not after.mfa_enabled
+    assert (
+        db.session.scalar(select(func.count(RecoveryCode.id)).where(RecoveryCode.user_id == refuge.id)) == 0
+    )
+    assert "mfa_enabled_at" in audit_rows("user", refuge.id)[-1]["changes"]
+    assert own_session.client.get("/contracts").status_code == 302  # signed out at once
+    response = Auth(demo.test_client()).sign_in(DEMO_USERS["refuge"])
+    assert response.status_code == 302 and "two-factor" not in response.location
+    # Nothing to reset now, and nobody resets their own here.
+    again = client.post(f"/people/{refuge.id}/reset-two-factor")
+    assert again.status_code == 400 and "does not use two-factor" in again.get_data(as_text=True)
