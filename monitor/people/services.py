@@ -46,12 +46,10 @@ from monitor.auth.passwords import hash_password
 from monitor.auth.services import email_errors, scope_errors
 from monitor.errors import NotFound, ValidationFailed
 from monitor.model_helpers import utcnow
+from monitor.url_ids import LARGEST_ID
 
 LONDON = ZoneInfo("Europe/London")
 HISTORY_LENGTH = 30
-# Ids are 32-bit integers in the database; a larger one in a URL matches nothing
-# (PostgreSQL would refuse the query itself rather than find no row).
-LARGEST_ID = 2**31 - 1
 # The role an approved single sign-on account gets from its organisation's kind.
 ROLE_FOR_KIND = {kind: role for role, kind in ROLE_NEEDS_ORGANISATION.items()}
 
