@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from monitor.clock import today
+from monitor.clock import london_time, today
 from monitor.forms import error_list
 from monitor.kpis.periods import day_text
 
@@ -39,6 +39,7 @@ def install(app: Flask) -> None:
     app.add_template_filter(govuk_date)
     app.add_template_filter(money)
     app.add_template_global(error_list)
+    app.add_template_global(london_time)
 
     @app.context_processor
     def dates() -> dict[str, Any]:

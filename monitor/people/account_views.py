@@ -41,7 +41,6 @@ def index() -> Any:
         user=user,
         history=services.history_of(dbs, user),
         tokens=services.api_tokens_of(dbs, user),
-        london_time=services.london_time,
         methods=METHODS,
         outcomes=OUTCOMES,
         mfa_link=url_for("mfa.manage"),

@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template, url_for
 from sqlalchemy import Select, false, select
@@ -44,11 +43,11 @@ from monitor.auth.models import (
 from monitor.auth.password_policy import password_problem
 from monitor.auth.passwords import hash_password
 from monitor.auth.services import email_errors, scope_errors
+from monitor.clock import london_time
 from monitor.errors import NotFound, ValidationFailed
 from monitor.model_helpers import utcnow
 from monitor.url_ids import LARGEST_ID
 
-LONDON = ZoneInfo("Europe/London")
 HISTORY_LENGTH = 30
 # The role an approved single sign-on account gets from its organisation's kind.
 ROLE_FOR_KIND = {kind: role for role, kind in ROLE_NEEDS_ORGANISATION.items()}
@@ -74,11 +73,6 @@ def status_of(person: User, now: datetime | None = None) -> Status:
     if person.locked_until is not None and person.locked_until > now:
         return Status.LOCKED
     return Status.ACTIVE
-
-
-def london_time(moment: datetime) -> datetime:
-    """A stored UTC time as the clock on the wall in London, for govuk_date."""
-    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(LONDON).replace(tzinfo=None)
 
 
 # Who may manage whom -----------------------------------------------------------

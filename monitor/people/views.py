@@ -92,7 +92,6 @@ def index() -> Any:
         organisations=organisations,
         chosen=organisation_id,
         manager=manager,
-        london_time=services.london_time,
         now=utcnow(),
     )
 
@@ -139,7 +138,6 @@ def _person_page(person: User, problems: list[str]) -> Any:
         tokens=services.api_tokens_of(session, person),
         manager=me(),
         problems=problems,
-        london_time=services.london_time,
         now=utcnow(),
     ), (400 if problems else 200)
 
