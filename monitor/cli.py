@@ -67,8 +67,10 @@ def seed_demo() -> None:
     summary = load_demo(db, progress=progress)
     performance = load_demo_performance(db, today(), progress=progress)
     click.echo(f"seed: done ({summary}; {performance}); log in at http://127.0.0.1:5000 as:")
-    for email, role, password in current_app.extensions.get("demo_logins", []):
-        click.echo(f"  {role:<13} {email:<40} {password}")
+    logins = current_app.extensions.get("demo_logins", [])
+    width = max((len(role) for _, role, _ in logins), default=0)
+    for email, role, password in logins:
+        click.echo(f"  {role:<{width}}  {email:<38} {password}")
 
 
 @backup_cli.command("verify")
