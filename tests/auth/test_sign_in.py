@@ -4,52 +4,24 @@ for unknown and real addresses), sign-in history, idle timeout and epochs."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from monitor import secret_box
 from monitor.auth.lockout import Throttle, lock_state_from, minutes_left, unlock_account
-from monitor.auth.models import LoginFailure, Organisation, SignInEvent, User
+from monitor.auth.models import LoginFailure, Organisation, User
 from monitor.db import db
 from monitor.demo import DEMO_PASSWORD
 from monitor.model_helpers import utcnow
 from monitor.sso.models import SsoDomain, SsoSettings
+from tests.auth.helpers import first_error, page_of, sign_in_history, user_row
 from tests.conftest import DEMO_USERS, Auth
 
 UNKNOWN = "nobody-here@lbbd.demo.example"
-
-
-def _page(response: Any) -> Any:
-    """The page's HTML, parsed (Any: its lookups are asserted by the tests themselves)."""
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def _error(response: object) -> str:
-    page = _page(response)
-    message = page.select_one(".govuk-error-message")
-    assert message is not None, page.get_text()[:500]
-    return " ".join(message.get_text().replace("Error:", "").split())
-
-
-def _user(email: str) -> User:
-    db.session.expire_all()
-    return db.session.execute(select(User).where(User.email == email)).scalar_one()
-
-
-def _history(email: str) -> list[tuple[str, str]]:
-    user = _user(email)
-    rows = db.session.execute(
-        select(SignInEvent.method, SignInEvent.outcome)
-        .where(SignInEvent.user_id == user.id)
-        .order_by(SignInEvent.id)
-    )
-    return [(method, outcome) for method, outcome in rows]
 
 
 def _age_failures(email: str, by: timedelta) -> None:
@@ -61,7 +33,7 @@ def _age_failures(email: str, by: timedelta) -> None:
 
 
 def test_the_page_asks_for_the_email_address_first(demo: Flask, client: FlaskClient) -> None:
-    page = _page(client.get("/sign-in"))
+    page = page_of(client.get("/sign-in"))
     assert page.select_one("h1").get_text(strip=True) == "Sign in"
     assert page.select_one("label[for=email]").get_text(strip=True) == "Email address"
     assert page.select_one("button").get_text(strip=True) == "Continue"
@@ -70,7 +42,7 @@ def test_the_page_asks_for_the_email_address_first(demo: Flask, client: FlaskCli
 
     answer = client.post("/sign-in?next=/renewals", data={"email": " Commissioner@LBBD.demo.example "})
     assert answer.status_code == 200
-    page = _page(answer)
+    page = page_of(answer)
     assert page.select_one("h1").get_text(strip=True) == "Enter your password"
     assert DEMO_USERS["lbbd"] in page.select_one(".govuk-summary-list").get_text()
     change = page.select_one(".govuk-summary-list__actions a")["href"]
@@ -79,7 +51,7 @@ def test_the_page_asks_for_the_email_address_first(demo: Flask, client: FlaskCli
     assert page.select_one("input[name=password]") is not None
     assert page.find("a", string="Forgot your password?") is not None
     # Change: the email question again, filled in.
-    assert _page(client.get(change)).select_one("input[name=email]")["value"] == DEMO_USERS["lbbd"]
+    assert page_of(client.get(change)).select_one("input[name=email]")["value"] == DEMO_USERS["lbbd"]
 
     signed_in = client.post(
         "/sign-in?next=/renewals", data={"email": DEMO_USERS["lbbd"], "password": DEMO_PASSWORD}
@@ -90,7 +62,7 @@ def test_the_page_asks_for_the_email_address_first(demo: Flask, client: FlaskCli
 def test_an_empty_email_is_asked_for_again(demo: Flask, client: FlaskClient) -> None:
     response = client.post("/sign-in", data={"email": "  "})
     assert response.status_code == 400
-    assert _error(response) == "Enter your email address"
+    assert first_error(response) == "Enter your email address"
 
 
 def test_an_address_whose_domain_uses_single_sign_on_gets_a_link_to_it(
@@ -111,7 +83,7 @@ def test_an_address_whose_domain_uses_single_sign_on_gets_a_link_to_it(
 
     response = client.post("/sign-in?next=/renewals", data={"email": "Jo.Bloggs@Halton.gov.example"})
     assert response.status_code == 200
-    page = _page(response)
+    page = page_of(response)
     link = page.find("a", string="Continue to Halton Borough Council sign-in")
     assert link is not None
     target = urlsplit(link["href"])
@@ -119,11 +91,11 @@ def test_an_address_whose_domain_uses_single_sign_on_gets_a_link_to_it(
     assert parse_qs(target.query) == {"email": ["jo.bloggs@halton.gov.example"], "next": ["/renewals"]}
     assert page.select_one("input[name=password]") is None
     # A crafted next is not passed on.
-    crafted = _page(client.post("/sign-in?next=//evil.example", data={"email": "jo@halton.gov.example"}))
+    crafted = page_of(client.post("/sign-in?next=//evil.example", data={"email": "jo@halton.gov.example"}))
     href = crafted.find("a", string="Continue to Halton Borough Council sign-in")["href"]
     assert parse_qs(urlsplit(href).query)["next"] == ["/contracts"]
     # Other domains still get the password step.
-    other = _page(client.post("/sign-in", data={"email": DEMO_USERS["lbbd"]}))
+    other = page_of(client.post("/sign-in", data={"email": DEMO_USERS["lbbd"]}))
     assert other.select_one("input[name=password]") is not None
 
 
@@ -131,17 +103,17 @@ def test_a_wrong_password_and_an_unknown_address_get_the_same_answer(demo: Flask
     known = auth.sign_in(DEMO_USERS["refuge"], "guess-guess-guess")
     unknown = auth.sign_in(UNKNOWN, "guess-guess-guess")
     assert known.status_code == unknown.status_code == 400
-    assert _error(known) == _error(unknown) == "Enter a correct email address and password"
-    assert _history(DEMO_USERS["refuge"]) == [("password", "failed")]
+    assert first_error(known) == first_error(unknown) == "Enter a correct email address and password"
+    assert sign_in_history(DEMO_USERS["refuge"]) == [("password", "failed")]
 
 
 def test_a_warning_when_one_attempt_is_left_then_the_lock_with_its_minutes(demo: Flask, auth: Auth) -> None:
     assert demo.config["LOGIN_MAX_FAILURES"] == 5 and demo.config["LOGIN_LOCKOUT_MINUTES"] == 15
     answers: dict[str, list[str]] = {}
     for email in (DEMO_USERS["refuge"], UNKNOWN):
-        answers[email] = [_error(auth.sign_in(email, "guess-guess-guess")) for _ in range(6)]
+        answers[email] = [first_error(auth.sign_in(email, "guess-guess-guess")) for _ in range(6)]
         # The right password during the lock is refused the same way.
-        answers[email].append(_error(auth.sign_in(email)))
+        answers[email].append(first_error(auth.sign_in(email)))
     assert answers[DEMO_USERS["refuge"]] == answers[UNKNOWN]
     messages = answers[UNKNOWN]
     assert messages[:3] == ["Enter a correct email address and password"] * 3
@@ -152,24 +124,26 @@ def test_a_warning_when_one_attempt_is_left_then_the_lock_with_its_minutes(demo:
     locked = "Signing in with this email address is locked after too many failed attempts. Try again in 15 minutes."
     assert messages[4:] == [locked] * 3
 
-    user = _user(DEMO_USERS["refuge"])
+    user = user_row(DEMO_USERS["refuge"])
     assert user.locked_until is not None and user.failed_logins == 0
-    assert _history(DEMO_USERS["refuge"]) == [("password", "failed")] * 4 + [("password", "locked")] * 3
+    assert (
+        sign_in_history(DEMO_USERS["refuge"]) == [("password", "failed")] * 4 + [("password", "locked")] * 3
+    )
 
     # Half a minute on: still 15 (14.5 rounded up); 14 minutes 30 seconds on: 1.
     for email in (DEMO_USERS["refuge"], UNKNOWN):
         _age_failures(email, timedelta(seconds=30))
-    assert "Try again in 15 minutes." in _error(auth.sign_in(UNKNOWN))
+    assert "Try again in 15 minutes." in first_error(auth.sign_in(UNKNOWN))
     for email in (DEMO_USERS["refuge"], UNKNOWN):
         _age_failures(email, timedelta(minutes=14))
-    assert _error(auth.sign_in(DEMO_USERS["refuge"])).endswith("Try again in 1 minute.")
-    assert _error(auth.sign_in(UNKNOWN)).endswith("Try again in 1 minute.")
+    assert first_error(auth.sign_in(DEMO_USERS["refuge"])).endswith("Try again in 1 minute.")
+    assert first_error(auth.sign_in(UNKNOWN)).endswith("Try again in 1 minute.")
     for email in (DEMO_USERS["refuge"], UNKNOWN):
         _age_failures(email, timedelta(minutes=1))
     assert auth.sign_in(DEMO_USERS["refuge"]).status_code == 302
-    user = _user(DEMO_USERS["refuge"])
+    user = user_row(DEMO_USERS["refuge"])
     assert user.locked_until is None and user.failed_logins == 0
-    assert _history(DEMO_USERS["refuge"])[-1] == ("password", "signed_in")
+    assert sign_in_history(DEMO_USERS["refuge"])[-1] == ("password", "signed_in")
 
 
 def test_other_addresses_are_not_locked_and_the_network_throttle_stays(demo: Flask, auth: Auth) -> None:
@@ -180,17 +154,17 @@ def test_other_addresses_are_not_locked_and_the_network_throttle_stays(demo: Fla
     # Twenty failures from one client address stop every address from it.
     for number in range(15):
         auth.sign_in(f"someone{number}@example.org", "guess-guess-guess")
-    assert "from this network" in _error(auth.sign_in(DEMO_USERS["ccg"]))
+    assert "from this network" in first_error(auth.sign_in(DEMO_USERS["ccg"]))
 
 
 def test_unlocking_clears_the_lock_and_the_count(demo: Flask, auth: Auth) -> None:
     for _ in range(5):
         auth.sign_in(DEMO_USERS["refuge"], "guess-guess-guess")
-    user = _user(DEMO_USERS["refuge"])
+    user = user_row(DEMO_USERS["refuge"])
     assert user.locked_until is not None
     unlock_account(db.session(), user)
     db.session.commit()
-    user = _user(DEMO_USERS["refuge"])
+    user = user_row(DEMO_USERS["refuge"])
     assert user.locked_until is None and user.failed_logins == 0
     assert auth.sign_in(DEMO_USERS["refuge"]).status_code == 302
 
@@ -198,9 +172,9 @@ def test_unlocking_clears_the_lock_and_the_count(demo: Flask, auth: Auth) -> Non
 def test_failed_logins_mirror_the_count(demo: Flask, auth: Auth) -> None:
     for _ in range(3):
         auth.sign_in(DEMO_USERS["refuge"], "guess-guess-guess")
-    assert _user(DEMO_USERS["refuge"]).failed_logins == 3
+    assert user_row(DEMO_USERS["refuge"]).failed_logins == 3
     assert auth.sign_in(DEMO_USERS["refuge"]).status_code == 302
-    assert _user(DEMO_USERS["refuge"]).failed_logins == 0
+    assert user_row(DEMO_USERS["refuge"]).failed_logins == 0
 
 
 @pytest.mark.parametrize("state", ["awaiting approval", "deactivated", "no password"])
@@ -216,8 +190,8 @@ def test_accounts_that_cannot_sign_in_get_the_generic_refusal(demo: Flask, auth:
     db.session.commit()
     response = auth.sign_in(email)  # the demo password, right for the others
     assert response.status_code == 400
-    assert _error(response) == "Enter a correct email address and password"
-    assert _history(email) == [("password", "failed")]
+    assert first_error(response) == "Enter a correct email address and password"
+    assert sign_in_history(email) == [("password", "failed")]
 
 
 def test_minutes_round_up_and_a_lock_is_not_extended() -> None:
@@ -249,7 +223,7 @@ def test_a_session_ends_after_the_idle_time(demo: Flask, client: FlaskClient, au
     assert response.status_code == 302
     target = urlsplit(response.headers["Location"])
     assert target.path == "/sign-in" and parse_qs(target.query) == {"next": ["/renewals?page=2"]}
-    page = _page(client.get(response.headers["Location"]))
+    page = page_of(client.get(response.headers["Location"]))
     assert f"You were signed out after {idle} minutes without activity" in page.get_text()
     assert client.get("/contracts").status_code == 302
 
