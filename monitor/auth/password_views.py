@@ -22,9 +22,10 @@ from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField, SubmitField
-from wtforms.validators import EqualTo, InputRequired, Length, Regexp
+from wtforms.validators import InputRequired, Length, Regexp
 
 from monitor.auth.emails import service_link
+from monitor.auth.password_forms import NewPasswordFields
 from monitor.auth.password_reset import (
     LinkNotValid,
     ResetLimits,
@@ -59,26 +60,6 @@ class ForgotPasswordForm(FlaskForm):
         render_kw={"autocomplete": "email", "spellcheck": "false"},
     )
     submit = SubmitField("Send me a link", widget=GovSubmitInput())
-
-
-class NewPasswordFields:
-    """The new password and its confirmation, shared by the reset and change forms."""
-
-    password = PasswordField(
-        "New password",
-        widget=GovPasswordInput(),
-        validators=[InputRequired("Enter a new password")],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        "Confirm new password",
-        widget=GovPasswordInput(),
-        validators=[
-            InputRequired("Enter the new password again"),
-            EqualTo("password", message="Enter the same password in both boxes"),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
 
 
 class ResetPasswordForm(NewPasswordFields, FlaskForm):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
-    GovPasswordInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
@@ -13,11 +12,12 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from wtforms import PasswordField, RadioField, SelectField, StringField, SubmitField
+from wtforms import RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from monitor.access.roles import Role
 from monitor.auth.models import Organisation, Partnership, User
+from monitor.auth.password_forms import confirm_password_field, new_password_field
 from monitor.people.services import PersonChoices, roles_offered
 
 ROLE_LABELS = {
@@ -128,18 +128,6 @@ class DeactivateForm(FlaskForm):
 
 
 class AcceptInvitationForm(FlaskForm):
-    password = PasswordField(
-        "Create a password",
-        widget=GovPasswordInput(),
-        description="At least 12 characters. A few unrelated words together make a strong password.",
-        # Its length and the rest of the rule: password_problem, in the service.
-        validators=[InputRequired("Enter a password")],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        "Confirm the password",
-        widget=GovPasswordInput(),
-        validators=[InputRequired("Enter the password again")],
-        render_kw={"autocomplete": "new-password"},
-    )
+    password = new_password_field("Create a password")
+    confirm = confirm_password_field("Confirm the password")
     submit = SubmitField("Set password", widget=GovSubmitInput())

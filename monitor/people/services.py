@@ -40,6 +40,7 @@ from monitor.auth.models import (
     TokenPurpose,
     User,
 )
+from monitor.auth.password_forms import PASSWORDS_DIFFER
 from monitor.auth.password_policy import password_problem
 from monitor.auth.passwords import hash_password
 from monitor.auth.services import email_errors, scope_errors
@@ -281,7 +282,7 @@ def accept_invitation(session: Session, invitation: AccountToken, password: str,
     if problem is not None:
         raise ValidationFailed({"password": problem})
     if password != confirm:
-        raise ValidationFailed({"confirm": "Enter the same password twice: the two do not match"})
+        raise ValidationFailed({"confirm": PASSWORDS_DIFFER})
     person.password_hash = hash_password(password)
     person.must_change_password = False
     spend(invitation)

@@ -80,7 +80,7 @@ def test_organisation_admin_invites_and_the_person_sets_a_password_and_signs_in(
     short = client.post(path, data={"password": "short", "confirm": "short"})
     assert "at least 12 characters" in error_summary(short)
     mismatch = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD + "x"})
-    assert mismatch.status_code == 400 and "do not match" in error_summary(mismatch)
+    assert mismatch.status_code == 400 and "Enter the same password in both boxes" in error_summary(mismatch)
     assert person("sam@refuge.example").password_hash is None
 
     done = client.post(path, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
