@@ -8,12 +8,14 @@ The rules live in monitor.auth.mfa.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovSubmitInput, GovTextInput
+from sqlalchemy.orm import Session as DbSession
 from werkzeug.wrappers import Response
 from wtforms import StringField, SubmitField
 from wtforms.validators import InputRequired
@@ -82,6 +84,19 @@ def _client() -> str:
     return request.remote_addr or "-"
 
 
+def _second_factor(
+    user: User, method: SignInMethod, check: Callable[[DbSession], bool], wrong: str
+) -> str | None:
+    """Check a code in one transaction: None when it is accepted (the sign-in is
+    finished and noted), else why not. A wrong code counts towards the lockout."""
+    with db.transaction() as dbs:
+        refusal = locked_refusal(dbs, user.email, throttle())
+        if not refusal and check(dbs):
+            finish_sign_in(dbs, user, method, throttle())
+            return None
+        return refuse_attempt(dbs, user.email, user, method, _client(), throttle(), utcnow()) or wrong
+
+
 @blueprint.route("/sign-in/two-factor", methods=["GET", "POST"])
 def verify() -> Any:
     pending = _pending_or_restart()
@@ -92,22 +107,16 @@ def verify() -> Any:
         return redirect(url_for("mfa.setup_pending"))
     form = CodeForm()
     if form.validate_on_submit():
-        with db.transaction() as dbs:
-            refusal = locked_refusal(dbs, user.email, throttle())
-            accepted = not refusal and mfa.check_code(user, form.code.data or "")
-            if accepted:
-                finish_sign_in(dbs, user, SignInMethod.TWO_FACTOR, throttle())
-            else:
-                refusal = refuse_attempt(
-                    dbs, user.email, user, SignInMethod.TWO_FACTOR, _client(), throttle(), utcnow()
-                )
-        if accepted:
+        refusal = _second_factor(
+            user,
+            SignInMethod.TWO_FACTOR,
+            lambda _dbs: mfa.check_code(user, form.code.data or ""),
+            "The code is not correct. Enter the code your authenticator app shows now",
+        )
+        if refusal is None:
             start_session(user)
             return redirect(next_path)
-        form.code.errors = [
-            *form.code.errors,
-            refusal or "The code is not correct. Enter the code your authenticator app shows now",
-        ]
+        form.code.errors = [*form.code.errors, refusal]
     return render_template("auth/two_factor.html", form=form), (400 if form.errors else 200)
 
 
@@ -121,27 +130,21 @@ def recover() -> Any:
         return redirect(url_for("mfa.setup_pending"))
     form = RecoveryCodeForm()
     if form.validate_on_submit():
-        with db.transaction() as dbs:
-            refusal = locked_refusal(dbs, user.email, throttle())
-            accepted = not refusal and mfa.use_recovery_code(dbs, user, form.code.data or "")
-            if accepted:
-                finish_sign_in(dbs, user, SignInMethod.RECOVERY_CODE, throttle())
-                left = mfa.unused_recovery_codes(dbs, user)
-            else:
-                refusal = refuse_attempt(
-                    dbs, user.email, user, SignInMethod.RECOVERY_CODE, _client(), throttle(), utcnow()
-                )
-        if accepted:
+        refusal = _second_factor(
+            user,
+            SignInMethod.RECOVERY_CODE,
+            lambda dbs: mfa.use_recovery_code(dbs, user, form.code.data or ""),
+            "That recovery code is not correct, or has been used. Each code works once",
+        )
+        if refusal is None:
             start_session(user)
+            left = mfa.unused_recovery_codes(db.session(), user)
             flash(
                 f"You used a recovery code: {left} left. Get new ones from your two-factor authentication page.",
                 "info",
             )
             return redirect(next_path)
-        form.code.errors = [
-            *form.code.errors,
-            refusal or "That recovery code is not correct, or has been used. Each code works once",
-        ]
+        form.code.errors = [*form.code.errors, refusal]
     return render_template("auth/two_factor_recovery.html", form=form), (400 if form.errors else 200)
 
 
