@@ -90,11 +90,13 @@ def install_login(app: Flask, login_manager: LoginManager) -> None:
 
     @app.before_request
     def forget_loaded_user() -> None:
-        # The user is loaded afresh from this request's own session cookie.
-        # A request shares `g` with an app context already pushed (as tests
-        # do), and a user kept there from another client's request would
-        # skip load_user and its epoch check.
+        # The user and the form token are read afresh from this request's own
+        # session cookie. A request shares `g` with an app context already
+        # pushed (as tests do): a user kept there from another request would
+        # skip load_user and its epoch check, and a form token kept from before
+        # the session was cleared at sign-in would not match the new session.
         g.pop("_login_user", None)
+        g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
     @app.before_request
     def end_idle_session() -> Response | None:

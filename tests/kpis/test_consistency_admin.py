@@ -21,7 +21,7 @@ from monitor.kpis.library.rules import ConsistencyRule
 from monitor.kpis.models import Kpi
 from monitor.kpis.returns.ingest import check_workbook
 from monitor.kpis.returns.ingest.result import Severity
-from tests.conftest import DEMO_USERS, Auth
+from tests.conftest import DEMO_USERS, Auth, two_factor_code
 from tests.kpis.fixtures.workbooks import Q3, SETTINGS, contract, fill, template
 from tests.kpis.test_consistency_rules import check, halton
 from tests.kpis.test_library_admin import errors_on, kpi_form
@@ -145,10 +145,17 @@ def _admin_with_csrf(library: Flask) -> FlaskClient:
     page = BeautifulSoup(client.get("/sign-in").get_data(as_text=True), "html.parser")
     token = page.select_one("input[name=csrf_token]")
     assert token is not None
-    client.post(
+    signed = client.post(
         "/sign-in",
         data={"email": DEMO_USERS["admin"], "password": DEMO_PASSWORD, "csrf_token": token["value"]},
     )
+    assert signed.headers["Location"] == "/sign-in/two-factor"  # admins give a code too
+    page = BeautifulSoup(client.get("/sign-in/two-factor").get_data(as_text=True), "html.parser")
+    token = page.select_one("input[name=csrf_token]")
+    assert token is not None
+    code = {"code": two_factor_code(DEMO_USERS["admin"]), "csrf_token": token["value"]}
+    answered = client.post("/sign-in/two-factor", data=code)
+    assert answered.status_code == 302, answered.get_data(as_text=True)[-3000:]
     return client
 
 

@@ -103,7 +103,10 @@ def test_a_queried_return_is_marked_with_what_else_is_missing(
     assert record is not None and record.state == "queried" and record.needs_resubmission
     assert f"{kpi.name} ({kpi.code})" in record.resubmission_reason
     assert "answer the commissioner's query" in record.resubmission_reason
-    assert [m["To"] for m in mails(outbox)] == [DEMO_USERS["refuge"]]
+    # Every provider user of Refuge is told: its provider and its organisation admin.
+    assert sorted(m["To"] for m in mails(outbox)) == sorted(
+        [DEMO_USERS["refuge"], DEMO_USERS["refuge_admin"]]
+    )
 
 
 def test_an_accepted_return_stays_locked_and_the_commissioner_is_told(
