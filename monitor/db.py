@@ -6,7 +6,7 @@ inside `create_app`, so importing the package never connects anywhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -86,3 +86,21 @@ class Database:
 
 
 db = Database()
+
+
+def after_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run `action` once, when this session's transaction commits; never if it rolls back first."""
+    settled = False
+
+    def committed(_session: Session) -> None:
+        nonlocal settled
+        if not settled:
+            settled = True
+            action()
+
+    def rolled_back(_session: Session) -> None:
+        nonlocal settled
+        settled = True
+
+    event.listen(session, "after_commit", committed)
+    event.listen(session, "after_rollback", rolled_back)

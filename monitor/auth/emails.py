@@ -9,8 +9,8 @@ import logging
 from flask import current_app, has_request_context, request
 from sqlalchemy.orm import Session
 
+from monitor.db import after_commit
 from monitor.kpis.returns.mail import Mailer, build_message
-from monitor.kpis.returns.resubmission import after_commit
 
 log = logging.getLogger(__name__)
 

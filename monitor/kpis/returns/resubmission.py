@@ -17,17 +17,18 @@ reopen them to ask for it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from email.message import EmailMessage
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.access.roles import Role
 from monitor.auth.models import User
 from monitor.contracts.models import Contract
+from monitor.db import after_commit
 from monitor.kpis.framework.history import items_in_force
 from monitor.kpis.models import FrameworkItem, Kpi, Return
 from monitor.kpis.periods import Quarter
@@ -179,21 +180,3 @@ def send(settings: Mapping[str, Any], messages: list[EmailMessage]) -> None:
                 mailer.send(message)
     except Exception:
         log.exception("needs-resubmission notice not sent", extra={"messages": len(messages)})
-
-
-def after_commit(session: Session, action: Callable[[], None]) -> None:
-    """Run `action` once, when this session's transaction commits; never if it rolls back first."""
-    settled = False
-
-    def committed(_session: Session) -> None:
-        nonlocal settled
-        if not settled:
-            settled = True
-            action()
-
-    def rolled_back(_session: Session) -> None:
-        nonlocal settled
-        settled = True
-
-    event.listen(session, "after_commit", committed)
-    event.listen(session, "after_rollback", rolled_back)
