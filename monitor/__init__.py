@@ -16,7 +16,6 @@ from monitor import audit, security
 from monitor.config import BaseConfig, load_config
 from monitor.db import db
 from monitor.logging_setup import configure_logging
-from monitor.url_ids import DatabaseIdConverter
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -52,7 +51,6 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     security.install(app)
-    app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
 
     from etl import cli as etl_cli
     from monitor import errors_web, filters

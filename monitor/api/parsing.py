@@ -20,9 +20,10 @@ from typing import Any
 from flask import request
 
 from monitor.api.errors import ApiError, field_error
+from monitor.url_ids import LARGEST_ID
 
 BODY = "body"
-MAX_ID = 2**31 - 1
+MAX_ID = LARGEST_ID
 MAX_ITEMS = 50  # in any list field
 # Far above any real amount; the services give the precise limit.
 MAX_MONEY_MAGNITUDE = Decimal("1e15")
