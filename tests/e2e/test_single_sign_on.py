@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from flask_login.utils import _create_identifier
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -21,7 +20,7 @@ from monitor.auth.models import Organisation, User
 from monitor.db import db
 from monitor.secret_box import encrypt
 from monitor.sso.models import SsoDomain, SsoGroupRole, SsoSettings
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, sign_in_with_browser
 from tests.e2e.test_accessibility import FAILING_IMPACTS, describe
 from tests.oidc import CLIENT_ID, CLIENT_SECRET, TEST_REDIRECT_URI, OidcProvider, running_provider
 
@@ -147,18 +146,6 @@ def test_the_settings_page_is_accessible_with_and_without_errors(
 
 
 def signed_in_as_admin(page: Page, live_server: LiveServer) -> None:
-    """A signed-in session for the demo admin, put straight into the browser
-    (this test is about the settings page, not how admins sign in)."""
-    app = live_server.app
-    page.goto("/sign-in")
-    agent = page.evaluate("() => navigator.userAgent")
-    with app.app_context():
-        admin = db.session.scalar(select(User).where(User.email == "admin@demo.example"))
-        assert admin is not None
-        with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": agent}):
-            contents = {"_user_id": admin.get_id(), "_fresh": True, "_id": _create_identifier()}
-            cookie = app.session_interface.get_signing_serializer(app).dumps(contents)  # type: ignore[attr-defined]
-        db.session.remove()
-    page.context.add_cookies(
-        [{"name": app.config["SESSION_COOKIE_NAME"], "value": cookie, "url": live_server.base_url}]
-    )
+    """The demo admin, signed in through the sign-in pages with their two-factor code."""
+    sign_in_with_browser(page, "admin@demo.example")
+    page.wait_for_url("**/contracts")
