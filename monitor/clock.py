@@ -1,10 +1,9 @@
-"""Today's date, which a demo installation may pin (MONITOR_TODAY=2013-12-02),
-and stored times as people in England and Wales read them."""
+"""Today's date, which a demo installation may pin (MONITOR_TODAY=2013-12-02).
+How stored times are written (in UK time) lives in monitor.formatting."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask import current_app, has_app_context
 
@@ -12,11 +11,3 @@ from flask import current_app, has_app_context
 def today() -> date:
     pinned = current_app.config.get("TODAY") if has_app_context() else None
     return date.fromisoformat(pinned) if pinned else date.today()
-
-
-LONDON = ZoneInfo("Europe/London")
-
-
-def london_time(moment: datetime) -> datetime:
-    """A stored (naive UTC) time as the clock on the wall in London, for govuk_date."""
-    return moment.replace(tzinfo=UTC).astimezone(LONDON).replace(tzinfo=None)

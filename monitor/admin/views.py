@@ -26,8 +26,8 @@ from monitor.auth.models import Organisation, OrganisationKind, Partnership, Rol
 from monitor.clock import today
 from monitor.db import db
 from monitor.errors import NotFound, ValidationFailed
+from monitor.formatting import day_text
 from monitor.forms import GovDateField, form_page, save
-from monitor.kpis.periods import day_text
 from monitor.reports.delivery import DeliveryRules, meetings_with_status
 from monitor.reports.meetings import add_meeting, meeting_of, removal_refused, remove_meeting
 

@@ -34,7 +34,7 @@ from monitor.contracts.models import (
 from monitor.contracts.periods import FINANCIAL_YEAR_HINT, parse_financial_year
 from monitor.contracts.renewal import extend_end, options_lapsed
 from monitor.errors import ValidationFailed
-from monitor.kpis.periods import day_text
+from monitor.formatting import day_text
 
 MAX_MONEY = Decimal("1000000000")
 

@@ -29,8 +29,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from monitor import formatting
 from monitor.disclosure.audit import Settled, disclosed
-from monitor.kpis import display
 from monitor.kpis.performance.rag import Rag
 from monitor.kpis.periods import Quarter
 
@@ -251,10 +251,10 @@ def _membership(frame: pd.DataFrame, keys: Sequence[str], is_total: pd.Series, p
 
 
 def format_figure(value: float | None, unit: str) -> str:
-    """A board-facing figure as written everywhere (monitor.kpis.display), or [x]."""
+    """A board-facing figure as written everywhere (monitor.formatting), or [x]."""
     if value is None or pd.isna(value):
         return NOT_AVAILABLE
-    return display.format_figure(value, unit)
+    return formatting.format_figure(value, unit)
 
 
 def display_column(values: pd.Series, units: pd.Series | str, hidden: pd.Series) -> pd.Series:
@@ -264,7 +264,7 @@ def display_column(values: pd.Series, units: pd.Series | str, hidden: pd.Series)
     present = values.notna()
     for unit in unit_of[present].unique():
         rows = present & unit_of.eq(unit)
-        shown[rows] = [display.format_figure(v, unit) for v in values[rows].astype(float).tolist()]
+        shown[rows] = [formatting.format_figure(v, unit) for v in values[rows].astype(float).tolist()]
     return shown.where(~hidden, CONFIDENTIAL)
 
 

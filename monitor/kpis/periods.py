@@ -82,11 +82,6 @@ def _bank_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
 
 
-def day_text(day: date) -> str:
-    """6 May 2014: how a day is written for people, on pages, in emails and in messages."""
-    return f"{day.day} {day:%B %Y}"
-
-
 def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _bank_holidays(day.year)
 

@@ -47,7 +47,7 @@ from monitor.contracts.renewal import (
     options_lapsed,
 )
 from monitor.contracts.value import TermChange, value_in_force
-from monitor.kpis.periods import day_text
+from monitor.formatting import day_text
 from monitor.opendata.facts import AmendmentFacts, ContractFacts, MilestoneFacts, OptionFacts, OrgFacts
 from monitor.opendata.settings import Publishing
 

@@ -44,7 +44,6 @@ from monitor.auth.password_forms import PASSWORDS_DIFFER
 from monitor.auth.password_policy import password_problem
 from monitor.auth.passwords import hash_password
 from monitor.auth.services import email_errors, scope_errors
-from monitor.clock import london_time
 from monitor.errors import NotFound, ValidationFailed
 from monitor.model_helpers import utcnow
 from monitor.url_ids import LARGEST_ID
@@ -256,7 +255,7 @@ def send_invitation(session: Session, manager: User, person: User, token: str) -
         person=person,
         inviter=manager,
         link=service_link(url_for("people.accept_invitation", token=token)),
-        expires=london_time(invitation.expires_at) if invitation else None,
+        expires=invitation.expires_at if invitation else None,
     )
     send_after_commit(session, person.email, "You have been invited to the commissioning monitor", body)
 

@@ -43,7 +43,8 @@ from sqlalchemy.orm import Session
 
 from monitor.auth.models import Role, User
 from monitor.db import Database
-from monitor.kpis.periods import Quarter, add_working_days, day_text, due_date
+from monitor.formatting import day_text
+from monitor.kpis.periods import Quarter, add_working_days, due_date
 from monitor.kpis.returns.mail import Mailer, build_message
 from monitor.kpis.returns.reminders import wrap
 from monitor.model_helpers import utcnow

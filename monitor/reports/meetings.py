@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from monitor.auth.models import Partnership
 from monitor.errors import NotFound, ValidationFailed
-from monitor.kpis.periods import day_text
+from monitor.formatting import day_text
 from monitor.reports.models import PackRecipient, PartnershipMeeting
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from monitor.audit import audited
 from monitor.auth.models import Partnership
 from monitor.db import Base
-from monitor.kpis.periods import day_text
+from monitor.formatting import day_text
 from monitor.model_helpers import utcnow
 
 

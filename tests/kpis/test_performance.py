@@ -24,7 +24,7 @@ from monitor.clock import today
 from monitor.contracts.models import Contract
 from monitor.db import db
 from monitor.disclosure.suppression import display_column
-from monitor.kpis.display import format_figure
+from monitor.formatting import format_figure
 from monitor.kpis.framework import services
 from monitor.kpis.models import Kpi, Return, ReturnVersion
 from monitor.kpis.performance.figures import ContractPerformance, performance_of, rate_version

@@ -66,10 +66,10 @@ def test_your_account_shows_details_history_in_uk_time_and_links(
         "Client address",
     ]
     rows = history_rows(client)
-    assert ["20 November 2013 at 09:05", "Password", "Failed", "192.0.2.7"] in rows
-    assert ["1 July 2013 at 12:30", "Password", "Signed in", "192.0.2.7"] in rows
-    assert rows.index(["20 November 2013 at 09:05", "Password", "Failed", "192.0.2.7"]) < rows.index(
-        ["1 July 2013 at 12:30", "Password", "Signed in", "192.0.2.7"]
+    assert ["20 November 2013 at 9:05am", "Password", "Failed", "192.0.2.7"] in rows
+    assert ["1 July 2013 at 12:30pm", "Password", "Signed in", "192.0.2.7"] in rows
+    assert rows.index(["20 November 2013 at 9:05am", "Password", "Failed", "192.0.2.7"]) < rows.index(
+        ["1 July 2013 at 12:30pm", "Password", "Signed in", "192.0.2.7"]
     )
     assert "Your account" in client.get("/contracts").get_data(as_text=True)
 

@@ -19,7 +19,7 @@ from monitor.access.viewers import organisation_key, partnership_key
 from monitor.auth.models import User
 from monitor.db import db
 from monitor.disclosure.suppression import CONFIDENTIAL
-from monitor.kpis.display import format_figure
+from monitor.formatting import format_figure
 from monitor.kpis.models import Return
 from monitor.kpis.vocabulary import ReturnState
 from tests.api.conftest import token_for
@@ -110,7 +110,7 @@ def test_the_dashboard_shows_each_user_what_the_api_shows_them(
             assert cell["rag"] is None, key
         else:
             assert cell["actual"] is not None, key
-            # The same value, written the same way (monitor.kpis.display).
+            # The same value, written the same way (monitor.formatting).
             assert format_figure(Decimal(cell["actual"]), cell["unit"]) == row["actual_display"], key
             assert cell["rag"] == row["rag"], key
     if who == "bd_board":

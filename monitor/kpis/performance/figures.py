@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from monitor.contracts.models import ENDING_KINDS, Amendment, Contract
 from monitor.disclosure.suppression import CONFIDENTIAL
-from monitor.kpis.display import format_figure
+from monitor.formatting import format_figure
 from monitor.kpis.framework.history import framework_history, in_force
 from monitor.kpis.models import FrameworkItem, Kpi, Return, ReturnValue, ReturnVersion
 from monitor.kpis.performance.rag import (

@@ -16,8 +16,8 @@ from monitor.contracts.access import contract_for, visible_contracts
 from monitor.contracts.models import Contract
 from monitor.db import db
 from monitor.disclosure.suppression import CONFIDENTIAL, NOT_AVAILABLE
+from monitor.formatting import format_figure
 from monitor.kpis.blueprint import blueprint
-from monitor.kpis.display import format_figure
 from monitor.kpis.performance.figures import ContractPerformance
 from monitor.kpis.performance.rag import PROCUREMENT_SEVERITY, Travel
 from monitor.kpis.performance.service import performances_for

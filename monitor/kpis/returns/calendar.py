@@ -27,10 +27,11 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session, selectinload
 
 from monitor.contracts.models import Contract
+from monitor.formatting import day_text
 from monitor.kpis.models import FrameworkItem, Return, ReturnVersion
 from monitor.kpis.performance.item_targets import last_day_of
 from monitor.kpis.performance.targets import DaysInForce, days_in_force
-from monitor.kpis.periods import Quarter, add_working_days, day_text, due_date, quarters_between
+from monitor.kpis.periods import Quarter, add_working_days, due_date, quarters_between
 from monitor.kpis.vocabulary import ReturnState
 
 MISSING_AFTER_WORKING_DAYS = 10

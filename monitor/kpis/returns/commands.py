@@ -33,9 +33,10 @@ from monitor.clock import today as clock_today
 from monitor.contracts.models import Contract
 from monitor.db import db
 from monitor.errors import Forbidden, ValidationFailed
+from monitor.formatting import day_text
 from monitor.kpis.framework.history import items_in_force
 from monitor.kpis.models import FrameworkItem, Return
-from monitor.kpis.periods import Quarter, day_text
+from monitor.kpis.periods import Quarter
 from monitor.kpis.returns import services
 from monitor.kpis.returns.calendar import CalendarRules, ExpectedReturn, expected_return
 from monitor.kpis.returns.ingest.file import too_large

@@ -25,8 +25,9 @@ from sqlalchemy.exc import IntegrityError
 
 from monitor.auth.models import Role, User
 from monitor.db import Database
+from monitor.formatting import day_text
 from monitor.kpis.models import ReminderSent
-from monitor.kpis.periods import add_working_days, day_text
+from monitor.kpis.periods import add_working_days
 from monitor.kpis.returns.calendar import CalendarRules, ExpectedReturn, expected_returns
 from monitor.kpis.returns.mail import Mailer, build_message
 

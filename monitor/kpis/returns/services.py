@@ -29,6 +29,7 @@ from monitor.auth.models import User
 from monitor.clock import today as clock_today
 from monitor.contracts.models import Contract
 from monitor.errors import Forbidden, ValidationFailed
+from monitor.formatting import day_text
 from monitor.kpis.framework.history import items_in_force
 from monitor.kpis.models import (
     FrameworkItem,
@@ -43,7 +44,7 @@ from monitor.kpis.models import (
 from monitor.kpis.performance import outcomes
 from monitor.kpis.performance import rag as rag_rules
 from monitor.kpis.performance.item_targets import item_target
-from monitor.kpis.periods import Quarter, day_text
+from monitor.kpis.periods import Quarter
 from monitor.kpis.returns.calendar import CalendarRules, ExpectedReturn, expected_return
 from monitor.kpis.returns.ingest.result import CheckedReturn, Message
 from monitor.kpis.vocabulary import EventKind, ReturnState

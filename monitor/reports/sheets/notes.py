@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from xlsxwriter.worksheet import Worksheet
 
+from monitor.formatting import time_text
 from monitor.reports.sheets.context import Context
 from monitor.reports.sheets.styles import in_words
 from monitor.reports.sheets.tables import Cell, Col, write_table
@@ -12,7 +13,7 @@ from monitor.reports.sheets.tables import Cell, Col, write_table
 def notes(ctx: Context) -> list[tuple[str, str]]:
     pack = ctx.pack
     threshold = pack.threshold
-    loaded = f"{in_words(pack.loaded_at)} at {pack.loaded_at:%H:%M} UTC" if pack.loaded_at else "not known"
+    loaded = f"{time_text(pack.loaded_at)} (UK time)" if pack.loaded_at else "not known"
     audience = (
         f"the services {pack.audience.name} commissions, as lead or partner commissioner"
         if pack.audience.kind == "commissioner"

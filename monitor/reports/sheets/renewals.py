@@ -9,8 +9,9 @@ import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
 from monitor.contracts.renewal import Status, Urgency, urgency
+from monitor.formatting import count_text
 from monitor.reports.sheets.context import Context, sheet_heading
-from monitor.reports.sheets.styles import in_words, plural
+from monitor.reports.sheets.styles import in_words
 from monitor.reports.sheets.tables import Cell, Col, write_table
 
 FINISHED = {Status.EXPIRED.value, Status.TERMINATED.value, Status.DECOMMISSIONED.value}
@@ -113,7 +114,7 @@ def write_renewals(ctx: Context, sheet: Worksheet) -> None:
         sheet.write_string(
             next_row,
             0,
-            f"{plural(ended, 'contract')} that ended before {in_words(as_at)} "
+            f"{count_text(ended, 'contract')} that ended before {in_words(as_at)} "
             f"{'is' if ended == 1 else 'are'} not listed.",
             ctx.styles.note,
         )

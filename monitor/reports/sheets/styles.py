@@ -8,12 +8,11 @@ from typing import Any
 from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 
-from monitor.kpis.display import EXCEL_FORMATS
-from monitor.kpis.periods import day_text
+from monitor.formatting import EXCEL_FORMATS, day_text
 
 DATE_FORMAT = "d mmmm yyyy"  # 6 May 2014: dates in words, as a board paper writes them
 MONEY_FORMAT = "£#,##0"
-# Written as on the pages and dashboards (monitor.kpis.display).
+# Written as on the pages and dashboards (monitor.formatting).
 UNIT_FORMATS = EXCEL_FORMATS
 UNIT_WORDS = {
     "count": "Number",
@@ -39,10 +38,6 @@ def in_words(day: date | datetime | None) -> str:
     if day is None:
         return "not known"
     return day_text(day)
-
-
-def plural(count: int, word: str, words: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (words or word + 's')}"
 
 
 class Styles:

@@ -11,12 +11,13 @@ import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
 from monitor.disclosure.suppression import CONFIDENTIAL
+from monitor.formatting import count_text
 from monitor.kpis.performance.rag import Rag
 from monitor.reports.sheets.charts import rag_chart
 from monitor.reports.sheets.context import Context
 from monitor.reports.sheets.kpis import RAG_WORDS
 from monitor.reports.sheets.renewals import due
-from monitor.reports.sheets.styles import in_words, plural
+from monitor.reports.sheets.styles import in_words
 from monitor.reports.sheets.tables import Cell, Col, Figure, write_table
 
 SHEET_NAME = "Summary"
@@ -102,7 +103,7 @@ def _facts(ctx: Context, sheet: Worksheet, top: int) -> int:
         ("Quarter", pack.period.label),
         ("Figures as at", in_words(pack.as_at)),
         ("Produced on", in_words(ctx.produced_on)),
-        ("Services covered", f"{plural(int(services), 'service')}, {running} still running"),
+        ("Services covered", f"{count_text(int(services), 'service')}, {running} still running"),
         (
             "Privacy",
             f"Counts from 1 to {pack.threshold} are hidden and shown as [c], with any figure that would "
@@ -122,7 +123,7 @@ def _ratings(ctx: Context, sheet: Worksheet, top: int, counts: RatingCounts) -> 
     sheet.write_string(
         top + 1,
         0,
-        f"{plural(counts.total, 'KPI')} reported across all services."
+        f"{count_text(counts.total, 'KPI')} reported across all services."
         if counts.total
         else f"No return has been accepted for this quarter ({short}), so no KPI has been rated.",
         styles.note,
@@ -143,7 +144,7 @@ def _headlines(ctx: Context, sheet: Worksheet, top: int, counts: RatingCounts) -
     pack, styles = ctx.pack, ctx.styles
     short = pack.period.short_label
     lines = [
-        f"Of {plural(counts.total, 'KPI')} reported in {short}, {counts.red} "
+        f"Of {count_text(counts.total, 'KPI')} reported in {short}, {counts.red} "
         f"{'was' if counts.red == 1 else 'were'} red and {counts.amber} amber."
         if counts.total
         else f"No KPIs have been reported for {short}: no return for the quarter has been accepted yet."

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from monitor.kpis.display import round_half_up
+from monitor.formatting import round_half_up
 from monitor.kpis.returns.ingest.messages import error, warning
 from monitor.kpis.returns.ingest.numbers import CENT, Problem, Reading, is_whole, read_number
 from monitor.kpis.returns.ingest.result import Message

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from monitor.contracts.models import Contract
-from monitor.kpis.display import round_half_up
+from monitor.formatting import round_half_up
 from monitor.kpis.models import FrameworkItem
 from monitor.kpis.periods import Quarter
 from monitor.kpis.returns.ingest.cells import Commentary

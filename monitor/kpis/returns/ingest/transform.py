@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from monitor.kpis.display import round_half_up
+from monitor.formatting import round_half_up
 from monitor.kpis.returns.ingest.cells import KpiCells, OutcomeRow
 from monitor.kpis.returns.ingest.messages import warning
 from monitor.kpis.returns.ingest.numbers import CENT

@@ -22,6 +22,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from monitor.config import BaseConfig
 from monitor.contracts.models import Contract
+from monitor.formatting import time_text
 from monitor.kpis.framework.history import items_in_force
 from monitor.kpis.models import FrameworkItem, Return
 from monitor.kpis.performance.item_targets import last_day_of
@@ -168,7 +169,7 @@ class _Writer:
             ("Quarter", self.quarter.label),
             ("Due by", f"{due:%A} {due.day} {due:%B %Y}"),
             ("Template version", self.layout.version),
-            ("Generated", f"{self.generated_at:%d %B %Y %H:%M}"),
+            ("Generated", f"{time_text(self.generated_at)} (UK time)"),
         ]
         row = 2
         for label, value in facts:
