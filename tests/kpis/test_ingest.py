@@ -81,6 +81,9 @@ def test_placeholders_are_not_figures(frameworks: Flask, typed: str) -> None:
     message = only(check(fill(template(), with_figures(**{"REF-RECEIVED/Police/breakdown": typed}))))
     assert (message.sheet, message.cell, message.kpi) == ("KPIs", "H13", "REF-RECEIVED")
     assert "Enter the number of referrals received (Police) as a whole number, like 12." in message.message
+    # N/A and "five" are the same mistake, said the same way (issue 14: not "'N/A' is not a figure").
+    said = "This cell is blank." if not typed.strip() else f"'{typed}' is not a number."
+    assert message.message.startswith(said)
 
 
 def test_words_are_not_a_number(frameworks: Flask) -> None:
@@ -243,7 +246,26 @@ def test_outcome_measure_must_be_one_we_collect(frameworks: Flask) -> None:
 def test_outcome_row_needs_both_scores(frameworks: Flask) -> None:
     message = only(check(fill(template(), outcomes=[("WEMWBS", None, 40, None)])))
     assert (message.sheet, message.cell) == ("Outcomes", "E7")
-    assert "score at case closure is missing" in message.message
+    assert message.message == (
+        "This cell is blank. Enter the score at case closure as a whole number, like 17. "
+        "Every row needs both scores."
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("N/A", "'N/A' is not a number."),
+        ("five", "'five' is not a number."),
+        (-2, "-2 is less than 0."),
+        (12.5, "12.5 is not a whole number."),
+    ],
+)
+def test_outcome_scores_are_checked_in_the_figures_words(frameworks: Flask, typed: Any, said: str) -> None:
+    # A score's problems read as a KPI figure's do, with the score's own fix.
+    message = only(check(fill(template(), outcomes=[("WEMWBS", None, typed, 44)])))
+    assert (message.sheet, message.cell) == ("Outcomes", "D7")
+    assert message.message == f"{said} Enter the score at the start of support as a whole number, like 17."
 
 
 def test_outcome_measures_are_read_whatever_the_case(frameworks: Flask) -> None:

@@ -29,7 +29,7 @@ def test_errors_red_warnings_yellow_with_comments(frameworks: Flask) -> None:
     assert error_cell.fill.fgColor.rgb.endswith(ERROR_FILL)
     assert warning_cell.fill.fgColor.rgb.endswith(WARNING_FILL)
     assert error_cell.comment.text.startswith(
-        "Error: 'N/A' is not a figure. Enter the number of cases closed"
+        "Error: 'N/A' is not a number. Enter the number of cases closed"
     )
     assert warning_cell.comment.text.startswith("Warning: Referrals accepted went from 60 last quarter")
     # The provider's own figures, protection and hidden metadata survive.

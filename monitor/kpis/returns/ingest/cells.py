@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from monitor.formatting import round_half_up
-from monitor.kpis.returns.ingest.messages import error, warning
+from monitor.kpis.returns.ingest.messages import (
+    BLANK,
+    NOT_A_DATE_FIGURE,
+    below_zero,
+    error,
+    not_a_number,
+    not_whole,
+    warning,
+)
 from monitor.kpis.returns.ingest.numbers import CENT, Problem, Reading, is_whole, read_number
 from monitor.kpis.returns.ingest.result import Message
 from monitor.kpis.returns.ingest.tables import DOWNLOAD_AGAIN, FoundTable, TableRow
@@ -173,20 +181,18 @@ def _judge(
 
 def _what_is_wrong(reading: Reading, unit: str) -> str | None:
     if reading.problem == Problem.BLANK:
-        return "This cell is blank."
-    if reading.problem == Problem.PLACEHOLDER:
-        return f"'{reading.shown}' is not a figure."
+        return BLANK
     if reading.problem == Problem.DATE:
-        return "This cell holds a date, not a figure."
+        return NOT_A_DATE_FIGURE
     number = reading.number
     if reading.problem or number is None:
-        return f"'{reading.shown}' is not a number."
+        return not_a_number(reading.shown)
     if reading.percent and unit != Unit.PERCENTAGE:
         return f"'{reading.shown}' is a percentage, but this is not."
     if number < 0:
-        return f"{reading.shown} is less than 0."
+        return below_zero(reading.shown)
     if unit == Unit.COUNT and not is_whole(number):
-        return f"{reading.shown} is not a whole number."
+        return not_whole(reading.shown)
     if unit == Unit.PERCENTAGE and number > 100:
         return f"{reading.shown} is more than 100%."
     if number > LARGEST_FIGURE:
@@ -243,11 +249,17 @@ def _score(row: TableRow, key: str, problems: list[Message], formula_at: Formula
     if formula:
         problem = FORMULA_WITHOUT_RESULT.format(formula=formula)
     elif reading.problem == Problem.BLANK:
-        problem = f"The {SCORE_NAMES[key]} is missing. {ask} Every row needs both scores."
-    elif reading.problem or reading.number is None or reading.percent:
-        problem = f"'{reading.shown}' is not a score. {ask}"
-    elif reading.number < 0 or not is_whole(reading.number):
-        problem = f"{reading.shown} is not a score. {ask}"
+        problem = f"{BLANK} {ask} Every row needs both scores."
+    elif reading.problem == Problem.DATE:
+        problem = f"{NOT_A_DATE_FIGURE} {ask}"
+    elif reading.problem or reading.number is None:
+        problem = f"{not_a_number(reading.shown)} {ask}"
+    elif reading.percent:
+        problem = f"'{reading.shown}' is a percentage, but a score is not. {ask}"
+    elif reading.number < 0:
+        problem = f"{below_zero(reading.shown)} {ask}"
+    elif not is_whole(reading.number):
+        problem = f"{not_whole(reading.shown)} {ask}"
     if problem:
         problems.append(error(row.sheet, row.cell(key), "", problem))
         return None

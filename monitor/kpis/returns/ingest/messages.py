@@ -1,4 +1,11 @@
-"""Making messages, and putting them in the order Excel would list the cells."""
+"""Making messages, and putting them in the order Excel would list the cells.
+
+The wording of each problem a figure can have lives here, once, so a cell
+that is blank, not a number, below 0, not whole or too precise reads the
+same on every sheet (KPIs, outcomes) and in the web, API and CLI, which
+only pass the checks' messages on. Each is followed by how to fix it
+("Enter ... like 12"), and the message carries the sheet and cell.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,23 @@ from collections.abc import Iterable, Sequence
 from monitor.kpis.returns.ingest.result import Message, Severity
 
 _CELL = re.compile(r"^([A-Z]{1,3})(\d+)$")
+
+
+BLANK = "This cell is blank."
+NOT_A_DATE_FIGURE = "This cell holds a date, not a number."
+
+
+def not_a_number(shown: str) -> str:
+    """Words, N/A, TBC or a dash where a figure belongs: one wording for them all."""
+    return f"'{shown}' is not a number."
+
+
+def below_zero(shown: str) -> str:
+    return f"{shown} is less than 0."
+
+
+def not_whole(shown: str) -> str:
+    return f"{shown} is not a whole number."
 
 
 def error(sheet: str, cell: str, kpi: str, message: str) -> Message:
