@@ -170,3 +170,22 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
 def count_text(count: int, singular: str, plural_form: str | None = None) -> str:
     """1 contract, 2 contracts, 1,250 referrals."""
     return f"{count:,} {plural(count, singular, plural_form)}"
+
+
+def mid_sentence(text: str | None) -> str:
+    """A label inside a sentence: its first letter lower case unless it
+    starts an abbreviation ("Referrals received" -> "referrals received",
+    "MARAC referrals" and "IDVA/IDSVA" as written)."""
+    if not text:
+        return ""
+    text = str(text)
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
+
+
+def list_text(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'; "" for none."""
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"
