@@ -189,3 +189,17 @@ def list_text(items: list[str]) -> str:
     if len(items) < 2:
         return "".join(items)
     return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def difference_text(target: Decimal | float | None, figure: Decimal | float | None, unit: str) -> str:
+    """How far a figure is from its target, in the figure's own unit:
+    "15.0 percentage points below", "3 above", "£250 below", "on target"; ""
+    when either is missing. A percentage's distance is in points, never
+    a percentage of the target."""
+    change = change_text(target, figure, unit)
+    if not change:
+        return ""
+    if change == "no change":
+        return "on target"
+    direction, _, amount = change.partition(" ")
+    return f"{amount} {'above' if direction == 'up' else 'below'}"
