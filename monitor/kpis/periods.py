@@ -109,3 +109,16 @@ def quarters_between(first: date, last: date) -> list[Quarter]:
         result.append(quarter)
         quarter = quarter.next()
     return result
+
+
+def working_days_between(first: date, last: date) -> int:
+    """How many working days take you from `first` to `last`: the working days
+    after `first` up to and including `last`, negative when `last` is earlier.
+    So a return due on Friday 23 August 2013 and received on Tuesday 27 August
+    is 1 working day late (Monday 26 August was a bank holiday), and for a
+    working day `last`, add_working_days(first, working_days_between(first, last)) == last."""
+    if last < first:
+        return -working_days_between(last, first)
+    return sum(
+        1 for offset in range(1, (last - first).days + 1) if is_working_day(first + timedelta(days=offset))
+    )
