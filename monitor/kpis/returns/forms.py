@@ -7,11 +7,12 @@ from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovFileInput,
+    GovRadioInput,
     GovSubmitInput,
     GovTextArea,
 )
-from wtforms import BooleanField, HiddenField, IntegerField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms import BooleanField, Field, HiddenField, IntegerField, RadioField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
 from wtforms.widgets import HiddenInput
 
 MAX_COMMENT = 4000
@@ -72,3 +73,53 @@ class ReopenForm(_ReviewForm):
         ],
     )
     reopen = SubmitField("Reopen the return", widget=GovSubmitInput())
+
+
+# The reviewer's one decision -------------------------------------------------------
+
+ACCEPT, QUERY, REOPEN = "accept", "query", "reopen"
+DECISION_MISSING = "Select whether to accept the return or query it"
+QUERY_COMMENT_MISSING = "Enter a comment telling the provider what to check or correct"
+REOPEN_REASON_MISSING = "Enter the reason for reopening the return"
+
+
+class DecisionForm(FlaskForm):
+    """The review page's one form: accept or query a submitted return (or,
+    once accepted, reopen it). Accepting and reopening go on to a page to
+    check the decision; a query, which the provider answers, goes straight
+    through. `allowed` is what the return's state lets the reviewer decide."""
+
+    decision = RadioField(
+        "What is your decision?",
+        widget=GovRadioInput(),
+        choices=[(ACCEPT, "Accept the return"), (QUERY, "Query the return")],
+        validate_choice=False,  # checked below, in words, against what the state allows
+    )
+    comment = TextAreaField(
+        "What should the provider check or correct?",
+        widget=GovTextArea(),
+        description="The provider sees this. Only figures about the service: never names or "
+        "details of anyone who uses it.",
+    )
+    revision = IntegerField(widget=HiddenInput(), validators=[Optional()])
+    continue_ = SubmitField("Continue", widget=GovSubmitInput())
+
+    def __init__(self, *args: object, allowed: tuple[str, ...] = (ACCEPT, QUERY), **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.allowed = allowed
+
+    def validate_decision(self, field: Field) -> None:
+        if field.data not in self.allowed:
+            field.data = None
+            raise StopValidation(DECISION_MISSING)
+
+    def validate_comment(self, field: Field) -> None:
+        text = (field.data or "").strip()
+        field.data = text
+        decision = self.decision.data
+        if decision == QUERY and not text:
+            raise StopValidation(QUERY_COMMENT_MISSING)
+        if decision == REOPEN and not text:
+            raise StopValidation(REOPEN_REASON_MISSING)
+        if len(text) > MAX_COMMENT:
+            raise StopValidation(f"Keep the comment to {MAX_COMMENT} characters or fewer")

@@ -36,7 +36,6 @@ from monitor.kpis.returns.calendar import CalendarRules, ExpectedReturn, expecte
 from monitor.kpis.returns.commands import (
     NeedsAcknowledgement,
     Refused,
-    ReviewReturn,
     Stored,
     SubmitOutcome,
     SubmitReturn,
@@ -45,6 +44,7 @@ from monitor.kpis.returns.commands import (
 from monitor.kpis.returns.forms import AcceptForm, ConfirmWarningsForm, QueryForm, ReopenForm, UploadForm
 from monitor.kpis.returns.ingest.pipeline import annotate_workbook
 from monitor.kpis.returns.ingest.result import CheckedReturn, Message
+from monitor.kpis.returns.review_views import review_page
 from monitor.kpis.returns.services import REVIEWABLE, compare_versions, format_figure, version_figures
 from monitor.kpis.vocabulary import EventKind, ReturnState
 from monitor.model_helpers import utcnow
@@ -203,6 +203,10 @@ def _page(
     query_form: QueryForm | None = None,
     reopen_form: ReopenForm | None = None,
 ) -> Any:
+    if can_review(user, contract):
+        # Reviewers get their own page: the figures first and one decision, never the upload form.
+        shown = list(page_errors or []) + (problem_summary(checked.errors) if checked is not None else [])
+        return review_page(user, contract, expected, status=status, page_errors=shown)
     session = db.session()
     record: Return | None = expected.record
     versions: list[ReturnVersion] = list(record.versions) if record is not None else []
@@ -486,77 +490,3 @@ def compare_return_versions(contract_id: int, period: str) -> Any:
         error=error,
         fmt=format_figure,
     ), (400 if error and len(numbers) >= 2 else 200)
-
-
-def _review(contract_id: int, period: str, action: str) -> Any:
-    user, contract, expected = _return_for(contract_id, period)
-    if not can_review(user, contract):
-        abort(403)
-    record = expected.record
-    if record is None:
-        errors = [
-            {
-                "text": "Nothing has been uploaded for this quarter yet, so there is nothing to review",
-                "href": "#versions",
-            }
-        ]
-        return _page(user, contract, expected, status=400, page_errors=errors)
-    forms: dict[str, Any] = {
-        "query": QueryForm(prefix="query"),
-        "accept": AcceptForm(prefix="accept"),
-        "reopen": ReopenForm(prefix="reopen"),
-    }
-    form = forms[action]
-    if not form.validate_on_submit():
-        return _page(
-            user,
-            contract,
-            expected,
-            status=400,
-            query_form=forms["query"] if action == "query" else None,
-            reopen_form=forms["reopen"] if action == "reopen" else None,
-            page_errors=[]
-            if action != "accept"
-            else [{"text": "The form had expired; try again", "href": "#review"}],
-        )
-    text = {"query": "comment", "reopen": "reason"}.get(action)
-    said = (getattr(form, text).data or "") if text else ""
-    outcome = ReviewReturn(user, record, action, said, form.revision.data).run()
-    if isinstance(outcome, Refused):
-        _, contract, expected = _return_for(contract_id, period)
-        target = {"query": "#query-comment", "reopen": "#reopen-reason", "accept": "#review"}[action]
-        errors = [{"text": m.message, "href": target} for m in outcome.messages]
-        return _page(
-            user,
-            contract,
-            expected,
-            status=409 if outcome.conflict else 400,
-            query_form=forms["query"] if action == "query" else None,
-            reopen_form=forms["reopen"] if action == "reopen" else None,
-            page_errors=errors,
-        )
-    done = {
-        "query": "Return queried: the provider can see your comment",
-        "accept": "Return accepted",
-        "reopen": "Return reopened: it is back with the provider",
-    }
-    flash(done[action], "success")
-    return redirect(url_for("kpis.return_page", contract_id=contract.id, period=expected.period))
-
-
-@blueprint.route("/contracts/<int:contract_id>/returns/<period>/query", methods=["POST"])
-@login_required
-def query_return_page(contract_id: int, period: str) -> Any:
-    return _review(contract_id, period, "query")
-
-
-@blueprint.route("/contracts/<int:contract_id>/returns/<period>/accept", methods=["POST"])
-@login_required
-def accept_return_page(contract_id: int, period: str) -> Any:
-    return _review(contract_id, period, "accept")
-
-
-@blueprint.route("/contracts/<int:contract_id>/returns/<period>/reopen", methods=["POST"])
-@login_required
-def reopen_return_page(contract_id: int, period: str) -> Any:
-    return _review(contract_id, period, "reopen")
