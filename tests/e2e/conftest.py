@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, Response
+from playwright.sync_api import Browser, Page, Response, expect
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from monitor.db import db
@@ -49,6 +49,8 @@ STATIC_FILES = [
 ]
 AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 TIMEOUT_MS = 10_000
+# axe findings of these impacts fail a test; lesser ones are only reported.
+FAILING_IMPACTS = {"serious", "critical"}
 # The demo returns are loaded as at this date: every 2013/14 Q1 return (due
 # 19 July) is in and accepted, while on the tests' 2 December 2013 the Q2
 # returns are due but not yet sent. (As at 2 December itself the demo would
@@ -214,8 +216,9 @@ def sign_in(page: Page) -> Callable[[str], None]:
 
     def do_sign_in(email: str, password: str = DEMO_PASSWORD) -> None:
         sign_in_with_browser(page, email, password)
-        page.wait_for_url("**/contracts")
-        assert page.get_by_text("Signed in as").is_visible()
+        # Wherever the home page sends this role: past every sign-in step.
+        page.wait_for_url(lambda url: not urlsplit(url).path.startswith("/sign-in"))
+        expect(page.get_by_text("Signed in as")).to_be_visible()
 
     return do_sign_in
 
@@ -246,3 +249,59 @@ def axe(page: Page, axe_source: str) -> Callable[[], list[dict[str, Any]]]:
         )
 
     return scan
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    """axe's violations, one line each, with the elements they were found on."""
+    lines = []
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"]:
+            lines.append(f"    at {' '.join(node['target'])}")
+    return "\n".join(lines)
+
+
+def assert_accessible(axe: Callable[[], list[dict[str, Any]]], name: str) -> None:
+    """Fail, naming the page, if axe finds anything serious or critical on it."""
+    failing = [v for v in axe() if v["impact"] in FAILING_IMPACTS]
+    assert not failing, f"{name}:\n{describe(failing)}"
+
+
+# The document is no wider than the window: nothing makes the whole page scroll sideways.
+FITS_THE_WINDOW = "() => document.documentElement.scrollWidth <= window.innerWidth"
+
+
+def widest_elements(page: Page) -> list[str]:
+    """The elements that reach past the window's right edge (leaving out those
+    inside something that scrolls or clips), outermost first, to say what makes
+    a page too wide."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+          .filter((element) => element.getBoundingClientRect().right > window.innerWidth + 1)
+          .filter((element) => {
+            for (let up = element.parentElement; up && up !== document.body; up = up.parentElement) {
+              if (getComputedStyle(up).overflowX !== 'visible') return false;
+            }
+            return true;
+          })
+          .slice(0, 5)
+          .map((element) => element.tagName.toLowerCase()
+            + (element.id ? '#' + element.id : '')
+            + (element.className && typeof element.className === 'string'
+               ? '.' + element.className.trim().split(/\\s+/).join('.') : ''))"""
+    )
+
+
+def assert_fits_the_window(page: Page, name: str) -> None:
+    """Fail, naming the page and what sticks out, if the page scrolls sideways."""
+    if not page.evaluate(FITS_THE_WINDOW):
+        width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        raise AssertionError(
+            f"{name} ({page.url}) is {width[0]}px wide in a {width[1]}px window; "
+            f"too wide: {widest_elements(page)}"
+        )
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    page.wait_for_url("**/sign-in")

@@ -15,18 +15,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import DEMO_USERS
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, assert_accessible
 
 pytestmark = pytest.mark.e2e
 
 INVITEE = "new.advocate@refuge.demo.example"
 NEW_PASSWORD = "harbour lantern meadow quill"
-FAILING_IMPACTS = {"serious", "critical"}
-
-
-def assert_accessible(axe: Callable[[], list[dict[str, Any]]], name: str) -> None:
-    failing = [f"{v['id']} ({v['impact']}): {v['help']}" for v in axe() if v["impact"] in FAILING_IMPACTS]
-    assert not failing, f"{name}: {failing}"
 
 
 def invitation_link(outbox: Path) -> str:

@@ -15,18 +15,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import DEMO_USERS
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, assert_accessible
 
 pytestmark = pytest.mark.e2e
 
 PERSON = DEMO_USERS["refuge"]
 NEW_PASSWORD = "violet kettle harbour swim"
-FAILING_IMPACTS = {"serious", "critical"}
-
-
-def assert_accessible(axe: Callable[[], list[dict[str, Any]]], name: str) -> None:
-    failing = [f"{v['id']} ({v['impact']}): {v['help']}" for v in axe() if v["impact"] in FAILING_IMPACTS]
-    assert not failing, f"{name}: {failing}"
 
 
 def reset_link_from_outbox(outbox: Path) -> str:

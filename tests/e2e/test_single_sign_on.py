@@ -20,8 +20,7 @@ from monitor.auth.models import Organisation, User
 from monitor.db import db
 from monitor.secret_box import encrypt
 from monitor.sso.models import SsoDomain, SsoGroupRole, SsoSettings
-from tests.e2e.conftest import LiveServer, sign_in_with_browser
-from tests.e2e.test_accessibility import FAILING_IMPACTS, describe
+from tests.e2e.conftest import LiveServer, assert_accessible, sign_in_with_browser
 from tests.oidc import CLIENT_ID, CLIENT_SECRET, TEST_REDIRECT_URI, OidcProvider, running_provider
 
 pytestmark = pytest.mark.e2e
@@ -68,11 +67,6 @@ def refuge_signs_in_through_provider(
         )
     db.session.remove()
     return identity_provider
-
-
-def assert_accessible(axe: Callable[[], list[dict[str, Any]]], name: str) -> None:
-    failing = [v for v in axe() if v["impact"] in FAILING_IMPACTS]
-    assert not failing, f"{name}:\n{describe(failing)}"
 
 
 def test_a_new_person_signs_in_through_their_organisations_provider(
