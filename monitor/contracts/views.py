@@ -20,7 +20,6 @@ from monitor.contracts.access import contract_for, organisation_choices, visible
 from monitor.contracts.blueprint import blueprint
 from monitor.contracts.dates import offered_options, option_states, renewal_of, status_expression
 from monitor.contracts.forms import ConfirmForm
-from monitor.contracts.history import contract_history
 from monitor.contracts.models import Category, Contract, ServiceType
 from monitor.contracts.periods import parse_financial_year
 from monitor.contracts.queries import SORTS, parse_filters, register_page
@@ -98,7 +97,6 @@ def contract_page(item: Contract, refused: list[ExportProblem] | None = None) ->
     """The contract page; `refused` lists why an open data download was refused."""
     user = signed_in_user()
     session = db.session()
-    history = contract_history(session, item.id) if can_see_audit(user, item) else []
     return render_template(
         "contracts/contract.html",
         title=f"{item.reference}: {item.title}",
@@ -107,7 +105,6 @@ def contract_page(item: Contract, refused: list[ExportProblem] | None = None) ->
         option_states=option_states(item, today()),
         offered_options=offered_options(item, today()),
         funding_table=_funding_table(item),
-        history=history,
         show_history=can_see_audit(user, item),
         can_change=can_change(user, item),
         confirm_form=ConfirmForm(),

@@ -336,8 +336,8 @@ def test_a_correction_keeps_the_original(
     ]
     assert "HWB 2013/09 item 7" in rows[0] and "Extension" in rows[0]
     assert "Correction to the extension above" in rows[1] and "HWB 2013/09 item 8" in rows[1]
-    history = page.get_text(" ", strip=True)
-    assert "Created amendment" in history
+    history = _page(client, f"/contracts/{cid}/history").get_text(" ", strip=True)
+    assert "Added the correction amendment" in history
 
 
 def test_open_data_shows_the_amendment_and_its_correction(demo: Flask) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from monitor.audit import Actor, AuditEvent, acting_as
 from monitor.auth.models import User
-from monitor.contracts.history import contract_history
+from monitor.contracts.history import history_page
 from monitor.contracts.models import Contract
 from monitor.db import db
 from monitor.errors import Forbidden, ValidationFailed
@@ -94,7 +94,9 @@ def test_adding_an_item_uses_the_defaults_and_is_audited(frameworks: Flask) -> N
     assert saved.amber_tolerance_pct == Decimal(10)
     assert saved.direction is None and saved.effective_direction == "higher is better"
     assert saved.effective_to is None and saved.contract_id == refuge.id
-    assert any(e.what == "Created framework item" for e in contract_history(db.session(), refuge.id))
+    newest = history_page(db.session(), refuge.id, 1).entries[0]
+    assert newest.what == ["Added the framework's Cases closed from Q3 2013/14"]
+    assert ("Target", "12") in newest.recorded
 
 
 def test_a_direction_like_the_kpis_own_is_not_stored_as_an_override(frameworks: Flask) -> None:
@@ -244,8 +246,12 @@ def test_a_new_target_leaves_past_quarters_judged_by_the_old_one(frameworks: Fla
     ended = db.session.get(FrameworkItem, old.id)
     assert ended is not None and ended.effective_to == "2013-14-Q2"
     # Both halves of the change show in the contract's history.
-    history = {e.what for e in contract_history(db.session(), refuge.id)}
-    assert {"Created framework item", "Updated framework item"} <= history
+    history = [sentence for e in history_page(db.session(), refuge.id, 1).entries for sentence in e.what]
+    assert "Added the framework's Referrals received from Q3 2013/14" in history
+    assert (
+        "Changed the last quarter of the framework's Referrals received from Q1 2013/14 from none to Q2 2013/14"
+        in history
+    )
 
 
 def test_a_change_from_the_first_quarter_corrects_the_item_in_place(frameworks: Flask) -> None:
