@@ -20,6 +20,7 @@ from monitor.auth.models import Partnership, User
 from monitor.contracts.models import Contract
 from monitor.db import db
 from monitor.disclosure.suppression import CONFIDENTIAL
+from monitor.formatting import mid_sentence
 from monitor.kpis.models import Return
 from monitor.kpis.vocabulary import ReturnState
 from monitor.reports.audience import Audience
@@ -251,3 +252,51 @@ def test_the_board_pack_shows_what_the_pages_show(built: Warehouse, who: str) ->
                 assert Decimal(cell["actual"]) == Decimal(str(round(row["actual"], 2)))
             compared += 1
         assert compared > 5
+
+
+def test_a_boards_summary_counts_hidden_ratings_and_never_describes_them(built: Warehouse) -> None:
+    """The paragraph per contract reads the board's figures: a [c] figure is
+    counted as hidden, and neither it nor the change to the next quarter is
+    described; the quarter's table compares nothing with it."""
+    app = built.app
+    client = app.test_client()
+    with app.app_context():
+        hidden = None
+        for contract_id in _visible_contracts(client, "bd_board"):
+            for kpi in _api(client, "bd_board", contract_id)["kpis"]:
+                for before, after in itertools.pairwise(kpi["quarters"]):
+                    if before["actual"] == CONFIDENTIAL and after["actual"] not in (None, CONFIDENTIAL):
+                        hidden = (contract_id, kpi, before["quarter"], after["quarter"])
+                        break
+                if hidden:
+                    break
+            if hidden:
+                break
+        assert hidden, "the demo hides a board figure followed by one it shows"
+        contract_id, kpi, hidden_in, shown_in = hidden
+        name = mid_sentence(kpi["name"])
+        Auth(client).sign_in(DEMO_USERS["bd_board"])
+        url = f"/contracts/{contract_id}/performance"
+        page = BeautifulSoup(client.get(f"{url}?quarter={hidden_in}").get_data(as_text=True), "html.parser")
+        tags = [t.get_text(strip=True) for t in page.select("#summary .govuk-tag")]
+        assert tags[:3] and [t.split()[0] for t in tags[:3]] == ["Red", "Amber", "Green"]
+        assert any(t.startswith("Hidden ") for t in tags), tags
+        text = page.select_one("#summary-text").get_text(strip=True)  # type: ignore[union-attr]
+        assert "hidden to protect privacy" in text and name not in text
+        row = page.select_one(f"#quarter-kpis tr#quarter-kpi-{kpi['code']}")
+        assert row is not None and CONFIDENTIAL in row.get_text() and "Not compared" in row.get_text()
+        # The quarter after: the figure is shown, but no change from the hidden one.
+        response = client.get(f"{url}?quarter={shown_in}")
+        assert response.status_code == 200
+        after = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+        assert name not in after.select_one("#summary-text").get_text(strip=True)  # type: ignore[union-attr]
+        row = after.select_one(f"#quarter-kpis tr#quarter-kpi-{kpi['code']}")
+        assert row is not None and "Not compared" in row.get_text()
+        # The overview counts the hidden rating for that quarter too.
+        overview = BeautifulSoup(
+            client.get(f"/performance?quarter={hidden_in}").get_data(as_text=True), "html.parser"
+        )
+        assert any(
+            t.get_text(strip=True).startswith("Hidden ")
+            for t in overview.select("#performance-summary .govuk-tag")
+        )

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -208,8 +208,9 @@ def test_the_contract_page_shows_actual_target_rag_and_travel(
     assert tag is not None and tag.get_text(strip=True) == "Amber: near target"
     feel_safer = table.select_one("tr#kpi-FEEL-SAFER td[data-quarter='2013-14-Q2']")
     assert feel_safer is not None and "88.5%" in feel_safer.get_text()
+    # The summary is of the latest quarter with accepted figures (see the quarter selector's test).
     summary = soup.select_one("#summary")
-    assert summary is not None and "Inadequate" in summary.get_text()
+    assert summary is not None and "Requires improvement" in summary.get_text()
     assert "Show all 11 quarters" in soup.get_text()
     everything = soup_of(client, f"/contracts/{contract_id(REFUGE)}/performance?quarters=all")
     assert len(everything.select("table#performance thead th")) == 12
@@ -263,8 +264,16 @@ def test_the_overview_lists_each_visible_contract(reported: Flask, client: Flask
     assert table is not None and table.caption is not None
     refuge = soup.select_one(f"tr#contract-{REFUGE}")
     assert refuge is not None
+    # The latest quarter with accepted figures; the provisional one is a choice away.
+    heading = soup.select_one("#chosen-quarter")
+    assert heading is not None and heading.get_text(strip=True) == "Q1 2013/14 (April to June 2013)"
     cells = [td.get_text(" ", strip=True) for td in refuge.select("td")]
-    assert cells[1:] == ["Q2 2013/14 (July to September 2013) Provisional", "2", "1", "1", "Inadequate"]
+    assert cells[1:] == [
+        "Red 2 Amber 1 Green 1 Not rated 1",
+        "Requires improvement",
+        "2 of 5 KPIs red, 1 amber and 1 green; 1 not rated. "
+        "There are no figures from Q4 2012/13 to compare with.",
+    ]
     # Contracts needing attention come first; contracts without returns say so.
     rows = table.select("tbody tr")
     assert rows[0]["id"] == f"contract-{REFUGE}"
@@ -281,3 +290,119 @@ def test_boards_see_their_partnerships_contracts(reported: Flask, client: FlaskC
     auth.sign_in(DEMO_USERS["halton_board"])
     soup = soup_of(client, "/performance")
     assert soup.select_one(f"tr#contract-{REFUGE}") is None and "HBC-CYP-DA-01" in soup.get_text()
+
+
+def _options(soup: BeautifulSoup) -> list[tuple[str, str, bool]]:
+    return [
+        (o["value"], o.get_text(strip=True), o.has_attr("selected"))
+        for o in soup.select("select#quarter option")
+    ]
+
+
+def test_the_quarter_selector_chooses_the_quarter_the_pages_show(
+    reported: Flask, client: FlaskClient, auth: Auth, contract_id: Callable[[str], int]
+) -> None:
+    auth.sign_in(DEMO_USERS["lbbd"])
+    url = f"/contracts/{contract_id(REFUGE)}/performance"
+    # Quarters with figures, newest first; the latest with accepted figures is shown.
+    expected = [("2013-14-Q2", "Q2 2013/14 (provisional)", False), ("2013-14-Q1", "Q1 2013/14", True)]
+    assert _options(soup_of(client, url)) == expected
+    assert _options(soup_of(client, "/performance")) == expected
+    soup = soup_of(client, f"{url}?quarter=2013-14-Q2")
+    heading = soup.select_one("#chosen-quarter")
+    assert heading is not None and heading.get_text(strip=True) == "Q2 2013/14 (July to September 2013)"
+    summary = soup.select_one("#summary-text")
+    assert summary is not None and summary.get_text(strip=True) == (
+        "1 of 5 KPIs red, 1 amber and 2 green; 1 not rated. Since Q1 2013/14, feeling safer at closure "
+        "went up 8.5 percentage points, repeat MARAC referrals went down 3, active caseload went down 1 "
+        "and referrals received went down 4."
+    )
+    assert "Inadequate (provisional" in soup.select_one("#summary").get_text(" ", strip=True)  # type: ignore[union-attr]
+    safer = soup.select_one("#quarter-kpis tr#quarter-kpi-FEEL-SAFER")
+    assert safer is not None
+    assert [td.get_text(" ", strip=True) for td in safer.select("td")] == [
+        "88.5% Provisional",
+        "Target 85.0%",
+        "Green: on target",
+        "Up 8.5 percentage points Improving on the quarter before",
+    ]
+    overview = soup_of(client, "/performance?quarter=2013-14-Q2")
+    refuge = overview.select_one(f"tr#contract-{REFUGE}")
+    assert refuge is not None
+    tags = refuge.select("td .govuk-tag")
+    assert [(t.get_text(strip=True), t["class"][1]) for t in tags] == [
+        ("Red 1", "govuk-tag--red"),
+        ("Amber 1", "govuk-tag--yellow"),
+        ("Green 2", "govuk-tag--green"),
+        ("Not rated 1", "govuk-tag--grey"),
+        ("Provisional", "govuk-tag--blue"),
+    ]
+    assert summary.get_text(strip=True) in refuge.get_text(" ", strip=True)
+    link = refuge.select_one("th a")
+    assert link is not None and link["href"] == f"{url}?quarter=2013-14-Q2"
+
+
+def test_a_quarter_the_reader_cannot_see_gets_a_message_and_the_default(
+    reported: Flask, client: FlaskClient, auth: Auth, contract_id: Callable[[str], int]
+) -> None:
+    url = f"/contracts/{contract_id(REFUGE)}/performance"
+    auth.sign_in(DEMO_USERS["lbbd"])
+    for asked, message in (
+        ("2030-31-Q1", "There are no figures you can see for Q1 2030/31: choose a quarter from the list."),
+        ("Q1 2013/14'><script>", "Choose a quarter from the list."),
+    ):
+        for page in (url, "/performance"):
+            response = client.get(page, query_string={"quarter": asked})
+            assert response.status_code == 400, (page, asked)
+            soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+            assert soup.title is not None and soup.title.get_text().startswith("Error: ")
+            errors = soup.select_one(".govuk-error-summary")
+            assert errors is not None and message in errors.get_text(" ", strip=True)
+            error_link = errors.select_one("a")
+            assert error_link is not None and error_link["href"] == "#quarter"
+            assert "<script>" not in response.get_data(as_text=True)
+            heading = soup.select_one("#chosen-quarter")
+            assert heading is not None and heading.get_text(strip=True).startswith("Q1 2013/14")
+    auth.sign_out()
+    # Q2's return is submitted, not accepted: not a board's to see.
+    _drop_warehouse(warehouse_url(reported))
+    auth.sign_in(DEMO_USERS["bd_board"])
+    response = client.get(f"{url}?quarter=2013-14-Q2")
+    assert response.status_code == 400
+    soup = BeautifulSoup(response.get_data(as_text=True), "html.parser")
+    assert "There are no figures you can see for Q2 2013/14" in soup.get_text()
+    assert _options(soup) == [("2013-14-Q1", "Q1 2013/14", True)]
+    assert "Provisional" not in soup.get_text()
+
+
+def _assert_stacked(table: Tag) -> None:
+    """Each body cell names its column, so a row can show as a card at 375px."""
+    assert "app-table--stacked" in table["class"]
+    headers = [th.get_text(" ", strip=True) for th in table.select("thead th")]
+    rows = table.select("tbody tr")
+    assert rows
+    for row in rows:
+        column = 0
+        for cell in row.find_all(["th", "td"], recursive=False):
+            label = cell.get("data-label")
+            assert label, (row.get("id"), column)
+            if cell.get("colspan") is None:
+                header = headers[column]
+                assert header == label or header.startswith(f"{label} "), (label, header)
+            column += int(cell.get("colspan", 1))
+
+
+def test_the_performance_tables_stack_on_small_screens(
+    reported: Flask, client: FlaskClient, auth: Auth, contract_id: Callable[[str], int]
+) -> None:
+    auth.sign_in(DEMO_USERS["lbbd"])
+    soup = soup_of(client, f"/contracts/{contract_id(REFUGE)}/performance?quarters=all&quarter=2013-14-Q2")
+    for selector in ("table#quarter-kpis", "table#performance"):
+        table = soup.select_one(selector)
+        assert table is not None, selector
+        _assert_stacked(table)
+    headers = [th.get_text(strip=True) for th in soup.select("table#quarter-kpis thead th")]
+    assert headers == ["KPI", "Figure", "Target", "Rating", "Since Q1 2013/14"]
+    overview = soup_of(client, "/performance").select_one("table#performance-summary")
+    assert overview is not None
+    _assert_stacked(overview)

@@ -158,6 +158,17 @@ class ContractPerformance:
             )
         return Summary(quarter=None)
 
+    def reported_quarters(self) -> dict[Quarter, bool]:
+        """Quarter -> whether any of its figures is accepted, for each quarter
+        with a figure. A board's [c] and [x] are accepted figures it cannot see."""
+        found = {}
+        for index, quarter in enumerate(self.quarters):
+            cells = [row.cells[index] for row in self.rows]
+            reported = [cell for cell in cells if cell.figure is not None or cell.marker]
+            if reported:
+                found[quarter] = any(cell.marker or not cell.provisional for cell in reported)
+        return found
+
     def window(self, count: int | None) -> ContractPerformance:
         """The same, showing only the last `count` quarters (all when None)."""
         if count is None or count >= len(self.quarters):
