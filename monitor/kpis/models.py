@@ -281,3 +281,29 @@ class ReminderSent(Base):
     stage: Mapped[str] = mapped_column(String(20))
     recipient: Mapped[str] = mapped_column(String(254))
     sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+@audited("return reply")
+class ReturnReply(Base):
+    """The provider's answer, in words, to a commissioner's query on a return.
+    A reply stands for "the figures are right, and here is why"; figures that
+    must change come as a new version instead (monitor.kpis.returns.replies)."""
+
+    __tablename__ = "return_replies"
+    __table_args__ = (CheckConstraint("text <> ''", name="text_not_empty"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("returns.id", ondelete="CASCADE"), index=True)
+    # The query (or reopening) this answers; kept if that event is ever removed.
+    query_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("return_events.id", ondelete="SET NULL"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    by: Mapped[User | None] = relationship()
+
+    @property
+    def label(self) -> str:
+        return "reply to query"

@@ -58,6 +58,8 @@ class EventKind(StrEnum):
     REOPENED = "reopened"
     # The framework changed after submission: see monitor.kpis.returns.resubmission.
     NEEDS_RESUBMISSION = "needs resubmission"
+    # The provider answered a query in words: see monitor.kpis.returns.replies.
+    REPLIED = "replied to query"
 
 
 class OutcomeMeasure(StrEnum):

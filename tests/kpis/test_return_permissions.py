@@ -34,6 +34,8 @@ ROUTES = [
     ("GET", "/{p}/template.xlsx", "read"),
     ("POST", "/{p}/upload", "upload"),
     ("POST", "/{p}/confirm", "upload"),
+    ("GET", "/{p}/reply", "upload"),
+    ("POST", "/{p}/reply", "upload"),
     ("GET", "/{p}/versions/1/file", "figures"),
     ("GET", "/{p}/compare", "figures"),
     ("POST", "/{p}/query", "review"),

@@ -99,7 +99,14 @@ def test_upload_and_submit_a_good_workbook(page: Callable[..., str], client: Fla
     assert response.status_code == 302 and response.headers["Location"] == url  # type: ignore[attr-defined]
     shown = client.get(url)
     html = soup(shown)
-    assert "Return submitted: version 1" in html.get_text(" ", strip=True)
+    # A confirmation panel with the reference; the upload form folds away behind
+    # "Upload a corrected version", as a new version is still allowed.
+    panel = html.select_one(".govuk-panel")
+    assert panel is not None and panel.h1.get_text(strip=True) == "Return submitted"  # type: ignore[union-attr]
+    assert "LBBD-DV-002 Q1 2013/14 version 1" in panel.get_text(" ", strip=True)
+    upload_form = html.select_one(f'form[action="{url}/upload"]')
+    assert upload_form is not None and upload_form.find_parent("details") is not None
+    assert "Upload a corrected version" in upload_form.find_parent("details").summary.get_text()  # type: ignore[union-attr]
     assert [t.get_text(strip=True) for t in html.select("p .govuk-tag")] == ["Submitted"]
     figures = html.select_one("#figures + table")
     assert figures is not None
@@ -334,7 +341,8 @@ def test_calendar_counts_and_filters(page: Callable[..., str], client: FlaskClie
         row.dt.get_text(strip=True): row.dd.get_text(" ", strip=True)
         for row in html.select(".govuk-summary-list__row")
     }
-    assert glance["Not yet submitted"] == "1"
+    # Each return counted once: the one not submitted is late, so it is not also "due".
+    assert glance["Due, not yet submitted"] == "0"
     assert glance["Late"] == "1, of which 1 missing (more than 10 working days late)"
     assert glance["Waiting for a commissioner to review"] == "1"
     headers = [th.get_text(strip=True) for th in html.select("table thead th")]

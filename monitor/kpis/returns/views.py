@@ -248,6 +248,8 @@ def _page(
         see_comments=see_figures,
         may_upload=can_upload(user, contract) and expected.state != ReturnState.ACCEPTED,
         may_submit=expected.quarter_ended,
+        # A query is answered in words (kpis.reply_to_query); a new version only if figures change.
+        may_reply=can_upload(user, contract) and expected.state == ReturnState.QUERIED,
         may_review=can_review(user, contract) and expected.state in REVIEWABLE,
         may_reopen=can_review(user, contract) and expected.state == ReturnState.ACCEPTED,
         upload_form=upload_form or UploadForm(),
@@ -333,7 +335,10 @@ def _answer(
     """The page for what the command answered."""
     if isinstance(outcome, Stored):
         if outcome.submitted:
-            flash(f"Return submitted: version {outcome.number} of {expected.quarter.label}", "success")
+            # The provider's return page confirms it in a panel; a commissioner
+            # uploading on their behalf lands on the review page instead.
+            if can_review(user, contract):
+                flash(f"Return submitted: version {outcome.number} of {expected.quarter.label}", "success")
         else:
             flash(f"Draft saved as version {outcome.number}. It has not been submitted yet", "success")
         return redirect(url_for("kpis.return_page", contract_id=contract.id, period=expected.period))
