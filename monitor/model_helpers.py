@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import CheckConstraint
 
+from monitor import clock
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    """The time now for a record (a model default, an audit entry, a version
+    received), naive UTC: monitor.clock.now, so a demo pinned to a day writes
+    that day. Security timing (lockout, link and token expiry, SSO state)
+    uses monitor.clock.real_utcnow instead; see monitor.clock."""
+    return clock.now()
 
 
 def one_of(column: str, choices: type[StrEnum], name: str | None = None) -> CheckConstraint:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from monitor.auth.models import AccountToken, TokenPurpose, User
 from monitor.auth.passwords import token_digest
-from monitor.model_helpers import utcnow
+from monitor.clock import real_utcnow as utcnow  # security timing: the real clock, never pinned
 
 
 def issue_token(

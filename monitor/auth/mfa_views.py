@@ -25,8 +25,8 @@ from monitor.auth import mfa
 from monitor.auth.models import SignInMethod, User
 from monitor.auth.sign_in import finish_sign_in, locked_refusal, refuse_attempt
 from monitor.auth.views import pending_user, start_session, throttle
+from monitor.clock import real_utcnow as utcnow  # security timing: the real clock, never pinned
 from monitor.db import db
-from monitor.model_helpers import utcnow
 
 blueprint = Blueprint("mfa", __name__)
 

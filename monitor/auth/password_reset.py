@@ -26,8 +26,8 @@ from monitor.auth.lockout import unlock_account
 from monitor.auth.models import PasswordResetRequest, TokenPurpose, User
 from monitor.auth.password_policy import password_problem
 from monitor.auth.passwords import hash_password, verify_password
+from monitor.clock import real_utcnow as utcnow  # security timing: the real clock, never pinned
 from monitor.errors import ValidationFailed
-from monitor.model_helpers import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from monitor.auth.history import record_sign_in
 from monitor.auth.lockout import LockState, Throttle, lock_state, locked_message, mirror, record_failure
 from monitor.auth.models import LoginFailure, SignInMethod, SignInOutcome, User
 from monitor.auth.passwords import verify_password
-from monitor.model_helpers import utcnow
+from monitor.clock import real_utcnow as utcnow  # security timing: the real clock, never pinned
 
 __all__ = ["GENERIC_REFUSAL", "SignIn", "Throttle", "authenticate", "finish_sign_in", "refuse_attempt"]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import zlib
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,16 +20,18 @@ from flask import current_app
 from sqlalchemy import select, true
 from sqlalchemy.orm import Session
 
+from monitor import clock
 from monitor.audit import Actor, acting_as
 from monitor.auth.models import Role, User
 from monitor.contracts.models import Contract
 from monitor.db import Database
+from monitor.formatting import count_text
 from monitor.kpis.framework import services as framework_services
 from monitor.kpis.framework.history import items_in_force
 from monitor.kpis.library.definitions import load_library
 from monitor.kpis.library.relations import DeclaredRule, ReturnFigures, RuleKind, broken_rules
 from monitor.kpis.library.rules import declared_rules
-from monitor.kpis.models import FrameworkItem, Kpi, Return
+from monitor.kpis.models import FrameworkItem, Kpi, Return, ReturnVersion
 from monitor.kpis.performance.item_targets import item_target
 from monitor.kpis.returns import services as returns
 from monitor.kpis.returns.calendar import CalendarRules, ExpectedReturn, expected_returns
@@ -240,12 +242,35 @@ def _add_frameworks(session: Session) -> int:
     return added
 
 
+def _days(expected: ExpectedReturn, today: date) -> tuple[date, date]:
+    """When the provider sent the return in and when the commissioner looked at
+    it: a few days either side of the due date, then a week or so later, never
+    after the demo's as-at day, so the return's times read as its history."""
+    rng = random.Random(zlib.crc32(f"{expected.contract.reference}/{expected.period}/days".encode()))
+    first = expected.quarter.end + timedelta(days=1)
+    received = min(max(expected.due_date - timedelta(days=rng.randint(-1, 8)), first), today)
+    return received, min(received + timedelta(days=rng.randint(2, 9)), today)
+
+
 def _submit(session: Session, expected: ExpectedReturn, today: date) -> None:
+    received, reviewed = _days(expected, today)
+    with clock.pinned_to(received):
+        version = _send(session, expected, today, received)
+    reviewer = _commissioner(session, expected.contract)
+    key = (expected.contract.reference, str(expected.quarter))
+    with clock.pinned_to(reviewed):
+        if key in QUERIED:
+            returns.query_return(session, reviewer, version.return_, QUERIED[key])
+        elif key not in AWAITING_REVIEW:
+            returns.accept_return(session, reviewer, version.return_)
+
+
+def _send(session: Session, expected: ExpectedReturn, today: date, received: date) -> ReturnVersion:
     contract, quarter = expected.contract, expected.quarter
     key = (contract.reference, str(quarter))
     rng = _rng(*key)
     template = build_template(
-        session, contract, quarter, generated_at=datetime.combine(expected.due_date, datetime.min.time())
+        session, contract, quarter, generated_at=datetime.combine(received, datetime.min.time())
     )
     items = items_in_force(session, contract.id, quarter)
     codes = {item.kpi.code for item in items}
@@ -292,11 +317,7 @@ def _submit(session: Session, expected: ExpectedReturn, today: date) -> None:
         acknowledge_warnings=True,
         today=today,
     )
-    reviewer = _commissioner(session, contract)
-    if key in QUERIED:
-        returns.query_return(session, reviewer, version.return_, QUERIED[key])
-    elif key not in AWAITING_REVIEW:
-        returns.accept_return(session, reviewer, version.return_)
+    return version
 
 
 def load_demo_performance(
@@ -319,7 +340,7 @@ def load_demo_performance(
         ):
             progress(f"return {number}/{len(due)} {expected.contract.reference} {expected.period}")
             _submit(session, expected, today)
-    return f"{kpis} KPIs, {frameworks} frameworks, {len(due)} returns added"
+    return f"{count_text(kpis, 'KPI')}, {count_text(frameworks, 'framework')}, {count_text(len(due), 'return')} added"
 
 
 def quarter_states(session: Session) -> dict[tuple[str, str], str]:

@@ -44,8 +44,8 @@ from monitor.auth.password_forms import PASSWORDS_DIFFER
 from monitor.auth.password_policy import password_problem
 from monitor.auth.passwords import hash_password
 from monitor.auth.services import email_errors, scope_errors
+from monitor.clock import real_utcnow as utcnow  # security timing: the real clock, never pinned
 from monitor.errors import NotFound, ValidationFailed
-from monitor.model_helpers import utcnow
 from monitor.url_ids import LARGEST_ID
 
 HISTORY_LENGTH = 30

@@ -17,10 +17,10 @@ from werkzeug.wrappers import Response
 
 from monitor.access.roles import Role
 from monitor.auth.models import Organisation, User
+from monitor.clock import real_utcnow as utcnow  # security timing: the real clock, never pinned
 from monitor.db import db
 from monitor.errors import NotFound, ValidationFailed
 from monitor.forms import form_page, save
-from monitor.model_helpers import utcnow
 from monitor.people import services
 from monitor.people.forms import (
     AcceptInvitationForm,

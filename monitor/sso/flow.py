@@ -29,8 +29,8 @@ from sqlalchemy.orm import Session
 from monitor.audit import Actor, acting_as
 from monitor.auth.history import record_sign_in
 from monitor.auth.models import Organisation, SignInMethod, SignInOutcome, User
+from monitor.clock import real_utcnow as utcnow  # security timing: the real clock, never pinned
 from monitor.db import db
-from monitor.model_helpers import utcnow
 from monitor.secret_box import SecretUnreadable, decrypt
 from monitor.security import same_site_path
 from monitor.sso.accounts import account_for_claims

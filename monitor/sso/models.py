@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from monitor.access.roles import Role
 from monitor.audit import audited
 from monitor.auth.models import Organisation
+from monitor.clock import real_utcnow
 from monitor.db import Base
 from monitor.model_helpers import one_of, utcnow
 
@@ -90,5 +91,6 @@ class SsoLoginState(Base):
     nonce: Mapped[str] = mapped_column(String(128))
     code_verifier: Mapped[str] = mapped_column(String(128))
     next_path: Mapped[str] = mapped_column(String(500), default="")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Its lifetime is security timing, so the real clock (monitor.clock).
+    created_at: Mapped[datetime] = mapped_column(default=real_utcnow, index=True)
     used_at: Mapped[datetime | None] = mapped_column()

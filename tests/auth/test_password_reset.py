@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from monitor.auth.models import AccountToken, LoginFailure, PasswordResetRequest, TokenPurpose, User
+from monitor.clock import real_utcnow as utcnow  # security timing keeps the real clock
 from monitor.db import db
-from monitor.model_helpers import utcnow
 from tests.conftest import DEMO_USERS, Auth
 
 PERSON = DEMO_USERS["refuge"]

@@ -14,9 +14,9 @@ from sqlalchemy import select, update
 from monitor import secret_box
 from monitor.auth.lockout import Throttle, lock_state_from, minutes_left, unlock_account
 from monitor.auth.models import LoginFailure, Organisation, User
+from monitor.clock import real_utcnow as utcnow  # security timing keeps the real clock
 from monitor.db import db
 from monitor.demo import DEMO_PASSWORD
-from monitor.model_helpers import utcnow
 from monitor.sso.models import SsoDomain, SsoSettings
 from tests.auth.helpers import first_error, page_of, sign_in_history, user_row
 from tests.conftest import DEMO_USERS, Auth

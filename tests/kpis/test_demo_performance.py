@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, func, select
 from sqlalchemy.orm import selectinload
 
+from monitor.audit import AuditEvent
 from monitor.contracts.models import Contract
-from monitor.db import db
+from monitor.db import Base, db
 from monitor.kpis.demo import load_demo_performance, quarter_states
 from monitor.kpis.library.relations import ReturnFigures, RuleKind, broken_rules
 from monitor.kpis.library.rules import declared_rules
@@ -97,3 +98,36 @@ def test_every_seeded_return_keeps_every_rule(demo: Flask) -> None:
     assert figures.counts["REF-ACCEPTED"] <= figures.counts["REF-RECEIVED"]
     assert figures.denominators["CONTACT-2WD"] == figures.counts["REF-ACCEPTED"]
     assert figures.denominators["SAFETY-PLAN"] == figures.counts["CASES-CLOSED"]
+
+
+# Security timing keeps the real clock (monitor.clock), and a link's expiry is in its future.
+REAL_CLOCK_TABLES = {"login_failures", "account_tokens", "password_reset_requests", "sso_login_states"}
+
+
+def test_demo_times_are_as_at_its_day(demo: Flask) -> None:
+    """Every time the seeded demo stores (audit records, returns received and
+    reviewed, accounts created, two-factor turned on) is on or before the day it
+    runs as at, not the real clock's; and each return was received near its due date."""
+    as_at = date.fromisoformat(demo.config["TODAY"])
+    end_of_day = datetime.combine(as_at + timedelta(days=1), time())  # naive UTC; December is GMT
+    session = db.session()
+    checked = []
+    for table in Base.metadata.sorted_tables:
+        if table.name in REAL_CLOCK_TABLES:
+            continue
+        for column in table.columns:
+            if isinstance(column.type, DateTime):
+                latest = session.scalar(select(func.max(column)))
+                checked.append(f"{table.name}.{column.name}")
+                assert latest is None or latest < end_of_day, f"{table.name}.{column.name} is {latest}"
+    assert {"audit_events.at", "return_versions.uploaded_at", "return_events.at", "users.created_at"} <= set(
+        checked
+    )
+    assert session.scalar(select(func.count(AuditEvent.id))) > 0
+    for version in session.scalars(select(ReturnVersion).options(selectinload(ReturnVersion.return_))):
+        received = version.uploaded_at.date()
+        due = version.return_.due_date
+        assert due - timedelta(days=9) <= received <= due + timedelta(days=1), (
+            version.return_.period,
+            received,
+        )

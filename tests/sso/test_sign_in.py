@@ -19,8 +19,8 @@ from sqlalchemy import func, select, update
 from werkzeug.test import TestResponse
 
 from monitor.auth.models import SignInEvent, User
+from monitor.clock import real_utcnow as utcnow  # security timing keeps the real clock
 from monitor.db import db
-from monitor.model_helpers import utcnow
 from monitor.sso.models import SsoLoginState
 from monitor.sso.routing import sso_settings_for_email
 from tests.oidc import OidcProvider

@@ -18,6 +18,8 @@ from typing import Any
 
 from flask import current_app, has_app_context
 
+from monitor import clock
+
 SMTP_TIMEOUT_SECONDS = 30
 # Header lines may run to 998 characters; not folding keeps .eml files easy to read.
 _FILE_POLICY = policy.default.clone(max_line_length=998)
@@ -28,7 +30,8 @@ def build_message(settings: Mapping[str, Any], to: str, subject: str, body: str)
     message["From"] = settings["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
-    message["Date"] = formatdate(localtime=False, usegmt=True)
+    # The service's clock, so a demo pinned to a day sends its mail on that day.
+    message["Date"] = formatdate(clock.now().replace(tzinfo=UTC).timestamp(), usegmt=True)
     message["Message-ID"] = make_msgid(domain=str(settings["MAIL_FROM"]).rpartition("@")[2] or None)
     message.set_content(body)
     return message
