@@ -68,7 +68,10 @@ class PartnershipForm(FlaskForm):
     member_ids = SelectMultipleField(
         "Commissioners it oversees", widget=GovCheckboxesInput(), coerce=str, validate_choice=False
     )
-    submit = SubmitField("Add partnership", widget=GovSubmitInput())
+    # Adding an organisation is the page's main action: one green button a page.
+    submit = SubmitField(
+        "Add partnership", widget=GovSubmitInput(), render_kw={"class": "govuk-button--secondary"}
+    )
 
 
 class MeetingForm(FlaskForm):
@@ -86,6 +89,14 @@ class RemoveMeetingForm(FlaskForm):
     submit = SubmitField(
         "Remove meeting", widget=GovSubmitInput(), render_kw={"class": "govuk-button--warning"}
     )
+
+
+@blueprint.route("")
+@admin_only
+def index() -> Any:
+    """Where an admin's own pages start: one menu entry instead of five."""
+    partnerships = db.session.scalars(select(Partnership).order_by(Partnership.name)).all()
+    return render_template("admin/index.html", title="Admin", partnerships=partnerships)
 
 
 @blueprint.route("/organisations", methods=["GET", "POST"])
