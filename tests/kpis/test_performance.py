@@ -299,6 +299,23 @@ def _options(soup: BeautifulSoup) -> list[tuple[str, str, bool]]:
     ]
 
 
+def _assert_stacked(table: Tag) -> None:
+    """Each body cell names its column, so a row can show as a card at 375px."""
+    assert "app-table--stacked" in table["class"]
+    headers = [th.get_text(" ", strip=True) for th in table.select("thead th")]
+    rows = table.select("tbody tr")
+    assert rows
+    for row in rows:
+        column = 0
+        for cell in row.find_all(["th", "td"], recursive=False):
+            label = cell.get("data-label")
+            assert label, (row.get("id"), column)
+            if cell.get("colspan") is None:
+                header = headers[column]
+                assert header == label or header.startswith(f"{label} "), (label, header)
+            column += int(cell.get("colspan", 1))
+
+
 def test_the_quarter_selector_chooses_the_quarter_the_pages_show(
     reported: Flask, client: FlaskClient, auth: Auth, contract_id: Callable[[str], int]
 ) -> None:
@@ -308,7 +325,7 @@ def test_the_quarter_selector_chooses_the_quarter_the_pages_show(
     expected = [("2013-14-Q2", "Q2 2013/14 (provisional)", False), ("2013-14-Q1", "Q1 2013/14", True)]
     assert _options(soup_of(client, url)) == expected
     assert _options(soup_of(client, "/performance")) == expected
-    soup = soup_of(client, f"{url}?quarter=2013-14-Q2")
+    soup = soup_of(client, f"{url}?quarter=2013-14-Q2&quarters=all")
     heading = soup.select_one("#chosen-quarter")
     assert heading is not None and heading.get_text(strip=True) == "Q2 2013/14 (July to September 2013)"
     summary = soup.select_one("#summary-text")
@@ -340,6 +357,15 @@ def test_the_quarter_selector_chooses_the_quarter_the_pages_show(
     assert summary.get_text(strip=True) in refuge.get_text(" ", strip=True)
     link = refuge.select_one("th a")
     assert link is not None and link["href"] == f"{url}?quarter=2013-14-Q2"
+    # At 375px each table's rows become cards, each cell named by its column.
+    for table in (soup.select_one("table#quarter-kpis"), soup.select_one("table#performance")):
+        assert table is not None
+        _assert_stacked(table)
+    headers = [th.get_text(strip=True) for th in soup.select("table#quarter-kpis thead th")]
+    assert headers == ["KPI", "Figure", "Target", "Rating", "Since Q1 2013/14"]
+    table = overview.select_one("table#performance-summary")
+    assert table is not None
+    _assert_stacked(table)
 
 
 def test_a_quarter_the_reader_cannot_see_gets_a_message_and_the_default(
@@ -373,36 +399,3 @@ def test_a_quarter_the_reader_cannot_see_gets_a_message_and_the_default(
     assert "There are no figures you can see for Q2 2013/14" in soup.get_text()
     assert _options(soup) == [("2013-14-Q1", "Q1 2013/14", True)]
     assert "Provisional" not in soup.get_text()
-
-
-def _assert_stacked(table: Tag) -> None:
-    """Each body cell names its column, so a row can show as a card at 375px."""
-    assert "app-table--stacked" in table["class"]
-    headers = [th.get_text(" ", strip=True) for th in table.select("thead th")]
-    rows = table.select("tbody tr")
-    assert rows
-    for row in rows:
-        column = 0
-        for cell in row.find_all(["th", "td"], recursive=False):
-            label = cell.get("data-label")
-            assert label, (row.get("id"), column)
-            if cell.get("colspan") is None:
-                header = headers[column]
-                assert header == label or header.startswith(f"{label} "), (label, header)
-            column += int(cell.get("colspan", 1))
-
-
-def test_the_performance_tables_stack_on_small_screens(
-    reported: Flask, client: FlaskClient, auth: Auth, contract_id: Callable[[str], int]
-) -> None:
-    auth.sign_in(DEMO_USERS["lbbd"])
-    soup = soup_of(client, f"/contracts/{contract_id(REFUGE)}/performance?quarters=all&quarter=2013-14-Q2")
-    for selector in ("table#quarter-kpis", "table#performance"):
-        table = soup.select_one(selector)
-        assert table is not None, selector
-        _assert_stacked(table)
-    headers = [th.get_text(strip=True) for th in soup.select("table#quarter-kpis thead th")]
-    assert headers == ["KPI", "Figure", "Target", "Rating", "Since Q1 2013/14"]
-    overview = soup_of(client, "/performance").select_one("table#performance-summary")
-    assert overview is not None
-    _assert_stacked(overview)
