@@ -203,6 +203,11 @@ mart_board_performance = Table(
     Column("rag", String(10), nullable=False),  # green/amber/red/none, or "[c]" when suppressed
     Column("rating", String(40), nullable=False),  # Procurement Act 2023 rating
     Column("marker", String(5), nullable=False),  # "", "[c]", "[x]" or "[z]"
+    # Labels written by monitor.formatting (etl/transform/labels.py): what the
+    # dashboards show, beside the keys they sort by.
+    Column("service_type_label", String(40), nullable=False),  # "IDVA/IDSVA", "Refuge"; "[z]" on totals
+    Column("target_display", String(30), nullable=False),  # "90.0%", or [z] with no target
+    Column("rag_label", String(30), nullable=False),  # "Red: off target", or [c] / [x] / [z]
 )
 
 mart_value_for_money = Table(
@@ -225,6 +230,12 @@ mart_value_for_money = Table(
     Column("referrals_display", String(30), nullable=False),
     Column("completions_display", String(30), nullable=False),
     Column("positive_outcomes_display", String(30), nullable=False),
+    Column("service_type_label", String(40), nullable=False),
+    Column("spend_display", String(30), nullable=False),  # £1,234
+    # £1,234, or [c] (its count is hidden), [z] (no cases), [x] (not available)
+    Column("cost_per_referral_display", String(30), nullable=False),
+    Column("cost_per_completion_display", String(30), nullable=False),
+    Column("cost_per_positive_outcome_display", String(30), nullable=False),
 )
 
 mart_renewals = Table(
@@ -248,6 +259,15 @@ mart_renewals = Table(
     Column("options_remaining", Integer, nullable=False),
     Column("annual_value", Money, nullable=False),
     Column("as_at", Date, nullable=False),
+    Column("service_type_label", String(40), nullable=False),
+    Column("status_label", String(30), nullable=False),  # "In notice"
+    Column("start_date_label", String(30), nullable=False),  # "1 April 2012"
+    Column("end_date_label", String(30), nullable=False),
+    Column("max_extent_label", String(30), nullable=False),
+    Column("notice_date_label", String(30), nullable=False),
+    Column("decision_by_label", String(30), nullable=False),
+    Column("annual_value_display", String(30), nullable=False),  # £1,234
+    Column("as_at_label", String(30), nullable=False),
 )
 
 mart_funding = Table(
@@ -262,6 +282,8 @@ mart_funding = Table(
     Column("contract_id", Integer, nullable=False),
     Column("contract_title", String(200), nullable=False),
     Column("amount", Money, nullable=False),
+    Column("category_label", String(30), nullable=False),
+    Column("service_type_label", String(40), nullable=False),
 )
 
 mart_provision = Table(
@@ -275,6 +297,10 @@ mart_provision = Table(
     Column("annual_spend", Money, nullable=False),
     Column("gap", Boolean, nullable=False),  # the cohort has no live service at all
     Column("as_at", Date, nullable=False),
+    Column("cohort_label", String(40), nullable=False),  # "Children and young people"
+    Column("category_label", String(30), nullable=False),  # [z] on a gap row
+    Column("service_type_label", String(40), nullable=False),  # [z] on a gap row
+    Column("as_at_label", String(30), nullable=False),
 )
 
 mart_outcomes = Table(
@@ -295,6 +321,28 @@ mart_outcomes = Table(
     Column("improved_pct", Float),
     Column("improved_display", String(30), nullable=False),
     Column("small_sample", Boolean, nullable=False),
+    Column("mean_change_display", String(30), nullable=False),  # 2.5, or [c] / [x]
+    Column("small_sample_label", String(20), nullable=False),  # "Small sample" or ""
+)
+
+# The parts of every all-services figure broken down (referrals by source),
+# and a "Not shown" part for what the parts shown leave out of the total
+# (hidden parts, parts not reported), so a stacked chart reaches its total.
+mart_board_parts = Table(
+    "mart_board_parts",
+    metadata,
+    *_viewer_columns(),
+    Column("kpi_code", String(30), nullable=False),
+    Column("kpi_name", String(200), nullable=False),
+    Column("period_key", String(10), nullable=False),
+    Column("period_label", String(20), nullable=False),
+    Column("period_sort", Integer, nullable=False),
+    Column("part", String(100), nullable=False),  # a breakdown, or "Not shown"
+    Column("part_sort", Integer, nullable=False),  # "Not shown" last
+    Column("actual", Float),  # NULL when hidden or not available
+    Column("actual_display", String(30), nullable=False),
+    Column("total", Float),  # the figure the parts add up to; NULL when hidden
+    Column("total_display", String(30), nullable=False),
 )
 
 # --- bookkeeping ---------------------------------------------------------------
@@ -331,4 +379,5 @@ MARTS = (
     mart_funding,
     mart_provision,
     mart_outcomes,
+    mart_board_parts,
 )

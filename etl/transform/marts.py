@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from etl.schema import (
+    mart_board_parts,
     mart_board_performance,
     mart_funding,
     mart_outcomes,
@@ -20,10 +21,20 @@ from etl.schema import (
     mart_renewals,
     mart_value_for_money,
 )
+from etl.transform import labels
 from etl.transform.performance import procurement_ratings
 from monitor.contracts.models import Cohort
 from monitor.contracts.renewal import Status
-from monitor.disclosure.suppression import POSITIVE_OUTCOME_PARTS, VFM_PARTS, display_column, suppress_marts
+from monitor.disclosure.suppression import (
+    CONFIDENTIAL,
+    NOT_APPLICABLE,
+    NOT_AVAILABLE,
+    POSITIVE_OUTCOME_PARTS,
+    VFM_PARTS,
+    VFM_RATIOS,
+    display_column,
+    suppress_marts,
+)
 from monitor.kpis.performance.rag import ProcurementRating, Rag
 from monitor.kpis.performance.targets import days_in_force_between
 from monitor.kpis.periods import Quarter
@@ -76,15 +87,15 @@ def build_marts(facts: Facts, threshold: int, small_sample: int) -> dict[str, pd
     own = [
         frame[frame["viewer_kind"].eq("commissioner")] for frame in (performance, value_for_money, outcomes)
     ]
+    board_performance = _performance_labels(pd.concat([own[0], suppressed[0]], ignore_index=True))
     return {
-        mart_board_performance.name: pd.concat([own[0], suppressed[0]], ignore_index=True)[
-            _columns(mart_board_performance)
-        ],
-        mart_value_for_money.name: pd.concat([own[1], suppressed[1]], ignore_index=True)[
-            _columns(mart_value_for_money)
-        ],
-        mart_outcomes.name: pd.concat(
-            [own[2].drop(columns="improved_cases"), suppressed[2]], ignore_index=True
+        mart_board_performance.name: board_performance[_columns(mart_board_performance)],
+        mart_board_parts.name: board_parts(board_performance, threshold),
+        mart_value_for_money.name: _value_for_money_labels(
+            pd.concat([own[1], suppressed[1]], ignore_index=True)
+        )[_columns(mart_value_for_money)],
+        mart_outcomes.name: _outcome_labels(
+            pd.concat([own[2].drop(columns="improved_cases"), suppressed[2]], ignore_index=True)
         )[_columns(mart_outcomes)],
         **dated_marts(facts.renewals, facts.contracts, facts.viewers, facts.cohorts, facts.as_at),
         mart_funding.name: _funding(facts),
@@ -254,8 +265,20 @@ def _outcomes(facts: Facts, small_sample: int) -> pd.DataFrame:
 
 
 def _renewals(renewals: pd.DataFrame, contracts: pd.DataFrame, viewers: pd.DataFrame) -> pd.DataFrame:
-    labels = _labels(contracts).drop(columns="category")
-    frame = renewals.merge(labels, on="contract_id").merge(viewers, on="contract_id")
+    names = _labels(contracts).drop(columns="category")
+    frame = renewals.merge(names, on="contract_id").merge(viewers, on="contract_id")
+    frame["service_type_label"] = labels.words(frame["service_type"])
+    frame["status_label"] = labels.words(frame["status"])
+    for column, label in (
+        ("start_date", "start_date_label"),
+        ("end_date", "end_date_label"),
+        ("max_extent_date", "max_extent_label"),
+        ("notice_date", "notice_date_label"),
+        ("decision_by_date", "decision_by_label"),
+        ("as_at", "as_at_label"),
+    ):
+        frame[label] = labels.days(frame[column])
+    frame["annual_value_display"] = labels.money(frame["annual_value"])
     return frame[_columns(mart_renewals)]
 
 
@@ -268,6 +291,8 @@ def _funding(facts: Facts) -> pd.DataFrame:
         .merge(_contract_labels(facts), on="contract_id")
         .merge(facts.viewers, on="contract_id")
     )
+    frame["category_label"] = labels.words(frame["category"])
+    frame["service_type_label"] = labels.words(frame["service_type"])
     return frame[_columns(mart_funding)]
 
 
@@ -299,4 +324,96 @@ def _provision(
     gaps = gaps.assign(category="", service_type="", live_contracts=0, annual_spend=0.0, gap=True)
     frame = pd.concat([served, gaps], ignore_index=True)
     frame["as_at"] = as_at
+    frame["cohort_label"] = labels.words(frame["cohort"])
+    frame["category_label"] = labels.words(frame["category"])
+    frame["service_type_label"] = labels.words(frame["service_type"])
+    frame["as_at_label"] = labels.days(frame["as_at"])
     return frame[_columns(mart_provision)]
+
+
+def _performance_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["period_label"] = labels.quarters(frame["period_key"])
+    frame["service_type_label"] = labels.words(frame["service_type"])
+    frame["target_display"] = labels.figures(frame["target"], frame["unit"], NOT_APPLICABLE)
+    frame["rag_label"] = labels.rag_text(frame["rag"], frame["actual_display"])
+    return frame
+
+
+def _value_for_money_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["service_type_label"] = labels.words(frame["service_type"])
+    frame["spend_display"] = labels.money(frame["spend"])
+    for measure, ratio in VFM_RATIOS.items():
+        # No cost where its count is hidden ([c]), zero ([z]: nothing to
+        # divide by) or not reported ([x]).
+        why = np.where(
+            frame[f"{measure}_display"].eq(CONFIDENTIAL),
+            CONFIDENTIAL,
+            np.where(frame[measure].eq(0), NOT_APPLICABLE, NOT_AVAILABLE),
+        )
+        frame[f"{ratio}_display"] = labels.figures(
+            frame[ratio], "currency", pd.Series(why, index=frame.index)
+        )
+    return frame
+
+
+def _outcome_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["period_label"] = labels.quarters(frame["period_key"])
+    why = np.where(frame["paired_cases_display"].eq(CONFIDENTIAL), CONFIDENTIAL, NOT_AVAILABLE)
+    frame["mean_change_display"] = labels.figures(
+        frame["mean_change"], "score", pd.Series(why, index=frame.index)
+    )
+    frame["small_sample_label"] = labels.small_samples(frame["small_sample"])
+    return frame
+
+
+def board_parts(performance: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """Every all-services count that is broken down, its parts as the
+    viewer sees them, and a "Not shown" part: the total less the parts shown
+    (hidden or unreported parts). The reader can already work that out from
+    the total and the parts, so it gives nothing away that the disclosure
+    control has not allowed; on a board's rows it is still hidden as [c]
+    when it alone is a small count."""
+    counts = performance[performance["scope"].eq("all services") & performance["unit"].eq("count")]
+    keys = [*VIEWER, "kpi_code", "kpi_name", "period_key", "period_label", "period_sort"]
+    rows: list[dict[str, object]] = []
+    for key, group in counts.groupby(keys, sort=False, dropna=False):
+        parts = group[~group["breakdown"].eq("")].sort_values("breakdown")
+        totals = group[group["breakdown"].eq("")]
+        if parts.empty or totals.empty:
+            continue
+        total = totals.iloc[0]
+        base = {
+            **dict(zip(keys, key, strict=True)),
+            "total": total["actual"],
+            "total_display": total["actual_display"],
+        }
+        for number, part in enumerate(parts.itertuples(), start=1):
+            rows.append(
+                {
+                    **base,
+                    "part": part.breakdown,
+                    "part_sort": number,
+                    "actual": part.actual,
+                    "actual_display": part.actual_display,
+                }
+            )
+        rest = labels.not_shown(
+            total["actual"],
+            parts["actual"].sum(min_count=1) if parts["actual"].notna().any() else 0.0,
+            threshold,
+            suppressed=total["viewer_kind"] == "board",
+        )
+        if rest is not None:
+            rows.append(
+                {
+                    **base,
+                    "part": labels.NOT_SHOWN,
+                    "part_sort": len(parts) + 1,
+                    "actual": rest[0],
+                    "actual_display": rest[1],
+                }
+            )
+    return pd.DataFrame(rows, columns=_columns(mart_board_parts))
