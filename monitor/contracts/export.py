@@ -28,11 +28,12 @@ from monitor.contracts import funding
 from monitor.contracts.dates import renewal_of
 from monitor.contracts.models import Contract
 from monitor.contracts.queries import SORTS, RegisterFilters, all_register_rows
+from monitor.formatting import count_text, sentence_case
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 MONEY_FORMAT = "£#,##0.00"
-DATE_FORMAT = "d mmm yyyy"
+DATE_FORMAT = "d mmmm yyyy"  # 31 March 2014, as the pages and the board pack write a day
 TABLE_STYLE = "Table Style Medium 2"
 AGGREGATE_NOTE = (
     "Only aggregate figures are held: contract values and funding totals. The register holds no "
@@ -175,11 +176,6 @@ def _finish(workbook: Workbook, buffer: BytesIO) -> BytesIO:
     return buffer
 
 
-def _sentence(text: str) -> str:
-    """First letter upper case, the rest untouched ("IDVA/IDSVA" stays as it is)."""
-    return text[:1].upper() + text[1:]
-
-
 def _prepared_for(user: User) -> str:
     return f"{user.name} ({user.scope_name})"
 
@@ -247,12 +243,12 @@ def _register_row(contract: Contract, status: str, today: date) -> list[Cell]:
         contract.reference,
         contract.title,
         contract.service_type,
-        _sentence(contract.category),
+        sentence_case(contract.category),
         contract.agreement_type,
         contract.provider.name,
         contract.lead_commissioner.name,
         "; ".join(org.name for org in contract.partner_commissioners),
-        _sentence(status),
+        sentence_case(status),
         contract.start_date,
         contract.end_date,
         renewal.maximum_extent_date,
@@ -291,7 +287,7 @@ def register_workbook(session: Session, user: User, filters: RegisterFilters, to
         [
             ("Generated as at", today),
             ("Prepared for", _prepared_for(user)),
-            ("Contracts", f"{len(rows)} contract{'' if len(rows) == 1 else 's'} you can see"),
+            ("Contracts", f"{count_text(len(rows), 'contract')} you can see"),
             ("Filters", "\n".join(describe_filters(session, filters, today))),
             ("Sorted by", f"{SORTS[filters.sort]}, {order}"),
             (
@@ -318,7 +314,7 @@ def _matrix_table(
     ]
     rows: list[list[Cell]] = [
         [
-            _sentence(row),
+            sentence_case(row),
             *(matrix.cell(row, year) for year in matrix.years),
             matrix.row_total(row),
         ]
