@@ -50,7 +50,7 @@ def refuge(frameworks: Flask, auth: Auth) -> Flask:
 
 
 def test_late_and_queried_first_each_once_then_next_due_then_sent(
-    refuge: Flask, client: FlaskClient, add_return: Callable[..., int]
+    refuge: Flask, client: FlaskClient, auth: Auth, add_return: Callable[..., int]
 ) -> None:
     # As at 2 December 2013: Q1 accepted, Q2 never sent (missing), Q3 still running.
     add_return(REFUGE, "2013-14-Q1", {"REF-RECEIVED": 38}, state="accepted")
@@ -82,25 +82,14 @@ def test_late_and_queried_first_each_once_then_next_due_then_sent(
     ]
     assert "reply, or upload a corrected workbook" in tasks(html, "to-do")[0][1]
 
-
-def test_a_return_due_but_not_late_shows_its_date(refuge: Flask, client: FlaskClient) -> None:
-    refuge.config["TODAY"] = "2013-07-10"  # Q1 ended on 30 June and is due on 19 July
-    html = soup(client.get("/tasks"))
-    assert [(title, status) for title, _, status in tasks(html, "to-do")] == [
-        ("LBBD-DV-002 return for Q1 2013/14", "Due 19 July 2013")
-    ]
-    assert paragraph_after(html, "next-due") == "21 October 2013"
-    assert paragraph_after(html, "next-due-date").startswith("LBBD-DV-002 return for Q2 2013/14.")
-    assert paragraph_after(html, "sent") == "You have not sent any returns yet."
-
-
-def test_only_providers_start_here(frameworks: Flask, client: FlaskClient, auth: Auth) -> None:
+    # Only providers start here: everyone else is sent to their own home.
+    auth.sign_out()
     auth.sign_in(DEMO_USERS["lbbd"])
     response = client.get("/tasks")
     assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
-def test_the_returns_list_stacks_on_small_screens_and_counts_each_return_once(
+def test_the_returns_list_stacks_and_counts_once_and_a_due_return_shows_its_date(
     refuge: Flask, client: FlaskClient
 ) -> None:
     html = soup(client.get("/returns"))
@@ -116,3 +105,18 @@ def test_the_returns_list_stacks_on_small_screens_and_counts_each_return_once(
     # Both Q1 and Q2 are late (missing): neither is also counted as merely due.
     assert glance["Due, not yet submitted"] == "0"
     assert glance["Late"].startswith("2")
+
+    # Before the due date, a return whose quarter has ended is due, with its date.
+    refuge.config["TODAY"] = "2013-07-10"  # Q1 ended on 30 June and is due on 19 July
+    html = soup(client.get("/tasks"))
+    assert [(title, status) for title, _, status in tasks(html, "to-do")] == [
+        ("LBBD-DV-002 return for Q1 2013/14", "Due 19 July 2013")
+    ]
+    assert paragraph_after(html, "next-due") == "21 October 2013"
+    assert paragraph_after(html, "next-due-date").startswith("LBBD-DV-002 return for Q2 2013/14.")
+    assert paragraph_after(html, "sent") == "You have not sent any returns yet."
+    glance = {
+        row.dt.get_text(strip=True): row.dd.get_text(" ", strip=True)  # type: ignore[union-attr]
+        for row in soup(client.get("/returns")).select(".govuk-summary-list__row")
+    }
+    assert (glance["Due, not yet submitted"], glance["Late"]) == ("1", "0")

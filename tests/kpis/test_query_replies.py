@@ -17,7 +17,7 @@ from monitor.audit import Actor, AuditEvent, acting_as
 from monitor.db import db
 from monitor.errors import ValidationFailed
 from monitor.formatting import date_text
-from monitor.kpis.models import Return, ReturnEvent, ReturnReply, ReturnVersion
+from monitor.kpis.models import Return, ReturnReply, ReturnVersion
 from monitor.kpis.returns.replies import reply_to_query
 from monitor.kpis.returns.services import query_return
 from monitor.kpis.vocabulary import EventKind, ReturnState
@@ -55,7 +55,7 @@ def queried(frameworks: Flask, auth: Auth, tmp_path: Path) -> str:
     return f"/contracts/{contract(REFUGE).id}/returns/2013-14-Q1"
 
 
-def test_a_query_is_answered_in_words(queried: str, client: FlaskClient) -> None:
+def test_a_query_is_answered_in_words(queried: str, client: FlaskClient, frameworks: Flask) -> None:
     url = queried
     page = soup(client.get(url))
     reply_link = page.select_one(f'a.govuk-button[href="{url}/reply"]')
@@ -112,8 +112,21 @@ def test_a_query_is_answered_in_words(queried: str, client: FlaskClient) -> None
     again = client.post(f"{url}/reply", data={"reply-reply": REPLY, "reply-revision": str(record.revision)})
     assert again.status_code == 302 and replies() == 1
 
+    # The commissioner's review page includes the partial with only `record` in its context.
+    with frameworks.test_request_context():
+        login_user(commissioner)
+        partial = BeautifulSoup(
+            render_template_string('{% include "kpis/_query_thread.html" %}', record=stored()), "html.parser"
+        )
+        assert [h.get_text(strip=True) for h in partial.select("#thread h3")] == [
+            "Query from the commissioner",
+            "Reply from the provider",
+        ]
+        assert render_template_string('{% include "kpis/_query_thread.html" %}', record=None).strip() == ""
 
-def test_a_reply_to_a_page_out_of_date_is_refused(queried: str, client: FlaskClient) -> None:
+
+def test_replies_that_are_refused(queried: str, client: FlaskClient, auth: Auth) -> None:
+    """A reply to a page out of date, from anyone but the provider, or to a return not queried."""
     url = queried
     revision = soup(client.get(f"{url}/reply")).select_one('input[name="reply-revision"]')["value"]  # type: ignore[index]
     upload("lbbd", content=b"PK\x03\x04 corrected by the commissioner")  # the return changed meanwhile
@@ -136,11 +149,7 @@ def test_a_reply_to_a_page_out_of_date_is_refused(queried: str, client: FlaskCli
     ]
     assert replies() == 0
 
-
-def test_only_the_provider_replies_and_boards_see_no_thread(
-    queried: str, client: FlaskClient, auth: Auth
-) -> None:
-    url = queried
+    # Only the provider replies; boards see neither the query nor the thread.
     auth.sign_out()
     auth.sign_in(DEMO_USERS["bd_board"])
     assert client.post(f"{url}/reply", data={"reply-reply": REPLY}).status_code == 403
@@ -160,17 +169,3 @@ def test_only_the_provider_replies_and_boards_see_no_thread(
         "state": "You can only reply to a return the commissioner has queried; this one is submitted"
     }
     db.session.rollback()
-
-
-def test_the_thread_partial_renders_from_the_record_alone(queried: str, frameworks: Flask) -> None:
-    """The commissioner's review page includes the partial with only `record` in its context."""
-    record = stored()
-    assert record is not None
-    with frameworks.test_request_context():
-        login_user(user("lbbd"))
-        html = BeautifulSoup(
-            render_template_string('{% include "kpis/_query_thread.html" %}', record=record), "html.parser"
-        )
-        assert [h.get_text(strip=True) for h in html.select("#thread h3")] == ["Query from the commissioner"]
-        assert render_template_string('{% include "kpis/_query_thread.html" %}', record=None).strip() == ""
-    assert db.session.scalar(select(func.count(ReturnEvent.id))) == 2  # submitted, queried
