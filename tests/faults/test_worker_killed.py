@@ -65,7 +65,7 @@ def test_a_worker_killed_mid_run_leaves_the_warehouse_unchanged_and_the_task_is_
         assert signed_in.status_code == 302
         url = f"/contracts/{ret.contract_id}/returns/{ret.period}"
         page = BeautifulSoup(client.get(url).get_data(as_text=True), "html.parser")
-        revision = page.select_one('input[name="accept-revision"]')
+        revision = page.select_one('input[name="revision"]')  # the review page's decision form
         assert revision is not None
         accepted = client.post(f"{url}/accept", data={"accept-revision": revision["value"]})
         assert accepted.status_code == 302

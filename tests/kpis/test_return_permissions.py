@@ -41,6 +41,7 @@ ROUTES = [
     ("POST", "/{p}/query", "review"),
     ("POST", "/{p}/accept", "review"),
     ("POST", "/{p}/reopen", "review"),
+    ("POST", "/{p}/decision", "review"),
 ]
 
 

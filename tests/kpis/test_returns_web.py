@@ -247,7 +247,8 @@ def test_review_query_accept_and_reopen(page: Callable[..., str], client: FlaskC
     url = page("lbbd")
     html = soup(client.get(url))
     assert html.select_one("#review") is not None
-    revision = html.select_one('input[name="query-revision"]')["value"]  # type: ignore[index]
+    # The review page's one decision form carries the revision the reviewer saw.
+    revision = html.select_one('input[name="revision"]')["value"]  # type: ignore[index]
     empty = client.post(f"{url}/query", data={"query-comment": "", "query-revision": revision})
     assert empty.status_code == 400
     assert summary_items(empty) == ["Enter a comment telling the provider what to check or correct"]
@@ -263,7 +264,7 @@ def test_review_query_accept_and_reopen(page: Callable[..., str], client: FlaskC
     send(client, url, refuge_workbook(**{"REF-RECEIVED/Police/breakdown": 14, "REF-RECEIVED//total": 41}))
     url = page("ccg")
     html = soup(client.get(url))
-    revision = html.select_one('input[name="accept-revision"]')["value"]  # type: ignore[index]
+    revision = html.select_one('input[name="revision"]')["value"]  # type: ignore[index]
     assert client.post(f"{url}/accept", data={"accept-revision": revision}).status_code == 302
     assert stored().state == ReturnState.ACCEPTED  # type: ignore[union-attr]
     locked = soup(client.get(url))
@@ -288,7 +289,7 @@ def test_a_stale_page_cannot_accept(page: Callable[..., str], client: FlaskClien
     send(client, url, refuge_workbook())
     page("lbbd")
     html = soup(client.get(url))
-    revision = html.select_one('input[name="accept-revision"]')["value"]  # type: ignore[index]
+    revision = html.select_one('input[name="revision"]')["value"]  # type: ignore[index]
     upload("lbbd", content=b"PK\x03\x04 corrected")  # someone uploads again meanwhile
     response = client.post(f"{url}/accept", data={"accept-revision": revision})
     assert response.status_code == 409

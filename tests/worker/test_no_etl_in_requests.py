@@ -102,7 +102,7 @@ def test_a_journey_through_the_pages_never_runs_the_etl(
 
     sign_in("lbbd")
     page = BeautifulSoup(client.get(url).get_data(as_text=True), "html.parser")
-    revision = page.select_one('input[name="accept-revision"]')
+    revision = page.select_one('input[name="revision"]')  # the review page's decision form
     assert revision is not None
     assert client.post(f"{url}/accept", data={"accept-revision": revision["value"]}).status_code == 302
     assert len(pending()) == 1

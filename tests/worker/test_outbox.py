@@ -170,7 +170,7 @@ def test_with_the_broker_down_an_acceptance_still_commits_quickly(broker_down: W
         client.post("/sign-in", data={"email": reviewer.email, "password": DEMO_PASSWORD}).status_code == 302
     )
     page = BeautifulSoup(client.get(url).get_data(as_text=True), "html.parser")
-    revision = page.select_one('input[name="accept-revision"]')
+    revision = page.select_one('input[name="revision"]')  # the review page's decision form
     assert revision is not None
     started = time.perf_counter()
     response = client.post(f"{url}/accept", data={"accept-revision": revision["value"]})

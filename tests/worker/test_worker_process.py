@@ -71,7 +71,7 @@ def test_an_accepted_return_reaches_the_warehouse_through_the_worker(
     )
     url = f"/contracts/{ret.contract_id}/returns/{ret.period}"
     page = BeautifulSoup(client.get(url).get_data(as_text=True), "html.parser")
-    revision = page.select_one('input[name="accept-revision"]')
+    revision = page.select_one('input[name="revision"]')  # the review page's decision form
     assert revision is not None
     assert client.post(f"{url}/accept", data={"accept-revision": revision["value"]}).status_code == 302
     accepted_at = time.monotonic()
