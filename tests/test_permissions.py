@@ -47,6 +47,11 @@ CONTRACT_CHANGE_ROUTES = [
     ("POST", "/contracts/{c}/edit"),
     ("GET", "/contracts/{c}/extend"),
     ("POST", "/contracts/{c}/extend"),
+    ("GET", "/contracts/{c}/extend/check"),
+    ("POST", "/contracts/{c}/extend/check"),
+    ("GET", "/contracts/{c}/amendments/check"),
+    ("POST", "/contracts/{c}/amendments/check"),
+    ("GET", "/contracts/{c}/options/{option}/decline"),
     ("GET", "/contracts/{c}/amendments/new"),
     ("POST", "/contracts/{c}/amendments/new"),
     ("GET", "/contracts/{c}/amendments/{amendment}/correct"),
@@ -60,7 +65,15 @@ CONTRACT_CHANGE_ROUTES = [
     ("GET", "/contracts/{c}/milestones/new"),
     ("POST", "/contracts/{c}/milestones/new"),
 ]
-LIST_ROUTES = ["/", "/contracts", "/renewals", "/funding", "/contracts/export.xlsx", "/funding/export.xlsx"]
+LIST_ROUTES = [
+    "/",
+    "/contracts",
+    "/renewals",
+    "/decisions",
+    "/funding",
+    "/contracts/export.xlsx",
+    "/funding/export.xlsx",
+]
 ADMIN_ROUTES = [
     ("GET", "/admin/organisations"),
     ("POST", "/admin/organisations"),
@@ -276,7 +289,7 @@ def test_contract_routes_refuse_without_data(demo: Flask, client: FlaskClient, a
 @pytest.mark.parametrize("role", sorted(DEMO_USERS))
 def test_lists_show_only_visible_contracts(demo: Flask, client: FlaskClient, auth: Auth, role: str) -> None:
     auth.sign_in(DEMO_USERS[role])
-    for url in ["/contracts", "/renewals"]:
+    for url in ["/contracts", "/renewals", "/decisions?within=18"]:
         body = client.get(url).get_data(as_text=True)
         for reference, readers in READERS.items():
             if role not in readers:

@@ -132,7 +132,7 @@ def throttle() -> Throttle:
 
 
 def safe_next(target: str | None) -> str:
-    return same_site_path(target) or url_for("contracts.register")
+    return same_site_path(target) or url_for("contracts.home")
 
 
 def sign_in_as(user: User, method: SignInMethod, next_path: str | None) -> Response:

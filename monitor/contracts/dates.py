@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select
 
 from monitor.contracts.models import (
     ENDING_KINDS,
@@ -15,7 +16,21 @@ from monitor.contracts.models import (
     ExtensionOption,
     OptionState,
 )
-from monitor.contracts.renewal import Ending, Leads, Renewal, Status, Terms, assess, options_lapsed
+from monitor.contracts.renewal import (
+    DateKind,
+    Ending,
+    Leads,
+    Renewal,
+    Status,
+    Terms,
+    ToDecide,
+    assess,
+    end_dates_between,
+    months_ahead,
+    options_lapsed,
+    subtract_months,
+    to_decide,
+)
 from monitor.contracts.value import TermChange, value_in_force
 
 
@@ -93,6 +108,58 @@ def leads() -> Leads:
 
 def renewal_of(contract: Contract, today: date) -> Renewal:
     return assess(terms_of(contract), today, leads())
+
+
+def decisions_of(contract: Contract, today: date) -> ToDecide:
+    return to_decide(terms_of(contract), today, leads())
+
+
+# The most notice a contract can have (its check constraint, notice_months_range).
+_LONGEST_NOTICE_MONTHS = 60
+
+
+def _worked_back_within(
+    months_back: Callable[[int], Callable[[date], date]], extra_months: int, first: date, last: date
+) -> ColumnElement[bool]:
+    """End dates whose date worked back over the contract's own notice period falls in
+    [first, last]: one run of end dates per notice period, found by the pure rules, so
+    SQL and Python never disagree about a month end."""
+    runs = []
+    for notice in range(_LONGEST_NOTICE_MONTHS + 1):
+        earliest, latest = end_dates_between(months_back(notice), first, last, notice + extra_months)
+        if earliest <= latest:
+            runs.append(
+                and_(Contract.notice_period_months == notice, Contract.end_date.between(earliest, latest))
+            )
+    return or_(*runs) if runs else false()
+
+
+def date_within(kind: DateKind, today: date, months: int) -> ColumnElement[bool]:
+    """Contracts whose ``kind`` of date falls between today and ``months`` months
+    ahead, as SQL: the same dates as `decisions_of` (and `renewal_of`), which a test
+    checks for every demo contract."""
+    horizon = months_ahead(today, months)
+    if kind == DateKind.NOTICE:
+        return _worked_back_within(lambda notice: lambda end: subtract_months(end, notice), 0, today, horizon)
+    if kind == DateKind.DECISION:
+        lead = leads().decision_lead_months
+        return _worked_back_within(
+            lambda notice: lambda end: subtract_months(subtract_months(end, notice), lead),
+            lead,
+            today,
+            horizon,
+        )
+    ends = Contract.end_date.between(today, horizon)
+    if kind == DateKind.END:
+        return ends
+    # An option is open while the contract runs and no ending has been served (options_lapsed).
+    open_option = exists().where(
+        ExtensionOption.contract_id == Contract.id, ExtensionOption.state == OptionState.AVAILABLE.value
+    )
+    ending = exists().where(
+        Amendment.contract_id == Contract.id, Amendment.kind.in_([k.value for k in ENDING_KINDS])
+    )
+    return and_(ends, open_option, ~ending)
 
 
 def status_expression(today: date) -> ColumnElement[str]:

@@ -28,7 +28,8 @@ from monitor.contracts import funding
 from monitor.contracts.dates import renewal_of
 from monitor.contracts.models import Contract
 from monitor.contracts.queries import SORTS, RegisterFilters, all_register_rows
-from monitor.formatting import count_text, sentence_case
+from monitor.contracts.renewal import DATE_KIND_NAMES
+from monitor.formatting import count_text, day_text, sentence_case
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -230,7 +231,7 @@ def describe_filters(session: Session, filters: RegisterFilters, today: date) ->
     if filters.ends_within_months is not None:
         months = filters.ends_within_months
         described.append(
-            f"Ending within {months} month{'' if months == 1 else 's'} of {today.day} {today:%B %Y}"
+            f"{DATE_KIND_NAMES[filters.date_kind]} within {count_text(months, 'month')} of {day_text(today)}"
         )
     if filters.search:
         described.append(f"Reference or service contains “{filters.search}”")

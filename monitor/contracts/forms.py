@@ -155,7 +155,7 @@ class ExtensionForm(FlaskForm):
         "Approved by", widget=GovTextInput(), description="For example, Health and Wellbeing Board"
     )
     board_minute_reference = StringField("Board minute reference (optional)", widget=GovTextInput())
-    submit = SubmitField("Exercise extension", widget=GovSubmitInput())
+    submit = SubmitField("Continue", widget=GovSubmitInput())
 
 
 class AmendmentForm(FlaskForm):

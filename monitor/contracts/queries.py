@@ -9,15 +9,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from monitor.auth.models import Organisation, User
 from monitor.contracts.access import visible_contracts
-from monitor.contracts.dates import status_expression
+from monitor.contracts.dates import date_within, status_expression
 from monitor.contracts.models import Category, Contract, FundingLine, ServiceType, contract_partners
-from monitor.contracts.renewal import Status
+from monitor.contracts.renewal import DATE_KIND_NAMES, DateKind, Status
 
 SORTS = {
     "end_date": "End date",
@@ -38,6 +37,8 @@ class RegisterFilters:
     provider_id: int | None = None
     commissioner_id: int | None = None
     funder_id: int | None = None
+    # Which date falls within `ends_within_months` of today: the end date unless chosen.
+    date_kind: DateKind = DateKind.END
     ends_within_months: int | None = None
     search: str = ""
     sort: str = "end_date"
@@ -54,6 +55,7 @@ class RegisterFilters:
             "provider": self.provider_id,
             "commissioner": self.commissioner_id,
             "funder": self.funder_id,
+            "which_date": None if self.date_kind == DateKind.END else self.date_kind.value,
             "ends_within": self.ends_within_months,
             "q": self.search,
             "sort": self.sort,
@@ -105,6 +107,11 @@ def parse_filters(args: Mapping[str, str]) -> RegisterFilters:
         errors["ends_within"] = "Enter a number of months up to 240"
     else:
         filters.ends_within_months = months
+    which = (args.get("which_date") or "").strip()
+    if which and which not in DateKind.__members__.values():
+        errors["which_date"] = f"Choose which date: {', '.join(n.lower() for n in DATE_KIND_NAMES.values())}"
+    elif which:
+        filters.date_kind = DateKind(which)
     filters.search = (args.get("q") or "").replace("\x00", "").strip()[:100]  # PostgreSQL refuses NUL
     sort = (args.get("sort") or "end_date").strip()
     if sort not in SORTS:
@@ -139,8 +146,7 @@ def _conditions(user: User, filters: RegisterFilters, today: date) -> list[Colum
         funded = select(FundingLine.contract_id).where(FundingLine.funder_id == filters.funder_id)
         conditions.append(Contract.id.in_(funded))
     if filters.ends_within_months is not None:
-        horizon = today + relativedelta(months=filters.ends_within_months)
-        conditions.extend([Contract.end_date >= today, Contract.end_date <= horizon])
+        conditions.append(date_within(filters.date_kind, today, filters.ends_within_months))
     if filters.search:
         pattern = f"%{filters.search.lower()}%"
         conditions.append(

@@ -20,7 +20,7 @@ shorter month's last day, because an earlier deadline is the safe side to err on
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -29,23 +29,32 @@ from typing import Literal
 from dateutil.relativedelta import relativedelta
 
 __all__ = [
+    "DATE_KIND_NAMES",
     "DUE_SOON_DAYS",
     "UPCOMING_DAYS",
+    "DateKind",
+    "DueDate",
     "Ending",
     "KeyDate",
     "Leads",
+    "OpenOption",
     "Renewal",
     "Status",
     "Terms",
+    "ToDecide",
     "Urgency",
     "assess",
     "derive_status",
+    "end_dates_between",
     "extend_end",
     "last_notice_date",
     "maximum_extent_date",
+    "months_ahead",
+    "open_options",
     "options_lapsed",
     "subtract_months",
     "term_end",
+    "to_decide",
     "urgency",
 ]
 
@@ -344,3 +353,138 @@ def assess(terms: Terms, today: date, leads: Leads = Leads()) -> Renewal:
         decision_overdue=decision_overdue,
         days_to_end=(stops_on - today).days,
     )
+
+
+def months_ahead(today: date, months: int) -> date:
+    """The last day of a look-ahead of ``months`` months from ``today`` ("within 6 months")."""
+    _check_months(months)
+    return today + relativedelta(months=months)
+
+
+class DateKind(StrEnum):
+    """The dates a commissioner acts on, as the register filters and Decisions due name them."""
+
+    DECISION = "decision"
+    NOTICE = "notice"
+    OPTION = "option"
+    END = "end"
+
+
+DATE_KIND_NAMES: dict[DateKind, str] = {
+    DateKind.DECISION: "Decision date",
+    DateKind.NOTICE: "Notice date",
+    DateKind.OPTION: "Extension option date",
+    DateKind.END: "End date",
+}
+
+
+@dataclass(frozen=True)
+class OpenOption:
+    """An extension option still open, and the end date taking it up (after those before it) gives."""
+
+    months: int
+    would_end: date
+
+
+@dataclass(frozen=True)
+class DueDate:
+    kind: DateKind
+    on: date
+
+
+@dataclass(frozen=True)
+class ToDecide:
+    """What is left to decide on a contract on a given day.
+
+    ``awaiting`` is false once the contract is over or notice of an ending has been
+    served: then there is nothing left to decide and no date below is an action.
+    An option must be taken up while the contract runs (see :func:`options_lapsed`),
+    so the date for the extension options is the current end date.
+    """
+
+    awaiting: bool
+    decision_by: date
+    decision_overdue: bool
+    last_notice_date: date
+    notice_passed: bool
+    end_date: date
+    options: tuple[OpenOption, ...]
+
+    @property
+    def overdue(self) -> bool:
+        """A decision or notice date has passed and nothing has been decided."""
+        return self.awaiting and (self.decision_overdue or self.notice_passed)
+
+    @property
+    def dates(self) -> tuple[DueDate, ...]:
+        """Each date to act on, in the order they fall; the extension option date
+        only while an option is open."""
+        if not self.awaiting:
+            return ()
+        dates = [
+            DueDate(DateKind.DECISION, self.decision_by),
+            DueDate(DateKind.NOTICE, self.last_notice_date),
+        ]
+        if self.options:
+            dates.append(DueDate(DateKind.OPTION, self.end_date))
+        dates.append(DueDate(DateKind.END, self.end_date))
+        return tuple(dates)
+
+    def due_between(self, first: date, last: date) -> tuple[DueDate, ...]:
+        return tuple(d for d in self.dates if first <= d.on <= last)
+
+
+def open_options(end: date, remaining_option_months: Sequence[int]) -> tuple[OpenOption, ...]:
+    """Each remaining option with the end date it gives, taken in order."""
+    options = []
+    for months in remaining_option_months:
+        end = extend_end(end, months)
+        options.append(OpenOption(months=months, would_end=end))
+    return tuple(options)
+
+
+# Statuses in which nothing has yet been decided about how the contract ends.
+_UNDECIDED = frozenset({Status.PIPELINE, Status.MOBILISING, Status.LIVE, Status.EXTENDED})
+
+
+def to_decide(terms: Terms, today: date, leads: Leads = Leads()) -> ToDecide:
+    renewal = assess(terms, today, leads)
+    awaiting = renewal.status in _UNDECIDED
+    remaining = () if options_lapsed(terms, today) else terms.remaining_option_months
+    return ToDecide(
+        awaiting=awaiting,
+        decision_by=renewal.decision_by,
+        decision_overdue=renewal.decision_overdue,
+        last_notice_date=renewal.last_notice_date,
+        notice_passed=awaiting and today > renewal.last_notice_date,
+        end_date=renewal.end_date,
+        options=open_options(terms.end_date, remaining),
+    )
+
+
+def _latest_on_or_before(shift: Callable[[date], date], target: date, low: date, high: date) -> date:
+    """The latest day in [low, high] whose ``shift`` is on or before ``target``
+    (``shift`` never decreases), or the day before ``low`` if none is."""
+    lo, hi = low.toordinal() - 1, high.toordinal()
+    while lo < hi:
+        middle = (lo + hi + 1) // 2
+        if shift(date.fromordinal(middle)) <= target:
+            lo = middle
+        else:
+            hi = middle - 1
+    return date.fromordinal(lo)
+
+
+def end_dates_between(
+    months_back: Callable[[date], date], first: date, last: date, span_months: int
+) -> tuple[date, date]:
+    """The end dates whose date worked back by ``months_back`` falls in [first, last].
+
+    ``months_back`` counts back at most ``span_months`` months and never decreases, so
+    the answer is one run of end dates, which SQL can compare a column with.
+    """
+    low = first - timedelta(days=1)
+    high = last + relativedelta(months=span_months) + timedelta(days=4)
+    earliest = _latest_on_or_before(months_back, first - timedelta(days=1), low, high) + timedelta(days=1)
+    latest = _latest_on_or_before(months_back, last, low, high)
+    return earliest, latest

@@ -6,11 +6,12 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from flask import current_app, render_template, request, send_file
+from flask import current_app, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from monitor.access.roles import Role
 from monitor.access.rules import can_change, can_create_contracts, can_see_audit
 from monitor.access.signed_in import signed_in_user
 from monitor.auth.models import OrganisationKind
@@ -18,21 +19,40 @@ from monitor.clock import today
 from monitor.contracts import export, funding
 from monitor.contracts.access import contract_for, organisation_choices, visible_contracts
 from monitor.contracts.blueprint import blueprint
-from monitor.contracts.dates import offered_options, option_states, renewal_of, status_expression
+from monitor.contracts.dates import (
+    date_within,
+    decisions_of,
+    offered_options,
+    option_states,
+    renewal_of,
+    status_expression,
+)
 from monitor.contracts.forms import ConfirmForm
 from monitor.contracts.models import Category, Contract, ServiceType
 from monitor.contracts.periods import parse_financial_year
-from monitor.contracts.queries import SORTS, parse_filters, register_page
-from monitor.contracts.renewal import Status
+from monitor.contracts.queries import SORTS, RegisterFilters, parse_filters, register_page
+from monitor.contracts.renewal import DATE_KIND_NAMES, Status
 from monitor.db import db
 from monitor.opendata.ready import Problem
 from monitor.opendata.service import ExportProblem, publishing, readiness
+
+# Where each role's work starts. The providers' task list is another part's page:
+# until it is registered they land on the register.
+_HOME: dict[str, str] = {
+    Role.PROVIDER: "kpis.provider_tasks",
+    Role.COMMISSIONER: "contracts.decisions",
+    Role.BOARD: "kpis.performance",
+    Role.ADMIN: "contracts.register",
+}
 
 
 @blueprint.route("/")
 @login_required
 def home() -> Any:
-    return register()
+    endpoint = _HOME.get(signed_in_user().role or "", "contracts.register")
+    if endpoint not in current_app.view_functions:
+        endpoint = "contracts.register"
+    return redirect(url_for(endpoint))
 
 
 @blueprint.route("/contracts")
@@ -57,6 +77,7 @@ def register() -> Any:
         commissioners=organisation_choices(session, OrganisationKind.COMMISSIONER),
         funders=organisation_choices(session, OrganisationKind.FUNDER, OrganisationKind.COMMISSIONER),
         can_create=can_create_contracts(user),
+        date_names=DATE_KIND_NAMES,
     ), (400 if filters.errors else 200)
 
 
@@ -102,6 +123,7 @@ def contract_page(item: Contract, refused: list[ExportProblem] | None = None) ->
         title=f"{item.reference}: {item.title}",
         contract=item,
         renewal=renewal_of(item, today()),
+        decision=decisions_of(item, today()),
         option_states=option_states(item, today()),
         offered_options=offered_options(item, today()),
         funding_table=_funding_table(item),
@@ -120,10 +142,20 @@ def contract_page(item: Contract, refused: list[ExportProblem] | None = None) ->
 def renewals() -> Any:
     user = signed_in_user()
     now = today()
+    # Renewals reads only the register's date filter (which date, within how many months).
+    parsed = parse_filters(request.args)
+    filters = RegisterFilters(
+        date_kind=parsed.date_kind,
+        ends_within_months=parsed.ends_within_months,
+        errors={k: v for k, v in parsed.errors.items() if k in ("which_date", "ends_within")},
+    )
     current = [Status.PIPELINE, Status.MOBILISING, Status.LIVE, Status.IN_NOTICE, Status.EXTENDED]
+    conditions = [visible_contracts(user), status_expression(now).in_([s.value for s in current])]
+    if filters.ends_within_months is not None:
+        conditions.append(date_within(filters.date_kind, now, filters.ends_within_months))
     contracts = db.session.scalars(
         select(Contract)
-        .where(visible_contracts(user), status_expression(now).in_([s.value for s in current]))
+        .where(*conditions)
         .options(
             selectinload(Contract.options),
             selectinload(Contract.amendments),
@@ -140,7 +172,15 @@ def renewals() -> Any:
         )
     )
     overdue = sum(1 for _, r in assessed if r.decision_overdue)
-    return render_template("contracts/renewals.html", title="Renewals", rows=assessed, overdue=overdue)
+    return render_template(
+        "contracts/renewals.html",
+        title="Renewals",
+        rows=assessed,
+        overdue=overdue,
+        filters=filters,
+        filter_errors=[{"text": m, "href": f"#filter-{name}"} for name, m in filters.errors.items()],
+        date_names=DATE_KIND_NAMES,
+    ), (400 if filters.errors else 200)
 
 
 @blueprint.route("/funding")

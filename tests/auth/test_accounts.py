@@ -18,7 +18,7 @@ from tests.conftest import DEMO_USERS, Auth
 
 def test_sign_in_and_out(demo: Flask, client: FlaskClient, auth: Auth) -> None:
     response = auth.sign_in(DEMO_USERS["lbbd"])
-    assert response.status_code == 302 and response.headers["Location"] == "/contracts"
+    assert response.status_code == 302 and response.headers["Location"] == "/"
     assert client.get("/contracts").status_code == 200
     assert auth.sign_out().status_code == 302
     assert client.get("/contracts").status_code == 302
@@ -58,7 +58,7 @@ def test_next_parameter_cannot_leave_the_site(demo: Flask, client: FlaskClient) 
         "/sign-in?next=//evil.example/steal",
         data={"email": DEMO_USERS["lbbd"], "password": "demo-password-2013"},
     )
-    assert response.headers["Location"] == "/contracts"
+    assert response.headers["Location"] == "/"
 
 
 def test_security_headers(demo: Flask, client: FlaskClient) -> None:

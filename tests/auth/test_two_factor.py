@@ -57,7 +57,7 @@ def test_an_admin_is_asked_for_a_code_after_the_password(demo: Flask, client: Fl
     assert not _signed_in(client)
 
     done = client.post("/sign-in/two-factor", data={"code": two_factor_code(ADMIN)})
-    assert done.status_code == 302 and done.headers["Location"] == "/contracts"
+    assert done.status_code == 302 and done.headers["Location"] == "/"
     assert _signed_in(client)
     assert sign_in_history(ADMIN) == [("two_factor", "failed"), ("two_factor", "signed_in")]
 
@@ -185,7 +185,7 @@ def _set_up_from_page(client: FlaskClient, url: str) -> tuple[str, object]:
 
 def test_commissioners_must_set_it_up_when_required(demo: Flask, client: FlaskClient, auth: Auth) -> None:
     email = DEMO_USERS["lbbd"]
-    assert auth.sign_in(email).headers["Location"] == "/contracts"  # not required by default
+    assert auth.sign_in(email).headers["Location"] == "/"  # not required by default
     auth.sign_out()
 
     demo.config["REQUIRE_MFA"] = True
@@ -197,7 +197,7 @@ def test_commissioners_must_set_it_up_when_required(demo: Flask, client: FlaskCl
     page = page_of(confirmed)
     codes = [item.get_text(strip=True) for item in page.select("#recovery-codes li")]
     assert len(codes) == 10 and all(re.fullmatch(r"[a-z2-9]{5}-[a-z2-9]{5}", code) for code in codes)
-    assert page.find("a", string="I have saved my recovery codes")["href"] == "/contracts"
+    assert page.find("a", string="I have saved my recovery codes")["href"] == "/"
     assert _signed_in(client)
 
     user = user_row(email)
@@ -252,7 +252,7 @@ def test_others_may_turn_it_on_and_off(demo: Flask, client: FlaskClient, auth: A
     assert not user.mfa_enabled and user.mfa_secret is None
     assert db.session.scalar(select(func.count(RecoveryCode.id)).where(RecoveryCode.user_id == user.id)) == 0
     auth.sign_out()
-    assert auth.sign_in(email).headers["Location"] == "/contracts"
+    assert auth.sign_in(email).headers["Location"] == "/"
 
 
 @pytest.mark.parametrize("who", ["admin", "lbbd"])
@@ -268,7 +268,7 @@ def test_it_cannot_be_turned_off_when_required(
             .values(mfa_secret=secret_box.encrypt(DEMO_TOTP_SECRET), mfa_enabled_at=func.now())
         )
         db.session.commit()
-    assert auth.sign_in(email).headers["Location"] == "/contracts"
+    assert auth.sign_in(email).headers["Location"] == "/"
     page = page_of(client.get("/account/two-factor"))
     assert "cannot be turned off" in page.get_text()
     assert page.find("a", string="Turn off two-factor authentication") is None

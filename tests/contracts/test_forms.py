@@ -93,7 +93,8 @@ def test_exercise_extension_through_the_form(
             "approved_by": "Health and Wellbeing Board",
         },
     )
-    assert response.status_code == 302
+    assert response.headers["Location"] == f"/contracts/{cid}/extend/check"  # answers checked first
+    assert client.post(f"/contracts/{cid}/extend/check").status_code == 302
     page = client.get(f"/contracts/{cid}").get_data(as_text=True)
     assert "31 March 2015" in page
     # The change history of an extension: tests/contracts/test_history_page.py.

@@ -214,7 +214,7 @@ def test_every_page_has_no_serious_accessibility_violations(
 
         for path, title, button in [
             (f"{contract_path}/edit", f"Change {CONTRACT}", "Save contract"),
-            (f"{contract_path}/extend", "Exercise an extension", "Exercise extension"),
+            (f"{contract_path}/extend", "Exercise an extension", "Continue"),
             (f"{contract_path}/amendments/new", "Record an amendment", "Record amendment"),
             (f"{contract_path}/funding/new", "Add a funding line", "Save funding line"),
             (f"{contract_path}/milestones/new", "Add a milestone", "Add milestone"),

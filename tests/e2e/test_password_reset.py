@@ -34,7 +34,11 @@ def reset_link_from_outbox(outbox: Path) -> str:
     return found.group(0)
 
 
-def sign_in(page: Page, address: str, password: str, lands_on: str = "**/contracts") -> None:
+# A provider's home page: their tasks, or the register where that page is not there.
+PROVIDER_HOME = re.compile(r"/(tasks|contracts)$")
+
+
+def sign_in(page: Page, address: str, password: str, lands_on: str | re.Pattern[str] = PROVIDER_HOME) -> None:
     """Through the sign-in page, whether it asks for the password with the address or after it."""
     page.get_by_label("Email address").fill(address)
     if page.get_by_label("Password", exact=True).count() == 0:

@@ -61,7 +61,7 @@ def test_a_commissioner_sets_up_two_factor_and_signs_in_with_a_code(
     expect(page.locator("#recovery-codes li")).to_have_count(10)
     scan("recovery codes")
     page.get_by_role("button", name="I have saved my recovery codes").click()
-    page.wait_for_url("**/contracts")
+    page.wait_for_url("**/decisions")  # a commissioner's home page
     expect(page.get_by_text("Signed in as")).to_be_visible()
 
     page.goto("/account/two-factor")
@@ -86,7 +86,7 @@ def test_a_commissioner_sets_up_two_factor_and_signs_in_with_a_code(
     scan("code with errors")
     page.get_by_label("Code from your authenticator app").fill(two_factor_code(email))
     page.get_by_role("button", name="Continue").click()
-    page.wait_for_url("**/contracts")
+    page.wait_for_url("**/decisions")
     expect(page.get_by_text("Signed in as")).to_be_visible()
 
     assert {name: found for name, found in scanned.items() if found} == {}
