@@ -52,6 +52,7 @@ def pages_for(contract_id: Callable[[str], int]) -> dict[str, list[tuple[str, st
             ("home", "/"),
             ("register", "/contracts"),
             ("a contract", counselling),
+            ("a contract's change history", f"{counselling}/history"),
             ("exercise an extension", f"{counselling}/extend"),
             ("renewals", "/renewals"),
             ("funding", "/funding"),
@@ -71,6 +72,7 @@ def pages_for(contract_id: Callable[[str], int]) -> dict[str, list[tuple[str, st
         "admin": [
             ("home", "/"),
             ("register", "/contracts"),
+            ("admin", "/admin"),
             ("people", "/people"),
             ("organisations", "/admin/organisations"),
             ("KPI library", "/kpis"),
