@@ -89,7 +89,7 @@ def test_admin_pages_have_one_primary_button_and_sit_under_admin(
         f"/admin/partnerships/{partnership}/meetings/{meeting}/remove",
     ]
     item = db.session.scalar(select(FrameworkItem.id).where(FrameworkItem.contract_id == refuge))
-    # Changing a framework is the commissioners' work: an admin reads it.
+    # Changing a framework is the commissioners' work: their view of the framework pages.
     commissioner_pages = [
         f"/contracts/{refuge}/framework",
         f"/contracts/{refuge}/framework/new",
@@ -99,7 +99,7 @@ def test_admin_pages_have_one_primary_button_and_sit_under_admin(
 
     too_many: dict[str, list[str]] = {}
     auth.sign_in(DEMO_USERS["admin"])
-    for url in [*admin_pages, "/account", f"/contracts/{refuge}/framework"]:
+    for url in [*admin_pages, "/account"]:
         response = client.get(url)
         assert response.status_code == 200, url
         html = response.get_data(as_text=True)

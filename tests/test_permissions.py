@@ -65,6 +65,8 @@ CONTRACT_CHANGE_ROUTES = [
     ("GET", "/contracts/{c}/milestones/new"),
     ("POST", "/contracts/{c}/milestones/new"),
 ]
+# A contract's change history: its commissioners (those who may change it) and admins.
+AUDIT_ROUTES = [("GET", "/contracts/{c}/history")]
 LIST_ROUTES = [
     "/",
     "/contracts",
@@ -75,6 +77,7 @@ LIST_ROUTES = [
     "/funding/export.xlsx",
 ]
 ADMIN_ROUTES = [
+    ("GET", "/admin"),
     ("GET", "/admin/organisations"),
     ("POST", "/admin/organisations"),
     ("POST", "/admin/partnerships"),
@@ -231,6 +234,7 @@ def _rule(url: str) -> str:
 
 def test_every_route_is_in_the_matrix(app: Flask) -> None:
     requests = CONTRACT_READ_ROUTES + CONTRACT_CHANGE_ROUTES + ADMIN_ROUTES + OTHER_ROUTES + DASHBOARD_ROUTES
+    requests += AUDIT_ROUTES
     requests += PEOPLE_ROUTES + ACCOUNT_ROUTES + SIGN_IN_ROUTES
     requests += [("GET", url) for url in LIST_ROUTES + REPORT_ROUTES]
     covered = {url for _, url in requests}
@@ -265,13 +269,15 @@ def test_contract_routes_refuse_without_data(demo: Flask, client: FlaskClient, a
     for reference in READERS:
         ids = _ids(reference)
         title = db.session.execute(select(Contract.title).where(Contract.reference == reference)).scalar_one()
-        for method, template in CONTRACT_READ_ROUTES + CONTRACT_CHANGE_ROUTES:
+        for method, template in CONTRACT_READ_ROUTES + CONTRACT_CHANGE_ROUTES + AUDIT_ROUTES:
             url = template.format(**ids)
             before = _audit_count()
             response = client.open(url, method=method, data={})
             body = response.get_data(as_text=True)
             is_change = (method, template) in CONTRACT_CHANGE_ROUTES
             allowed = role in (CHANGERS[reference] if is_change else READERS[reference])
+            if (method, template) in AUDIT_ROUTES:
+                allowed = role in CHANGERS[reference] | {"admin"}
             if allowed:
                 expected_ok: tuple[int, ...] = (
                     (200, 302, 400, 422) if (method, template) in OPEN_DATA_ROUTES else (200, 302, 400)
@@ -350,7 +356,7 @@ def test_signed_out_users_are_sent_to_sign_in(
     ids = _ids("LBBD-DV-002")
     urls = [
         (m, t.format(**ids))
-        for m, t in CONTRACT_READ_ROUTES + CONTRACT_CHANGE_ROUTES + ADMIN_ROUTES + OTHER_ROUTES
+        for m, t in CONTRACT_READ_ROUTES + CONTRACT_CHANGE_ROUTES + AUDIT_ROUTES + ADMIN_ROUTES + OTHER_ROUTES
     ]
     people = _people()
     urls += [(m, t.format(person=people["refuge"].id, token=1)) for m, t in PEOPLE_ROUTES + ACCOUNT_ROUTES]
