@@ -27,6 +27,7 @@ from monitor.auth.models import User
 from monitor.clock import today
 from monitor.contracts.models import Contract
 from monitor.db import db
+from monitor.formatting import count_text
 from monitor.kpis.models import ReturnVersion
 from monitor.kpis.periods import Quarter
 from monitor.kpis.returns.calendar import CalendarRules, ExpectedReturn, expected_return, expected_returns
@@ -275,7 +276,7 @@ def _headline(refused: Refused) -> str:
     count = len(refused.messages)
     if refused.checked is not None and set(refused.messages) <= set(refused.checked.errors):
         return (
-            f"file: the workbook has {count} problem{'s' if count != 1 else ''}; correct "
+            f"file: the workbook has {count_text(count, 'problem')}; correct "
             f"{'it' if count == 1 else 'them'} and send it again. Nothing was saved"
         )
     if count == 1:
@@ -303,7 +304,7 @@ def upload_return(contract_id: int, period: str) -> Any:
     if isinstance(outcome, NeedsAcknowledgement):
         count = len(outcome.warnings)
         raise WorkbookRefused(
-            f"acknowledge_warnings: the workbook has {count} warning{'s' if count != 1 else ''}; check "
+            f"acknowledge_warnings: the workbook has {count_text(count, 'warning')}; check "
             f"{'it' if count == 1 else 'them'}, then send it again with acknowledge_warnings=true to save it "
             "anyway. Nothing was saved",
             _as_items(outcome.warnings),

@@ -15,6 +15,7 @@ from flask.cli import AppGroup
 
 from monitor.clock import today
 from monitor.db import db
+from monitor.formatting import count_text
 from monitor.opendata.service import (
     Export,
     ExportRefused,
@@ -64,8 +65,7 @@ def _refused(error: ExportRefused) -> click.ClickException:
     lines = [f"  {p.reference} {p.field}: {p.message}" for p in error.problems]
     count = len({p.reference for p in error.problems})
     return click.ClickException(
-        f"Nothing was written: {count} contract{'s' if count != 1 else ''} cannot be published yet.\n"
-        + "\n".join(lines)
+        f"Nothing was written: {count_text(count, 'contract')} cannot be published yet.\n" + "\n".join(lines)
     )
 
 
@@ -105,7 +105,9 @@ def export_ocds(
     except ExportRefused as error:
         raise _refused(error) from error
     releases = len(export.document["releases"])
-    _write(export, output, f"OCDS: {len(contracts)} contracts, {releases} releases")
+    _write(
+        export, output, f"OCDS: {count_text(len(contracts), 'contract')}, {count_text(releases, 'release')}"
+    )
 
 
 @export_cli.command("360giving")
@@ -122,7 +124,7 @@ def export_360giving(output: Path | None, commissioner: str | None, partnership:
         raise click.ClickException(f"Nothing to publish from {_scope(audience)}: {error}") from error
     except ExportRefused as error:
         raise _refused(error) from error
-    _write(export, output, f"360Giving: {len(export.document['grants'])} grants")
+    _write(export, output, f"360Giving: {count_text(len(export.document['grants']), 'grant')}")
 
 
 def register(app: Flask) -> None:

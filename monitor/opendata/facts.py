@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from monitor.auth.models import Organisation
 from monitor.contracts.models import Contract
+from monitor.formatting import london_time
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ def facts_of(contract: Contract, declined_on: Mapping[int, date] | None = None) 
                 id=a.id,
                 kind=a.kind,
                 effective_date=a.effective_date,
-                recorded_on=a.recorded_at.date(),
+                recorded_on=london_time(a.recorded_at).date(),
                 rationale=a.rationale,
                 old_end_date=a.old_end_date,
                 new_end_date=a.new_end_date,

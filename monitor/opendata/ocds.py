@@ -47,7 +47,7 @@ from monitor.contracts.renewal import (
     options_lapsed,
 )
 from monitor.contracts.value import TermChange, value_in_force
-from monitor.formatting import day_text
+from monitor.formatting import count_text, day_text, money
 from monitor.opendata.facts import AmendmentFacts, ContractFacts, MilestoneFacts, OptionFacts, OrgFacts
 from monitor.opendata.settings import Publishing
 
@@ -324,13 +324,17 @@ def _amendment_description(contract: ContractFacts, amendment: AmendmentFacts) -
         )
     if amendment.kind == AmendmentKind.EXTENSION:
         option = next((o for o in contract.options if o.id == amendment.option_id), None)
-        taken = f"Extension option {option.sequence} ({option.months} months) taken" if option else "Extended"
+        taken = (
+            f"Extension option {option.sequence} ({count_text(option.months, 'month')}) taken"
+            if option
+            else "Extended"
+        )
         if old_end and new_end:
             return f"{taken}: the end date moves from {day_text(old_end)} to {day_text(new_end)}"
         return taken
     if amendment.kind == AmendmentKind.VALUE_CHANGE and amendment.new_value is not None:
-        before = f"£{amendment.old_value:,.2f}" if amendment.old_value is not None else "its earlier value"
-        return f"Total value changed from {before} to £{amendment.new_value:,.2f}"
+        before = money(amendment.old_value) if amendment.old_value is not None else "its earlier value"
+        return f"Total value changed from {before} to {money(amendment.new_value)}"
     if amendment.kind in ENDING_KINDS:
         verb = "Terminated" if amendment.kind == AmendmentKind.TERMINATION else "Decommissioned"
         was = f" (it was due to end on {day_text(old_end)})" if old_end else ""

@@ -24,6 +24,7 @@ from monitor.audit import AuditEvent
 from monitor.auth.models import User, partnership_members
 from monitor.contracts.access import visible_contracts
 from monitor.contracts.models import AgreementType, Contract, FundingLine, OptionState, contract_partners
+from monitor.formatting import london_time
 from monitor.opendata import giving, ocds, ready
 from monitor.opendata.facts import ContractFacts, facts_of
 from monitor.opendata.settings import Publishing, publishing_from
@@ -138,7 +139,7 @@ def _declined_on(session: Session, contracts: Sequence[Contract]) -> dict[int, d
     for event in events:
         state = (event.changes or {}).get("state")
         if isinstance(state, list) and state[-1:] == [OptionState.DECLINED.value] and event.entity_id:
-            days.setdefault(event.entity_id, event.at.date())
+            days.setdefault(event.entity_id, london_time(event.at).date())
     return days
 
 

@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 
 from monitor.clock import today
 from monitor.db import db
+from monitor.formatting import count_text
 from monitor.kpis.returns.mail import Mailer
 from monitor.reports.audience import UnknownAudience, find_commissioner, find_partnership
 from monitor.reports.delivery import deliver_packs
@@ -60,7 +61,7 @@ def board_pack(commissioner: str | None, partnership: str | None, period: str, o
     data = pack.data
     services = data.current["contract_id"].nunique()
     figures = (
-        f"{services} service{'s' if services != 1 else ''} with figures, {len(data.current)} KPIs"
+        f"{count_text(services, 'service')} with figures, {count_text(len(data.current), 'KPI')}"
         if services
         else f"no accepted figures for {data.period.short_label} yet"
     )

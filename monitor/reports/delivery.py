@@ -43,7 +43,7 @@ from sqlalchemy.orm import Session
 
 from monitor.auth.models import Role, User
 from monitor.db import Database
-from monitor.formatting import day_text
+from monitor.formatting import count_text, day_text, london_time
 from monitor.kpis.periods import Quarter, add_working_days, due_date
 from monitor.kpis.returns.mail import Mailer, build_message
 from monitor.kpis.returns.reminders import wrap
@@ -106,14 +106,16 @@ def pack_status(
     quarter = rules.quarter(send_day)
     short = quarter.short_label
     if delivery is not None and delivery.sent_at is not None:
-        members = f"{delivery.recipients} member{'s' if delivery.recipients != 1 else ''}"
-        return PackStatus("sent", f"Sent on {day_text(delivery.sent_at.date())} to {members}")
+        members = count_text(delivery.recipients, "member")
+        return PackStatus("sent", f"Sent on {day_text(london_time(delivery.sent_at).date())} to {members}")
     if delivery is not None and delivery.failure:
         return PackStatus("failed", f"Failed: {delivery.failure}", delivery.failure)
     if meeting.meeting_date < today:
         return PackStatus("missed", "Not sent: the meeting was held before a pack went out")
     if delivery is not None and delivery.sent_to:
-        return PackStatus("sending", f"Sent to {len(delivery.sent_to)} members so far; the rest will follow")
+        return PackStatus(
+            "sending", f"Sent to {count_text(len(delivery.sent_to), 'member')} so far; the rest will follow"
+        )
     if send_day <= today:
         return PackStatus("due", f"Due now ({short}): sent on the next run")
     return PackStatus("waiting", f"To be sent on {day_text(send_day)} ({short})")
@@ -166,7 +168,7 @@ class DeliveryReport:
             return f"board packs: none due on {day_text(self.day)}"
         sent = self.of("sent")
         copies = sum(o.sent for o in sent)
-        parts = [f"{len(sent)} sent ({copies} cop{'ies' if copies != 1 else 'y'})"]
+        parts = [f"{len(sent)} sent ({count_text(copies, 'copy', 'copies')})"]
         if self.of("already sent"):
             parts.append(f"{len(self.of('already sent'))} already sent")
         for kind in ("failed", "will retry"):

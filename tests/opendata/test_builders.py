@@ -181,7 +181,7 @@ def test_a_value_change_keeps_the_awarded_value_on_the_award() -> None:
     assert changed["contracts"][0]["value"] == {"amount": 900000.5, "currency": "GBP"}
     assert changed["awards"][0]["value"] == {"amount": 840000, "currency": "GBP"}
     assert changed["contracts"][0]["amendments"][0]["description"] == (
-        "Total value changed from £840,000.00 to £900,000.50"
+        "Total value changed from £840,000 to £900,000.50"
     )
 
 

@@ -22,6 +22,10 @@ from etl.schema import (
     mart_renewals,
     mart_value_for_money,
 )
+from etl.transform import labels
+
+# The warehouse's own label columns, so the frames are what read_marts returns.
+from etl.transform.marts import _outcome_labels, _performance_labels, _value_for_money_labels
 
 VIEWER = "organisation:1"
 VIEWER_NAME = "Borough Council"
@@ -144,7 +148,8 @@ def performance(viewer: str = VIEWER) -> pd.DataFrame:
         rating="Other",
         marker="",
     )
-    return pd.concat([frame, totals], ignore_index=True)[[c.name for c in mart_board_performance.columns]]
+    labelled = _performance_labels(pd.concat([frame, totals], ignore_index=True))
+    return labelled[[c.name for c in mart_board_performance.columns]]
 
 
 def value_for_money(viewer: str = VIEWER) -> pd.DataFrame:
@@ -175,7 +180,7 @@ def value_for_money(viewer: str = VIEWER) -> pd.DataFrame:
                 "positive_outcomes_display": f"{positive:,.0f}",
             }
         )
-    return pd.DataFrame(rows)[[c.name for c in mart_value_for_money.columns]]
+    return _value_for_money_labels(pd.DataFrame(rows))[[c.name for c in mart_value_for_money.columns]]
 
 
 def outcomes(viewer: str = VIEWER) -> pd.DataFrame:
@@ -200,7 +205,7 @@ def outcomes(viewer: str = VIEWER) -> pd.DataFrame:
                 "small_sample": True,
             }
         )
-    return pd.DataFrame(rows)[[c.name for c in mart_outcomes.columns]]
+    return _outcome_labels(pd.DataFrame(rows))[[c.name for c in mart_outcomes.columns]]
 
 
 def funding(viewer: str = VIEWER) -> pd.DataFrame:
@@ -211,7 +216,7 @@ def funding(viewer: str = VIEWER) -> pd.DataFrame:
         ("2014/15", "Borough Council", 1, 82_000.0),
         ("2014/15", "Clinical Commissioning Group", 2, 46_000.0),
     ]
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         [
             {
                 **_viewer(viewer),
@@ -226,7 +231,10 @@ def funding(viewer: str = VIEWER) -> pd.DataFrame:
             }
             for year, funder, contract, amount in lines
         ]
-    )[[c.name for c in mart_funding.columns]]
+    )
+    frame["category_label"] = labels.words(frame["category"])
+    frame["service_type_label"] = labels.words(frame["service_type"])
+    return frame[[c.name for c in mart_funding.columns]]
 
 
 def renewals(viewer: str = VIEWER) -> pd.DataFrame:
@@ -253,7 +261,7 @@ def renewals(viewer: str = VIEWER) -> pd.DataFrame:
             0,
         ),
     ]
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         [
             {
                 **_viewer(viewer),
@@ -277,7 +285,21 @@ def renewals(viewer: str = VIEWER) -> pd.DataFrame:
             }
             for contract, status, start, end, extent, notice, decision, options in rows
         ]
-    )[[c.name for c in mart_renewals.columns]]
+    )
+    # Labelled as the warehouse labels them (etl.transform.marts).
+    frame["service_type_label"] = labels.words(frame["service_type"])
+    frame["status_label"] = labels.words(frame["status"])
+    for column, label in (
+        ("start_date", "start_date_label"),
+        ("end_date", "end_date_label"),
+        ("max_extent_date", "max_extent_label"),
+        ("notice_date", "notice_date_label"),
+        ("decision_by_date", "decision_by_label"),
+        ("as_at", "as_at_label"),
+    ):
+        frame[label] = labels.days(frame[column])
+    frame["annual_value_display"] = labels.money(frame["annual_value"])
+    return frame[[c.name for c in mart_renewals.columns]]
 
 
 def periods() -> pd.DataFrame:

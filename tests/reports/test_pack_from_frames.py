@@ -94,7 +94,16 @@ def test_summary_counts_ratings_and_lists_exceptions_with_commentary(pack: bytes
     by_kpi = {e["KPI"]: e for e in exceptions}
     safer = by_kpi["Feeling safer at closure"]
     assert safer["Provider's commentary"] == builders.COMMENTARY
-    assert (safer["Figure"], safer["Target"], safer["Difference from target"]) == (70, 85, -17.6)
+    # A percentage's distance from its target is in points, not a percentage of the target (-17.6%).
+    assert (safer["Figure"], safer["Target"], safer["Difference from target"]) == (
+        70,
+        85,
+        "15.0 percentage points below",
+    )
+    assert (
+        by_kpi["Contacted within two working days"]["Difference from target"]
+        == "10.0 percentage points below"
+    )
     assert safer["Procurement Act rating"] == "Requires improvement"
     lines = [c.value for row in summary.iter_rows(max_col=1) for c in row if isinstance(c.value, str)]
     assert "Of 8 KPIs reported in Q4 2013/14, 2 were red and 0 amber." in lines

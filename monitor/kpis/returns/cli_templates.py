@@ -23,6 +23,7 @@ from monitor.auth.models import User
 from monitor.contracts.models import Contract
 from monitor.db import db
 from monitor.errors import Forbidden
+from monitor.formatting import count_text
 from monitor.kpis.cli import returns_cli
 from monitor.kpis.periods import PERIOD_HINT, Quarter
 from monitor.kpis.returns.commands import Refused, SubmitReturn, Upload
@@ -127,7 +128,7 @@ def check(path: Path, contract_ref: str | None, period: str | None, email: str |
     if contract is None or quarter is None:
         for message in messages:
             click.echo(_line(message))
-        click.echo(f"check: {path.name} could not be checked ({len(messages)} error(s))")
+        click.echo(f"check: {path.name} could not be checked ({count_text(len(messages), 'error')})")
         sys.exit(1)
     user = None
     if email:

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from monitor.auth.models import Role, User
 from monitor.db import Database
-from monitor.formatting import day_text
+from monitor.formatting import count_text, day_text
 from monitor.kpis.models import ReminderSent
 from monitor.kpis.periods import add_working_days
 from monitor.kpis.returns.calendar import CalendarRules, ExpectedReturn, expected_returns
@@ -92,8 +92,8 @@ class ReminderReport:
         return self.to_providers + self.escalations
 
     def summary(self) -> str:
-        escalations = f"{self.escalations} escalation{'s' if self.escalations != 1 else ''}"
-        providers = f"{self.to_providers} provider{'s' if self.to_providers != 1 else ''}"
+        escalations = count_text(self.escalations, "escalation")
+        providers = count_text(self.to_providers, "provider")
         line = f"reminders: {self.sent} sent ({providers}, {escalations}), {self.already_sent} already sent"
         if self.failed:
             line += f", {self.failed} failed (they will be tried again on the next run)"

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from monitor.disclosure.suppression import CONFIDENTIAL, NOT_APPLICABLE, NOT_AVAILABLE
+from monitor.formatting import difference_text
 from monitor.kpis.performance.rag import Rag
 from monitor.reports.pack_data import PackData, Period
 from monitor.reports.sheets.styles import UNIT_WORDS
@@ -45,7 +46,7 @@ class KpiSeries:
     targets: dict[str, float | None] = field(default_factory=dict)
     rag: str = Rag.NONE.value  # in the pack's quarter
     rating: str = ""
-    variance_pct: float | None = None
+    difference: str = ""  # from the target in the pack's quarter, in the KPI's own unit
     reported: set[str] = field(default_factory=set)  # quarters with a warehouse row
 
     @property
@@ -60,7 +61,8 @@ class KpiSeries:
         return any(not f.hidden for f in self.figures.values())
 
 
-def _float(value: Any) -> float | None:
+def number_or_none(value: Any) -> float | None:
+    """A warehouse figure as a float; None for none or NaN."""
     if value is None:
         return None
     number = float(value)
@@ -101,15 +103,18 @@ def kpi_series(pack: PackData, categories: Sequence[str]) -> list[KpiSeries]:
                 unit=row["unit"],
                 direction=row["direction"],
             )
-        actual = _float(row["actual"])
+        actual = number_or_none(row["actual"])
         marker = row.get("marker") or ("" if actual is not None else NOT_AVAILABLE)
         series.figures[row["period_key"]] = Figure(None if marker else actual, row["unit"], marker)
-        series.targets[row["period_key"]] = _float(row["target"])
+        series.targets[row["period_key"]] = number_or_none(row["target"])
         series.reported.add(row["period_key"])
         if row["period_key"] == pack.period.key:
             series.rag = row["rag"]
             series.rating = row["rating"]
-            series.variance_pct = None if marker else _float(row["variance_pct"])
+            # A hidden figure hides how far it is from its target too.
+            series.difference = (
+                "" if marker else difference_text(number_or_none(row["target"]), actual, row["unit"])
+            )
     for series in found.values():
         for quarter in pack.quarters:
             if quarter.key not in series.figures:
@@ -134,7 +139,7 @@ def table_columns(pack: PackData) -> list[Col]:
         *(Col(q.short_label, "figure") for q in pack.quarters),
         Col(f"Rating in {short}"),
         Col("Procurement Act rating"),
-        Col("Difference from target", "signed_percent"),
+        Col("Difference from target", "wrap", 22),
     ]
 
 
@@ -163,7 +168,7 @@ def table_rows(pack: PackData, series: Sequence[KpiSeries]) -> list[list[Cell]]:
                 *(s.figures[q.key] for q in pack.quarters),
                 RAG_WORDS.get(s.rag, s.rag) if pack.period.key in s.reported else NOT_AVAILABLE,
                 s.rating if pack.period.key in s.reported else "",
-                s.variance_pct,
+                s.difference,
             ]
         )
     return rows

@@ -57,7 +57,6 @@ class Styles:
         self.integer = add({"num_format": "#,##0", "valign": "top"})
         self.percent = add({"num_format": '0.0"%"', "valign": "top"})
         self.decimal = add({"num_format": "0.0", "valign": "top"})
-        self.signed_percent = add({"num_format": '+0.0"%";-0.0"%";0.0"%"', "valign": "top"})
         # A marker stands where a figure would, so it lines up with figures.
         self.marker = add({"align": "right", "valign": "top"})
         self._units = {unit: add({"num_format": fmt, "valign": "top"}) for unit, fmt in UNIT_FORMATS.items()}
@@ -80,7 +79,6 @@ class Styles:
             "integer": self.integer,
             "percent": self.percent,
             "decimal": self.decimal,
-            "signed_percent": self.signed_percent,
             "figure": self.text,
         }
         return formats[kind]

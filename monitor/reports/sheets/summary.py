@@ -11,11 +11,11 @@ import pandas as pd
 from xlsxwriter.worksheet import Worksheet
 
 from monitor.disclosure.suppression import CONFIDENTIAL
-from monitor.formatting import count_text
+from monitor.formatting import count_text, difference_text
 from monitor.kpis.performance.rag import Rag
 from monitor.reports.sheets.charts import rag_chart
 from monitor.reports.sheets.context import Context
-from monitor.reports.sheets.kpis import RAG_WORDS
+from monitor.reports.sheets.kpis import RAG_WORDS, number_or_none
 from monitor.reports.sheets.renewals import due
 from monitor.reports.sheets.styles import in_words
 from monitor.reports.sheets.tables import Cell, Col, Figure, write_table
@@ -36,7 +36,7 @@ EXCEPTION_COLUMNS = [
     Col("KPI", "wrap", 30),
     Col("Figure", "figure"),
     Col("Target", "figure"),
-    Col("Difference from target", "signed_percent"),
+    Col("Difference from target", "wrap", 22),
     Col("Procurement Act rating", "wrap", 16),
     Col("Provider's commentary", "wrap", 60),
 ]
@@ -186,7 +186,9 @@ def _exceptions(ctx: Context, sheet: Worksheet, top: int, counts: RatingCounts) 
             r["kpi_name"],
             Figure(r["actual"], r["unit"], r.get("marker") or ""),
             Figure(r["target"], r["unit"]),
-            r["variance_pct"],
+            ""
+            if r.get("marker")
+            else difference_text(number_or_none(r["target"]), number_or_none(r["actual"]), r["unit"]),
             r["rating"],
             r["commentary"],
         ]

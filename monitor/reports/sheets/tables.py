@@ -36,7 +36,7 @@ class Figure:
 @dataclass(frozen=True)
 class Col:
     header: str
-    kind: str = "text"  # text, wrap, date, money, integer, percent, decimal, signed_percent, figure
+    kind: str = "text"  # text, wrap, date, money, integer, percent, decimal, figure
     width: int | None = None  # fixed width; otherwise fitted to the contents
 
 
@@ -79,7 +79,7 @@ def _width(value: Cell, kind: str) -> int:
     if isinstance(value, date):
         return 18  # "30 September 2014"
     if isinstance(value, float | int):
-        return len(f"{value:,.1f}") + (2 if kind in ("money", "percent", "signed_percent") else 0)
+        return len(f"{value:,.1f}") + (2 if kind in ("money", "percent") else 0)
     text = str(value)
     return min(len(text), MAX_WIDTH) if kind == "wrap" else len(text)
 
