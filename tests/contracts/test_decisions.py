@@ -110,7 +110,9 @@ def test_end_dates_between_match_the_rules_day_by_day() -> None:
 # -- pages ---------------------------------------------------------------------------------
 
 
-def test_each_role_starts_where_their_work_does(demo: Flask, client: FlaskClient, auth: Auth) -> None:
+def _each_role_starts_where_their_work_does(
+    demo: Flask, client: FlaskClient, auth: Auth, contract_id: Callable[[str], int]
+) -> None:
     with demo.test_request_context():
         provider_home = (
             url_for("kpis.provider_tasks") if "kpis.provider_tasks" in demo.view_functions else "/contracts"
@@ -128,8 +130,8 @@ def test_each_role_starts_where_their_work_does(demo: Flask, client: FlaskClient
         auth.sign_out()
 
 
-def test_decisions_due_soonest_first_with_overdue_in_a_banner(
-    demo: Flask, client: FlaskClient, auth: Auth
+def _decisions_due_soonest_first_with_overdue_in_a_banner(
+    demo: Flask, client: FlaskClient, auth: Auth, contract_id: Callable[[str], int]
 ) -> None:
     auth.sign_in(DEMO_USERS["lbbd"])
     page = _page(client.get("/decisions"))
@@ -178,7 +180,9 @@ def test_decisions_due_soonest_first_with_overdue_in_a_banner(
     assert len(bad_page.select("table tbody tr")) == len(rows)
 
 
-def test_date_filters_agree_with_the_rules_for_every_demo_contract(demo: Flask) -> None:
+def _date_filters_agree_with_the_rules_for_every_demo_contract(
+    demo: Flask, client: FlaskClient, auth: Auth, contract_id: Callable[[str], int]
+) -> None:
     admin = db.session.execute(select(User).where(User.email == DEMO_USERS["admin"])).scalar_one()
     contracts = db.session.scalars(select(Contract).where(visible_contracts(admin))).all()
     now = today()
@@ -204,8 +208,8 @@ def test_date_filters_agree_with_the_rules_for_every_demo_contract(demo: Flask) 
     assert db.session.scalar(select(func.count()).where(date_within(DateKind.DECISION, now, 18)))
 
 
-def test_register_renewals_and_export_filter_on_the_chosen_date(
-    demo: Flask, client: FlaskClient, auth: Auth
+def _register_renewals_and_export_filter_on_the_chosen_date(
+    demo: Flask, client: FlaskClient, auth: Auth, contract_id: Callable[[str], int]
 ) -> None:
     auth.sign_in(DEMO_USERS["lbbd"])
 
@@ -239,7 +243,7 @@ def test_register_renewals_and_export_filter_on_the_chosen_date(
     assert client.get("/contracts/export.xlsx?which_date=soon&ends_within=3").status_code == 400
 
 
-def test_the_contract_page_opens_with_what_to_decide(
+def _the_contract_page_opens_with_what_to_decide(
     demo: Flask, client: FlaskClient, auth: Auth, contract_id: Callable[[str], int]
 ) -> None:
     auth.sign_in(DEMO_USERS["lbbd"])
@@ -263,7 +267,7 @@ def test_the_contract_page_opens_with_what_to_decide(
     assert not page.select("a[href$='/decline']")
 
 
-def test_check_your_answers_before_exercising_an_extension(
+def _check_your_answers_before_exercising_an_extension(
     demo: Flask, client: FlaskClient, auth: Auth, contract_id: Callable[[str], int]
 ) -> None:
     auth.sign_in(DEMO_USERS["lbbd"])
@@ -310,7 +314,7 @@ def test_check_your_answers_before_exercising_an_extension(
     assert client.get(f"/contracts/{cid}/extend/check").headers["Location"] == f"/contracts/{cid}/extend"
 
 
-def test_check_your_answers_before_ending_a_contract_or_declining_options(
+def _check_your_answers_before_ending_a_contract_or_declining_options(
     demo: Flask, client: FlaskClient, auth: Auth, contract_id: Callable[[str], int]
 ) -> None:
     auth.sign_in(DEMO_USERS["lbbd"])
@@ -355,3 +359,27 @@ def test_check_your_answers_before_ending_a_contract_or_declining_options(
     ending = db.session.get_one(Contract, cid).ending
     assert ending is not None and ending.kind == "termination" and ending.effective_date == date(2014, 3, 31)
     assert renewal_of(db.session.get_one(Contract, cid), today()).status.value == "in notice"
+
+
+# The demo is loaded twice, not once a check: once for the pages that only read it
+# (the one that moves the clock on goes last) and once for the decisions written.
+def test_pages_that_read_the_demo(
+    demo: Flask, client: FlaskClient, auth: Auth, contract_id: Callable[[str], int]
+) -> None:
+    for check in (
+        _each_role_starts_where_their_work_does,
+        _decisions_due_soonest_first_with_overdue_in_a_banner,
+        _date_filters_agree_with_the_rules_for_every_demo_contract,
+        _register_renewals_and_export_filter_on_the_chosen_date,
+        _the_contract_page_opens_with_what_to_decide,
+    ):
+        check(demo, client, auth, contract_id)
+        auth.sign_out()
+
+
+def test_check_your_answers_before_each_decision_that_cannot_be_undone(
+    demo: Flask, client: FlaskClient, auth: Auth, contract_id: Callable[[str], int]
+) -> None:
+    _check_your_answers_before_exercising_an_extension(demo, client, auth, contract_id)
+    auth.sign_out()
+    _check_your_answers_before_ending_a_contract_or_declining_options(demo, client, auth, contract_id)
