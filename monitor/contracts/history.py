@@ -167,7 +167,7 @@ class _Names:
 
 def history_page(session: Session, contract_id: int, page: int, page_size: int = PAGE_SIZE) -> HistoryPage:
     """One page of the contract's history, newest first; a page past the
-    last is the last page."""
+    last is the last page (the page says which it is)."""
     total = session.scalar(select(func.count()).where(AuditEvent.contract_id == contract_id)) or 0
     pages = max(1, math.ceil(total / page_size))
     page = min(max(page, 1), pages)

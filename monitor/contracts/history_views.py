@@ -26,9 +26,12 @@ def contract_history_page(contract_id: int) -> Any:
     contract = contract_for(session, user, contract_id)
     if not can_see_audit(user, contract):
         abort(403)
-    # Anything but a whole number from 1 shows the first page; past the last, the last.
+    # Anything but a whole number from 1 shows the first page; a page past the last is not found.
     raw = request.args.get("page", "")
-    page = history_page(session, contract.id, int(raw) if raw.isdigit() and len(raw) < 10 else 1)
+    number = int(raw) if raw.isdigit() and len(raw) < 10 else 1
+    page = history_page(session, contract.id, number)
+    if number > page.pages:
+        abort(404)
     return render_template(
         "contracts/history.html",
         title=f"Change history: {contract.reference}",
