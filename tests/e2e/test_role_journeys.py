@@ -117,11 +117,6 @@ def return_link(page: Page) -> Callable[[], None]:
     return page.get_by_role("link", name=f"{REFUGE} return for {Q2}").first.click
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The review page's conditional radios (Accept / Query) carry aria-expanded, set by GOV.UK "
-    "Frontend's radios script, which axe 4.14 reports as a critical aria-allowed-attr violation",
-)
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_return_from_the_provider_to_the_board(
     returns_demo: Flask,
