@@ -181,6 +181,8 @@ def _answer_rows(form: ExtensionForm | AmendmentForm, change_url: str) -> list[d
             continue  # only value changes have one, and they are not checked first
         if field.type == "BooleanField":
             value = "Yes" if field.data else "No"
+        elif field.type == "RadioField":
+            value = dict(field.choices).get(field.data, "Not given")
         elif field.type == "GovDateField":
             value = day_text(field.data) if field.data else "Not given"
         else:

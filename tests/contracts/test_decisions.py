@@ -350,7 +350,7 @@ def _check_your_answers_before_ending_a_contract_or_declining_options(
     assert answered.headers["Location"] == f"/contracts/{cid}/amendments/check"
     check = _page(client.get(f"/contracts/{cid}/amendments/check"))
     assert _text(check, "h1") == "Check your answers before recording the termination"
-    assert "Kind of amendment termination" in _text(check, ".govuk-summary-list")
+    assert "Kind of amendment Termination" in _text(check, ".govuk-summary-list")
     assert _primary_buttons(check) == ["Record termination"]
     db.session.remove()
     assert _counts() == middle
