@@ -198,9 +198,10 @@ def test_provider_sends_a_return_and_commissioner_queries_then_accepts_it(
     sign_in(DEMO_USERS["lbbd"])
     open_return_from_calendar(page)
     assert tags(page) == ["Submitted"]
-    expect(page.locator("#review")).to_have_text("Review the return")
-    page.get_by_label("What should the provider check or correct?").fill(QUERY)
-    page.get_by_role("button", name="Query the return").click()
+    expect(page.locator("#review")).to_have_text("Your decision")
+    page.get_by_label("Query the return").check()
+    page.get_by_label("Comment for the provider").fill(QUERY)
+    page.get_by_role("button", name="Continue").click()
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
         "Return queried: the provider can see your comment"
     )
@@ -240,12 +241,16 @@ def test_provider_sends_a_return_and_commissioner_queries_then_accepts_it(
     sign_in(DEMO_USERS["lbbd"])
     open_return_from_calendar(page)
     assert tags(page) == ["Resubmitted"]
-    page.get_by_role("button", name="Accept the return").click()
+    # One decision, then a page to check it before anything is written.
+    page.get_by_label("Accept the return").check()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.locator("h1")).to_have_text("Check before you accept the return")
+    page.get_by_role("button", name="Accept and send").click()
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text("Return accepted")
     assert tags(page) == ["Accepted"]
     expect(page.get_by_text("This return has been accepted, so it is locked.")).to_be_visible()
-    expect(page.get_by_role("button", name="Reopen the return")).to_be_visible()
-    expect(page.get_by_role("button", name="Accept the return")).to_have_count(0)
+    expect(page.get_by_label("Why are you reopening this return?")).to_be_visible()
+    expect(page.get_by_label("Accept the return")).to_have_count(0)
 
     # Both versions are kept, and the history tells the story.
     versions = table_after(page, "versions").locator("tbody tr")
@@ -253,8 +258,8 @@ def test_provider_sends_a_return_and_commissioner_queries_then_accepts_it(
     rows = [cells(versions.nth(i)) for i in range(2)]
     assert [row[0] for row in rows] == ["1", "2"]
     assert all(row[1] == "Priya Provider" for row in rows), rows
-    assert rows[0][4] == "Yes"
-    assert rows[1][4].split("\n")[0] == "Yes" and "Warnings acknowledged" in rows[1][4]
+    assert rows[0][3] == "Yes"
+    assert rows[1][3].split("\n")[0] == "Yes" and "Warnings acknowledged" in rows[1][3]
     history = table_after(page, "history").locator("tbody tr")
     assert [cells(history.nth(i))[1] for i in range(history.count())] == [
         "Submitted (version 1)",
@@ -266,7 +271,7 @@ def test_provider_sends_a_return_and_commissioner_queries_then_accepts_it(
     page.screenshot(path=str(artifacts / f"e2e-return-accepted-{backend}.png"), full_page=True)
 
     # What changed between the versions.
-    page.get_by_role("button", name="Compare").click()
+    page.get_by_role("link", name="Compare with version 1").click()
     expect(page.locator("h1")).to_have_text("Compare versions")
     police = page.locator("table tbody tr").filter(has_text="REF-RECEIVED").filter(has_text="Police")
     assert cells(police)[2:] == ["15", "45", "+30"]

@@ -148,13 +148,16 @@ def test_the_figures_come_first_then_one_decision(client: FlaskClient, reviewing
     form = html.select_one("#review ~ form")
     assert form is not None and form["action"] == f"{reviewing}/decision"
     assert [r["value"] for r in form.select('input[name="decision"]')] == ["accept", "query"]
-    assert form.select_one(".govuk-radios__conditional textarea[name='comment']") is not None
+    assert form.select_one("textarea[name='comment']") is not None
     assert primary_buttons(html) == ["Continue"]
 
 
 def test_accepting_stops_at_a_check_page(client: FlaskClient, reviewing: str) -> None:
     seen = revision()
-    check = client.post(f"{reviewing}/decision", data={"decision": "accept", "revision": seen})
+    note = "Figures agree with the MASH log."
+    check = client.post(
+        f"{reviewing}/decision", data={"decision": "accept", "comment": note, "revision": seen}
+    )
     assert check.status_code == 200
     html = soup(check)
     assert stored(quarter=Q2).state == ReturnState.SUBMITTED  # type: ignore[union-attr]  # nothing written yet
@@ -164,6 +167,7 @@ def test_accepting_stops_at_a_check_page(client: FlaskClient, reviewing: str) ->
     }
     assert answers["Decision"] == "Accept the return"
     assert answers["Ratings"] == "1 Amber: near target; 4 Green: on target"
+    assert answers["Comment for the provider"] == note
     change = html.select_one("#answers a")
     assert change is not None and change["href"] == f"{reviewing}?decision=accept#review"
     assert primary_buttons(html) == ["Accept and send"]
@@ -174,11 +178,11 @@ def test_accepting_stops_at_a_check_page(client: FlaskClient, reviewing: str) ->
     confirm = html.select_one(f'form[action="{reviewing}/accept"]')
     assert confirm is not None
     data = {i["name"]: i.get("value", "") for i in confirm.select("input")}
-    assert data == {"accept-revision": str(seen)}
+    assert data == {"accept-revision": str(seen), "accept-comment": note}
     sent = client.post(f"{reviewing}/accept", data=data)
     assert sent.status_code == 302 and sent.headers["Location"] == reviewing
     ret = stored(quarter=Q2)
-    assert ret is not None and ret.state == ReturnState.ACCEPTED
+    assert ret is not None and ret.state == ReturnState.ACCEPTED and ret.events[-1].comment == note
     # Audited in the same transaction, under the commissioner's name.
     audit = db.session.scalars(
         select(AuditEvent).where(AuditEvent.entity_type == "return", AuditEvent.entity_id == ret.id)

@@ -59,6 +59,15 @@ class QueryForm(_ReviewForm):
 
 
 class AcceptForm(_ReviewForm):
+    # Optional: a note for the provider, kept with the acceptance in the return's history.
+    comment = TextAreaField(
+        "Comment for the provider (optional)",
+        widget=GovTextArea(),
+        validators=[
+            Optional(),
+            Length(max=MAX_COMMENT, message=f"Keep the comment to {MAX_COMMENT} characters or fewer"),
+        ],
+    )
     accept = SubmitField("Accept the return", widget=GovSubmitInput())
 
 

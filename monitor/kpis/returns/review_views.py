@@ -236,7 +236,7 @@ def decide_return(contract_id: int, period: str) -> Any:
         rag.text: rated.count(rag) for rag in (Rag.RED, Rag.AMBER, Rag.GREEN, Rag.NONE) if rag in rated
     }
     confirm: AcceptForm | ReopenForm = (
-        AcceptForm(formdata=None, prefix="accept", revision=record.revision)
+        AcceptForm(formdata=None, prefix="accept", revision=record.revision, comment=form.comment.data)
         if decision == ACCEPT
         else ReopenForm(formdata=None, prefix="reopen", revision=record.revision, reason=form.comment.data)
     )
@@ -306,8 +306,7 @@ def _review(contract_id: int, period: str, action: str) -> Any:
         if any(field.name.endswith("csrf_token") and field.errors for field in form):
             problems = [{"text": "The form had expired; try again", "href": "#decision"}]
         return review_page(user, contract, expected, status=400, page_errors=problems)
-    text = {QUERY: "comment", REOPEN: "reason"}.get(action)
-    said = (getattr(form, text).data or "") if text else ""
+    said = (form.reason.data if isinstance(form, ReopenForm) else form.comment.data) or ""
     return _act(user, contract, expected, action, said, form.revision.data)
 
 
