@@ -44,6 +44,7 @@ def pages_for(contract_id: Callable[[str], int]) -> dict[str, list[tuple[str, st
             ("the contract's returns", f"{refuge}/returns"),
             ("register", "/contracts"),
             ("a contract", refuge),
+            ("renewals", "/renewals"),
             ("performance", "/performance"),
             ("a contract's performance", f"{refuge}/performance"),
             ("your account", "/account"),
@@ -68,6 +69,9 @@ def pages_for(contract_id: Callable[[str], int]) -> dict[str, list[tuple[str, st
             ("home", "/"),
             ("performance", "/performance"),
             ("a contract's performance", f"{refuge}/performance"),
+            ("register", "/contracts"),
+            ("a contract", counselling),
+            ("renewals", "/renewals"),
         ],
         "admin": [
             ("home", "/"),
