@@ -252,20 +252,19 @@ def test_outcome_row_needs_both_scores(frameworks: Flask) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("typed", "said"),
-    [
+def test_outcome_scores_are_checked_in_the_figures_words(frameworks: Flask) -> None:
+    # A score's problems read as a KPI figure's do, with the score's own fix (one workbook, one row each).
+    typed_and_said = [
         ("N/A", "'N/A' is not a number."),
         ("five", "'five' is not a number."),
         (-2, "-2 is less than 0."),
         (12.5, "12.5 is not a whole number."),
-    ],
-)
-def test_outcome_scores_are_checked_in_the_figures_words(frameworks: Flask, typed: Any, said: str) -> None:
-    # A score's problems read as a KPI figure's do, with the score's own fix.
-    message = only(check(fill(template(), outcomes=[("WEMWBS", None, typed, 44)])))
-    assert (message.sheet, message.cell) == ("Outcomes", "D7")
-    assert message.message == f"{said} Enter the score at the start of support as a whole number, like 17."
+    ]
+    result = check(fill(template(), outcomes=[("WEMWBS", None, typed, 44) for typed, _ in typed_and_said]))
+    fix = "Enter the score at the start of support as a whole number, like 17."
+    assert [(m.sheet, m.cell, m.message) for m in result.messages] == [
+        ("Outcomes", f"D{row}", f"{said} {fix}") for row, (_, said) in enumerate(typed_and_said, start=7)
+    ]
 
 
 def test_outcome_measures_are_read_whatever_the_case(frameworks: Flask) -> None:
