@@ -78,11 +78,16 @@ def table(
     order_by: Sequence[tuple[str, bool]] = (),
     row_limit: int = 1000,
     number_formats: Mapping[str, str] | None = None,
+    rows: int = 10,
+    lines: int = 1,
     description: str = "",
     width: int = 12,
-    height: int = 60,
 ) -> Chart:
-    """A table of rows as they are in the mart ("raw records" mode)."""
+    """A table of rows as they are in the mart ("raw records" mode), `rows`
+    to a page and as tall as a page of them (`table_height`), so it is
+    neither cut off nor padded. Give `rows` as the rows the table is
+    expected to have when that is fewer than a page (one per cohort, say),
+    and `lines` as the lines a row wraps to at a dashboard's width."""
     _check(dataset, [*columns, *(c for c, _ in order_by)], [], filters)
     params = _base(
         filters,
@@ -95,7 +100,9 @@ def table(
             "all_columns": list(columns),
             "order_by_cols": [json.dumps([column, ascending]) for column, ascending in order_by],
             "order_desc": True,
-            "server_page_length": 10,
+            "server_pagination": False,
+            "server_page_length": rows,
+            "page_length": rows,
             "table_timestamp_format": "%Y-%m-%d",
             "include_search": True,
             "show_cell_bars": False,
@@ -117,7 +124,27 @@ def table(
         row_limit=row_limit,
         extra={"post_processing": [], "time_offsets": []},
     )
-    return Chart(key, title, dataset, "table", params, query, description, width, height)
+    return Chart(key, title, dataset, "table", params, query, description, width, table_height(rows, lines))
+
+
+# A table chart's parts in pixels, as Superset 6.1 draws them at 1400 px
+# (measured on the screenshots tests/superset/test_screenshots.py keeps); the
+# dashboard grid counts height in units of GRID_UNIT_PX.
+GRID_UNIT_PX = 8
+TABLE_TITLE_PX = 48  # the chart's title
+TABLE_CONTROLS_PX = 44  # "Show N entries" and the search box
+TABLE_PAGINATION_PX = 44
+TABLE_LINE_PX = 18  # a line of text in a cell
+TABLE_CELL_PADDING_PX = 12
+TABLE_MARGIN_PX = 40  # between the last row and the pages, and below them
+
+
+def table_height(rows: int, lines: int = 1) -> int:
+    """Grid units for a table showing `rows` rows of `lines` lines each, its
+    heading (wrapped like its rows), its controls and its pages."""
+    row = TABLE_CELL_PADDING_PX + lines * TABLE_LINE_PX
+    pixels = TABLE_TITLE_PX + TABLE_CONTROLS_PX + row + rows * row + TABLE_PAGINATION_PX + TABLE_MARGIN_PX
+    return -(-pixels // GRID_UNIT_PX)
 
 
 def big_number(
@@ -271,11 +298,19 @@ def bar(
     y_title: str = "",
     number_format: str = "SMART_NUMBER",
     horizontal: bool = False,
+    label_colors: Mapping[str, str] | None = None,
+    legend: bool = True,
     description: str = "",
     width: int = 6,
     height: int = 50,
 ) -> Chart:
-    """Bars along a category axis (quarters, years, cohorts), in the axis's order."""
+    """Bars along a category axis (quarters, years, cohorts), in the axis's order.
+
+    `label_colors` fixes a series' colour by its label (a metric's verbose
+    name or a group's value) instead of leaving it to Superset's palette.
+    Superset orders series by name or size, never as declared: where the
+    order matters (Red, Amber, Green) leave the legend out (`legend=False`)
+    and write it beside the chart in that order."""
     return _x_axis_chart(
         "echarts_timeseries_bar",
         key,
@@ -290,6 +325,8 @@ def bar(
             "orientation": "horizontal" if horizontal else "vertical",
             "show_value": False,
             "only_total": True,
+            "show_legend": legend,
+            **({"label_colors": dict(label_colors)} if label_colors else {}),
         },
         x_title=x_title,
         y_title=y_title,

@@ -1,14 +1,20 @@
 """Board performance overview: KPI results against the framework."""
 
-from monitor.superset.charts import bar, big_number, eq, line, not_in, table
+from etl.transform.labels import RAG_COLOURS, RAG_ORDER
+from monitor.superset.charts import bar, big_number, eq, line, table
 from monitor.superset.spec import Dashboard, Markdown
 
-from .datasets import PERFORMANCE
-from .text import MARKERS
+from .datasets import PARTS, PERFORMANCE
+from .text import MARKERS, rag_legend
 
 # Each service's headline result per KPI, not its breakdowns (referral sources, plans).
 SERVICE_RESULTS = (eq("scope", "service"), eq("breakdown", ""))
-REFERRALS_ALL_SERVICES = (eq("scope", "all services"), eq("kpi_code", "REF-RECEIVED"))
+# Each rating's colour, by the label its series carries (the metric's verbose
+# name) and by its key: fixed, not left to Superset's palette.
+RAG_LABEL_COLORS = {
+    **{rag.text: RAG_COLOURS[rag] for rag in RAG_ORDER},
+    **{rag.value: RAG_COLOURS[rag] for rag in RAG_ORDER},
+}
 
 GREEN = big_number(
     "board-performance/green",
@@ -46,18 +52,23 @@ RAG_BY_QUARTER = bar(
     "board-performance/rag-by-quarter",
     "RAG ratings by quarter",
     PERFORMANCE,
-    "period_key",
-    ["green", "amber", "red"],
+    "period_label",
+    [rag.value for rag in RAG_ORDER],
     filters=SERVICE_RESULTS,
     stack=True,
     x_title="Quarter",
     y_title="KPI results",
+    label_colors=RAG_LABEL_COLORS,
+    # Superset would list the series by name (Amber, Green, Red); the
+    # legend is written beside the chart in the app's order instead.
+    legend=False,
 )
+RAG_LEGEND = Markdown("board-performance/rag-legend", rag_legend(), width=12, height=8)
 REFERRALS_ACTUAL_TARGET = line(
     "board-performance/referrals-against-target",
     "Referrals received against target",
     PERFORMANCE,
-    "period_key",
+    "period_label",
     ["total_actual", "total_target"],
     filters=(*SERVICE_RESULTS, eq("kpi_code", "REF-RECEIVED")),
     x_title="Quarter",
@@ -67,14 +78,17 @@ REFERRALS_ACTUAL_TARGET = line(
 REFERRALS_BY_SOURCE = bar(
     "board-performance/referrals-by-source",
     "Referrals by source, all services",
-    PERFORMANCE,
-    "period_key",
+    PARTS,
+    "period_label",
     ["total_actual"],
-    group_by=["breakdown"],
-    filters=(*REFERRALS_ALL_SERVICES, not_in("breakdown", [""])),
+    group_by=["part"],
+    filters=(eq("kpi_code", "REF-RECEIVED"),),
     stack=True,
     x_title="Quarter",
     y_title="Referrals",
+    label_colors={"Not shown": "#b1b4b6"},
+    description="Not shown: referrals from sources hidden to protect survivors ([c]) or not reported, "
+    "so each bar reaches the quarter's total",
     width=12,
 )
 RESULTS = table(
@@ -87,14 +101,15 @@ RESULTS = table(
         "kpi_name",
         "period_label",
         "actual_display",
-        "target",
-        "rag",
+        "target_display",
+        "rag_label",
         "rating",
-        "marker",
     ],
     filters=SERVICE_RESULTS,
     order_by=[("contract_title", True), ("kpi_name", True), ("period_sort", True)],
-    number_formats={"target": ",.0f"},
+    # Service and KPI names wrap to two lines.
+    rows=10,
+    lines=2,
 )
 
 DASHBOARD = Dashboard(
@@ -104,10 +119,11 @@ DASHBOARD = Dashboard(
     rows=(
         (Markdown("board-performance/intro", MARKERS),),
         (GREEN, AMBER, RED, SUPPRESSED),
+        (RAG_LEGEND,),
         (RAG_BY_QUARTER, REFERRALS_ACTUAL_TARGET),
         (REFERRALS_BY_SOURCE,),
         (RESULTS,),
     ),
     viewer_filter_dataset=PERFORMANCE,
-    label_colors={"green": "#00703c", "amber": "#f47738", "red": "#d4351c"},
+    label_colors={**RAG_LABEL_COLORS, "Not shown": "#b1b4b6"},
 )

@@ -5,6 +5,8 @@ PostgreSQL alike. Every mart has `viewer`: the guest token's row-level
 security rule filters on it, so no metric may reach rows another way.
 """
 
+from etl.transform.labels import RAG_ORDER
+from monitor.kpis.performance.rag import Rag
 from monitor.superset.spec import Dataset, Metric
 
 VIEWER_LABELS = {"viewer_name": "Viewing as", "viewer_kind": "Viewer kind"}
@@ -12,8 +14,16 @@ CONTRACT_LABELS = {
     "contract_reference": "Reference",
     "contract_title": "Service",
     "provider_name": "Provider",
-    "service_type": "Service type",
+    "service_type": "Service type (key)",
+    "service_type_label": "Service type",
     "financial_year": "Financial year",
+}
+
+
+RAG_MEANINGS = {
+    Rag.RED: "Beyond tolerance",
+    Rag.AMBER: "Within tolerance of target",
+    Rag.GREEN: "At or better than target",
 }
 
 
@@ -27,9 +37,12 @@ PERFORMANCE = Dataset(
     "show small counts as [c].",
     metrics=(
         Metric("results", "COUNT(*)", "KPI results"),
-        Metric("green", _count_where("rag = 'green'"), "Green", description="At or better than target"),
-        Metric("amber", _count_where("rag = 'amber'"), "Amber", description="Within tolerance of target"),
-        Metric("red", _count_where("rag = 'red'"), "Red", description="Beyond tolerance"),
+        # Labelled as the performance pages tag them ("Red: off target"), in
+        # the order they are listed everywhere: Red, Amber, Green.
+        *(
+            Metric(rag.value, _count_where(f"rag = '{rag.value}'"), rag.text, description=RAG_MEANINGS[rag])
+            for rag in RAG_ORDER
+        ),
         Metric("suppressed", _count_where("rag = '[c]'"), "Suppressed [c]"),
         Metric("total_actual", "SUM(actual)", "Actual", ",.0f"),
         # Only where the actual is shown, so a hidden figure's target does
@@ -42,13 +55,16 @@ PERFORMANCE = Dataset(
         "kpi_code": "KPI code",
         "kpi_name": "KPI",
         "breakdown": "Breakdown",
-        "period_key": "Quarter",
+        "period_key": "Quarter (key)",
         "period_label": "Quarter",
+        "period_sort": "Quarter (order)",
         "actual": "Actual (number)",
         "actual_display": "Actual",
-        "target": "Target",
+        "target": "Target (number)",
+        "target_display": "Target",
         "variance_pct": "Variance (%)",
-        "rag": "RAG",
+        "rag": "RAG (key)",
+        "rag_label": "RAG",
         "rating": "Performance rating",
         "marker": "Marker",
     },
@@ -74,18 +90,26 @@ RENEWALS = Dataset(
     labels={
         **VIEWER_LABELS,
         **CONTRACT_LABELS,
-        "status": "Status",
-        "start_date": "Start",
-        "end_date": "Ends",
-        "max_extent_date": "Latest end with options",
-        "notice_date": "Last notice date",
-        "decision_by_date": "Decide by",
+        "status": "Status (key)",
+        "status_label": "Status",
+        "start_date": "Start (date)",
+        "start_date_label": "Start",
+        "end_date": "Ends (date)",
+        "end_date_label": "Ends",
+        "max_extent_date": "Latest end with options (date)",
+        "max_extent_label": "Latest end with options",
+        "notice_date": "Last notice date (date)",
+        "notice_date_label": "Last notice date",
+        "decision_by_date": "Decide by (date)",
+        "decision_by_label": "Decide by",
         "reprocurement_start_date": "Re-procure from",
         "days_to_end": "Days to end",
         "days_to_notice": "Days to notice date",
         "options_remaining": "Extension options left",
         "annual_value": "Annual value (£)",
-        "as_at": "As at",
+        "annual_value_display": "Annual value",
+        "as_at": "As at (date)",
+        "as_at_label": "As at",
     },
 )
 
@@ -98,7 +122,8 @@ FUNDING = Dataset(
         **CONTRACT_LABELS,
         "funder_name": "Funder",
         "funding_stream": "Funding stream",
-        "category": "Category",
+        "category": "Category (key)",
+        "category_label": "Category",
         "amount": "Amount (£)",
     },
 )
@@ -134,6 +159,10 @@ VALUE_FOR_MONEY = Dataset(
         "cost_per_referral": "Cost per referral (£)",
         "cost_per_completion": "Cost per completion (£)",
         "cost_per_positive_outcome": "Cost per positive outcome (£)",
+        "spend_display": "Spend",
+        "cost_per_referral_display": "Cost per referral",
+        "cost_per_completion_display": "Cost per completion",
+        "cost_per_positive_outcome_display": "Cost per positive outcome",
     },
 )
 
@@ -148,14 +177,16 @@ OUTCOMES = Dataset(
     labels={
         **VIEWER_LABELS,
         **CONTRACT_LABELS,
-        "period_key": "Quarter",
+        "period_key": "Quarter (key)",
         "period_label": "Quarter",
         "measure": "Measure",
         "informant": "Informant",
         "paired_cases_display": "Paired cases",
-        "mean_change": "Mean change",
+        "mean_change": "Mean change (number)",
+        "mean_change_display": "Mean change",
         "improved_display": "Improved",
-        "small_sample": "Small sample (under 30)",
+        "small_sample": "Small sample (flag)",
+        "small_sample_label": "Small sample (under 30)",
     },
 )
 
@@ -169,12 +200,37 @@ PROVISION = Dataset(
     ),
     labels={
         **VIEWER_LABELS,
-        "cohort": "Cohort",
-        "category": "Category",
-        "service_type": "Service type",
+        "cohort": "Cohort (key)",
+        "cohort_label": "Cohort",
+        "category": "Category (key)",
+        "category_label": "Category",
+        "service_type": "Service type (key)",
+        "service_type_label": "Service type",
         "live_contracts": "Live services",
         "annual_spend": "Annual spend (£)",
         "gap": "No live service",
-        "as_at": "As at",
+        "as_at": "As at (date)",
+        "as_at_label": "As at",
+    },
+)
+
+PARTS = Dataset(
+    "mart_board_parts",
+    "The parts of each all-services figure that is broken down (referrals by source), with a "
+    '"Not shown" part for what the parts shown leave out, so the parts add up to the total.',
+    metrics=(Metric("total_actual", "SUM(actual)", "Count", ",.0f"),),
+    labels={
+        **VIEWER_LABELS,
+        "kpi_code": "KPI code",
+        "kpi_name": "KPI",
+        "period_key": "Quarter (key)",
+        "period_label": "Quarter",
+        "period_sort": "Quarter (order)",
+        "part": "Part",
+        "part_sort": "Part (order)",
+        "actual": "Count (number)",
+        "actual_display": "Count",
+        "total": "Total (number)",
+        "total_display": "Total",
     },
 )
