@@ -45,6 +45,14 @@ def test_demo_returns_cover_2013_14(demo: Flask) -> None:
         .join(ReturnValue.kpi)
         .where(ReturnValue.kpi.has(code="SDQ-IMPROVED"))
     )
+    # Seeded as at 6 May 2014 (make demo), each return reads as sent around its due date and
+    # reviewed after, in 2014 and not on the real clock's day.
+    q4 = db.session.scalars(select(Return).where(Return.period == "2013-14-Q4")).all()
+    for ret in q4:
+        received = min(v.uploaded_at for v in ret.versions).date()
+        assert ret.due_date - timedelta(days=9) <= received <= min(ret.due_date + timedelta(days=1), AS_AT)
+        assert all(received <= e.at.date() <= AS_AT for e in ret.events)
+    assert q4
 
 
 def test_demo_performance_is_idempotent(demo: Flask) -> None:
