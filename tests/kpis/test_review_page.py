@@ -99,7 +99,9 @@ def revision() -> int:
     return ret.revision
 
 
-def test_the_figures_come_first_then_one_decision(client: FlaskClient, reviewing: str) -> None:
+def test_the_figures_come_first_then_one_decision_and_bad_ones_change_nothing(
+    client: FlaskClient, reviewing: str
+) -> None:
     response = client.get(reviewing)
     assert response.status_code == 200
     html = soup(response)
@@ -150,6 +152,40 @@ def test_the_figures_come_first_then_one_decision(client: FlaskClient, reviewing
     assert [r["value"] for r in form.select('input[name="decision"]')] == ["accept", "query"]
     assert form.select_one("textarea[name='comment']") is not None
     assert primary_buttons(html) == ["Continue"]
+
+    # Bad or stale decisions change nothing (one fixture for both halves keeps the test quick).
+    seen = revision()
+    nothing = client.post(f"{reviewing}/decision", data={"revision": seen})
+    assert nothing.status_code == 400
+    assert errors(nothing) == [("Select whether to accept the return or query it", "#decision")]
+    assert soup(nothing).title.get_text().startswith("Error: ")  # type: ignore[union-attr]
+    silent = client.post(
+        f"{reviewing}/decision", data={"decision": "query", "comment": "  ", "revision": seen}
+    )
+    assert silent.status_code == 400
+    assert errors(silent) == [("Enter a comment telling the provider what to check or correct", "#comment")]
+    # A decision the state does not allow (reopening a submitted return) is not offered.
+    assert (
+        client.post(f"{reviewing}/decision", data={"decision": "reopen", "comment": "x"}).status_code == 400
+    )
+    stale = client.post(f"{reviewing}/decision", data={"decision": "accept", "revision": seen - 1})
+    assert stale.status_code == 409
+    assert revision() == seen and stored(quarter=Q2).state == ReturnState.SUBMITTED  # type: ignore[union-attr]
+
+    # A query goes straight through: the provider answers it.
+    comment = "Police referrals look high against the MASH log; please check."
+    queried = client.post(
+        f"{reviewing}/decision", data={"decision": "query", "comment": comment, "revision": seen}
+    )
+    assert queried.status_code == 302
+    ret = stored(quarter=Q2)
+    assert ret is not None and ret.state == ReturnState.QUERIED and ret.events[-1].comment == comment
+    # Nothing to decide while it is with the provider; and boards and providers are refused.
+    assert soup(client.get(reviewing)).select_one("#review ~ form") is None
+    for who in ("refuge", "bd_board"):
+        client.post("/sign-out")
+        Auth(client).sign_in(DEMO_USERS[who])
+        assert client.post(f"{reviewing}/decision", data={"decision": "accept"}).status_code == 403
 
 
 def test_accepting_stops_at_a_check_page(client: FlaskClient, reviewing: str) -> None:
@@ -215,38 +251,3 @@ def test_accepting_stops_at_a_check_page(client: FlaskClient, reviewing: str) ->
     reopened = stored(quarter=Q2)
     assert reopened is not None and reopened.state == ReturnState.QUERIED
     assert reopened.events[-1].comment == reason
-
-
-def test_bad_or_stale_decisions_change_nothing(client: FlaskClient, reviewing: str) -> None:
-    seen = revision()
-    nothing = client.post(f"{reviewing}/decision", data={"revision": seen})
-    assert nothing.status_code == 400
-    assert errors(nothing) == [("Select whether to accept the return or query it", "#decision")]
-    assert soup(nothing).title.get_text().startswith("Error: ")  # type: ignore[union-attr]
-    silent = client.post(
-        f"{reviewing}/decision", data={"decision": "query", "comment": "  ", "revision": seen}
-    )
-    assert silent.status_code == 400
-    assert errors(silent) == [("Enter a comment telling the provider what to check or correct", "#comment")]
-    # A decision the state does not allow (reopening a submitted return) is not offered.
-    assert (
-        client.post(f"{reviewing}/decision", data={"decision": "reopen", "comment": "x"}).status_code == 400
-    )
-    stale = client.post(f"{reviewing}/decision", data={"decision": "accept", "revision": seen - 1})
-    assert stale.status_code == 409
-    assert revision() == seen and stored(quarter=Q2).state == ReturnState.SUBMITTED  # type: ignore[union-attr]
-
-    # A query goes straight through: the provider answers it.
-    comment = "Police referrals look high against the MASH log; please check."
-    queried = client.post(
-        f"{reviewing}/decision", data={"decision": "query", "comment": comment, "revision": seen}
-    )
-    assert queried.status_code == 302
-    ret = stored(quarter=Q2)
-    assert ret is not None and ret.state == ReturnState.QUERIED and ret.events[-1].comment == comment
-    # Nothing to decide while it is with the provider; and boards and providers are refused.
-    assert soup(client.get(reviewing)).select_one("#review ~ form") is None
-    for who in ("refuge", "bd_board"):
-        client.post("/sign-out")
-        Auth(client).sign_in(DEMO_USERS[who])
-        assert client.post(f"{reviewing}/decision", data={"decision": "accept"}).status_code == 403
