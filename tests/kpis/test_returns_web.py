@@ -315,6 +315,9 @@ def test_compare_two_versions(page: Callable[..., str], client: FlaskClient) -> 
     assert rows[("REF-RECEIVED: Referrals received", "Total")] == ["42", "47", "+5"]
     assert rows[("REF-RECEIVED: Referrals received", "Police")] == ["15", "20", "+5"]
     assert rows[("CASELOAD: Active caseload", "Total")][-1] == "No change"
+    # Stacked on small screens: every cell names its column.
+    table = soup(response).select_one("table.app-table--stacked")
+    assert table is not None and all(c.get("data-label") for c in table.select("tbody th, tbody td"))
     assert client.get(f"{url}/compare?a=1&b=9").status_code == 400
     assert client.get(f"{url}/compare?a=x").status_code == 400
 
