@@ -254,6 +254,7 @@ def test_every_route_is_in_the_matrix(app: Flask) -> None:
         "/api/",
         "/kpis",
         "/returns",
+        "/tasks",
         "/performance",
         "/contracts/<int:contract_id>/framework",
         "/contracts/<int:contract_id>/performance",

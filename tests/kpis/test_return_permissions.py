@@ -64,11 +64,11 @@ def test_every_return_route_is_in_the_matrix(app: Flask) -> None:
         f"/contracts/<int:contract_id>/returns{path}".replace("{p}", "<period>") for _, path, _ in ROUTES
     }
     covered = {c.replace("/versions/1/", "/versions/<int:number>/") for c in covered}
-    covered |= {"/contracts/<int:contract_id>/returns/<period>/annotated/<token>", "/returns"}
+    covered |= {"/contracts/<int:contract_id>/returns/<period>/annotated/<token>", "/returns", "/tasks"}
     rules = {
         rule.rule
         for rule in app.url_map.iter_rules()
-        if rule.rule.startswith(("/returns", "/contracts/<int:contract_id>/returns"))
+        if rule.rule.startswith(("/returns", "/tasks", "/contracts/<int:contract_id>/returns"))
     }
     assert rules == covered
 
@@ -112,11 +112,18 @@ def test_calendar_shows_only_visible_returns(
     # Only the refuge's returns have fallen due by 2 December 2013.
     assert (REFUGE in body) == (role in READERS[REFUGE])
     assert HALTON not in body
+    # The task list is the providers' home; everyone else is sent to their own.
+    tasks = client.get("/tasks")
+    if role in ("refuge", "refuge_admin", "halton_provider"):
+        assert tasks.status_code == 200
+        assert (REFUGE in tasks.get_data(as_text=True)) == (role in READERS[REFUGE])
+    else:
+        assert tasks.status_code == 302 and tasks.headers["Location"] == "/"
 
 
 def test_signed_out_users_are_sent_to_sign_in(frameworks: Flask, client: FlaskClient) -> None:
     base = f"/contracts/{contract(REFUGE).id}/returns"
-    urls = [("GET", "/returns")] + [(m, base + p.format(p=str(Q1))) for m, p, _ in ROUTES]
+    urls = [("GET", "/returns"), ("GET", "/tasks")] + [(m, base + p.format(p=str(Q1))) for m, p, _ in ROUTES]
     for method, url in urls:
         response = client.open(url, method=method, data={})
         assert response.status_code == 302, (method, url)
