@@ -253,6 +253,11 @@ def _the_contract_page_opens_with_what_to_decide(
     assert "Decision needed by Overdue: the decision was due by 31 October 2013" in summary
     assert "Option 1: 12 months: the contract would end on 31 March 2015" in summary
     assert "Last day to serve notice 31 December 2013" in summary and "(passed)" not in summary
+    # On a small screen the funding and options tables are cards: each cell names its column.
+    amounts = page.select("#funding + table.app-table--stacked td[data-label='Amount']")
+    assert amounts and all(cell.get_text(strip=True).startswith("£") for cell in amounts)
+    lengths = page.select("#options + table.app-table--stacked td[data-label='Length']")
+    assert [cell.get_text(strip=True) for cell in lengths][:1] == ["12 months"]
 
     # The demo's own day: DV-002's decision is overdue, said once, in words.
     demo.config["TODAY"] = "2014-05-06"

@@ -65,6 +65,12 @@ def test_your_account_shows_details_history_in_uk_time_and_links(
         "Outcome",
         "Client address",
     ]
+    # On a small screen each row is a card: every body cell names its column.
+    assert "app-table--stacked" in page.select_one("table.app-history")["class"]
+    assert {
+        tuple(cell["data-label"] for cell in row.select("td"))
+        for row in page.select("table.app-history tbody tr")
+    } == {("When", "How", "Outcome", "Client address")}
     rows = history_rows(client)
     assert ["20 November 2013 at 9:05am", "Password", "Failed", "192.0.2.7"] in rows
     assert ["1 July 2013 at 12:30pm", "Password", "Signed in", "192.0.2.7"] in rows
