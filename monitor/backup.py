@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import Connection, LargeBinary, cast, create_engine, func, inspect, select, table
 from sqlalchemy.engine import make_url
 
+from monitor.formatting import count_text
 from monitor.kpis.models import ReturnVersion
 
 # PostgreSQL's own schemas; every other schema (public, warehouse) is compared.
@@ -56,11 +57,14 @@ class Verification:
         return not self.differences
 
     def summary(self) -> str:
-        counted = f"{self.tables} tables, {self.rows:,} rows, {self.files} return files checked by SHA-256"
+        counted = (
+            f"{count_text(self.tables, 'table')}, {count_text(self.rows, 'row')}, "
+            f"{count_text(self.files, 'return file')} checked by SHA-256"
+        )
         if self.matches:
             return f"backup verify: the restored database matches its source ({counted})"
         count = len(self.differences)
-        return f"backup verify: {count} difference{'s' if count != 1 else ''} ({counted})"
+        return f"backup verify: {count_text(count, 'difference')} ({counted})"
 
 
 @dataclass(frozen=True)

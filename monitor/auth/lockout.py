@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from monitor.auth.models import LoginFailure, User
+from monitor.formatting import count_text
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def locked_message(state: LockState, now: datetime) -> str:
     minutes = minutes_left(state.locked_until - now)
     return (
         "Signing in with this email address is locked after too many failed attempts. "
-        f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+        f"Try again in {count_text(minutes, 'minute')}."
     )
 
 

@@ -29,6 +29,7 @@ from monitor.access.roles import Role
 from monitor.auth.models import User
 from monitor.contracts.models import Contract
 from monitor.db import after_commit
+from monitor.formatting import plural
 from monitor.kpis.framework.history import items_in_force
 from monitor.kpis.models import FrameworkItem, Kpi, Return
 from monitor.kpis.periods import Quarter
@@ -147,11 +148,11 @@ def accepted_note(kpi: Kpi, records: list[Return]) -> str:
         return ""
     quarters = [q.label if (q := Quarter.parse(r.period)) else r.period for r in records]
     listed = quarters[0] if len(quarters) == 1 else f"{', '.join(quarters[:-1])} and {quarters[-1]}"
-    one = len(records) == 1
+    count = len(records)
     return (
-        f"The accepted return{'' if one else 's'} for {listed} {'does' if one else 'do'} not give {kpi.code} "
-        f"and {'stays' if one else 'stay'} accepted. To ask the provider for it, reopen "
-        f"{'it' if one else 'them'} from the return page{'' if one else 's'}"
+        f"The accepted {plural(count, 'return')} for {listed} {plural(count, 'does', 'do')} not give {kpi.code} "
+        f"and {plural(count, 'stays', 'stay')} accepted. To ask the provider for it, reopen "
+        f"{plural(count, 'it', 'them')} from the return {plural(count, 'page')}"
     )
 
 

@@ -29,7 +29,7 @@ from monitor.auth.models import User
 from monitor.clock import today as clock_today
 from monitor.contracts.models import Contract
 from monitor.errors import Forbidden, ValidationFailed
-from monitor.formatting import day_text
+from monitor.formatting import count_text, day_text
 from monitor.kpis.framework.history import items_in_force
 from monitor.kpis.models import (
     FrameworkItem,
@@ -134,7 +134,7 @@ def warnings_summary(warnings: list[Message]) -> str:
     more = len(warnings) - WARNINGS_LISTED
     if more > 0:
         listed += f"; and {more} more"
-    count = f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
+    count = count_text(len(warnings), "warning")
     return (
         f"The workbook has {count}: {listed}. Check them, then confirm you have read them "
         "and want to save the return anyway"
@@ -188,7 +188,7 @@ def store_version(
     elif checked.errors:
         count = len(checked.errors)
         errors["file"] = (
-            f"The workbook has {count} problem{'s' if count != 1 else ''}. Nothing was saved: "
+            f"The workbook has {count_text(count, 'problem')}. Nothing was saved: "
             "correct them and upload it again"
         )
     elif (checked.contract_id not in (None, contract.id)) or (checked.period not in ("", str(quarter))):
