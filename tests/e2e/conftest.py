@@ -305,3 +305,11 @@ def assert_fits_the_window(page: Page, name: str) -> None:
 def sign_out(page: Page) -> None:
     page.get_by_role("button", name="Sign out", exact=True).click()
     page.wait_for_url("**/sign-in")
+
+
+def open_corrected_upload(page: Page) -> None:
+    """Once a return is submitted, its upload form folds away behind "Upload a
+    corrected version": open it, where it is folded, before uploading again."""
+    corrected = page.locator("#upload-corrected")
+    if corrected.count() and corrected.get_attribute("open") is None:
+        corrected.locator("summary").click()

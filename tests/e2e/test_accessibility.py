@@ -26,7 +26,7 @@ from playwright.sync_api import Page, expect
 
 from monitor.kpis.returns.template.filling import fill_template
 from tests.conftest import DEMO_USERS
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, open_corrected_upload
 from tests.e2e.test_returns_journey import CASELOAD, GOOD, POLICE, QUARTER, REFERRALS
 
 pytestmark = pytest.mark.e2e
@@ -131,6 +131,7 @@ def path_of(page: Page) -> str:
 
 
 def upload(page: Page, content: bytes, button: str = "Check and submit") -> None:
+    open_corrected_upload(page)
     page.get_by_label("Upload the completed workbook").set_input_files(
         {"name": "refuge-q2.xlsx", "mimeType": XLSX, "buffer": content}
     )
@@ -187,9 +188,9 @@ def test_every_page_has_no_serious_accessibility_violations(
         scan.check("return page with warnings not confirmed")
         page.get_by_label("I have read these warnings and want to submit anyway").check()
         page.get_by_role("button", name="Save the return").click()
-        expect(page.locator(".govuk-notification-banner--success")).to_contain_text("version 1")
+        expect(page.locator(".govuk-panel")).to_contain_text("version 1")
         upload(page, fill_template(workbook, GOOD))
-        expect(page.locator(".govuk-notification-banner--success")).to_contain_text("version 2")
+        expect(page.locator(".govuk-panel")).to_contain_text("version 2")
         scan.check("return page, submitted with two versions (provider)")
         visit(page, f"{refuge_path}/returns")
         scan.check("contract's quarterly returns")

@@ -23,11 +23,13 @@ from playwright.sync_api import Locator, Page, expect
 from monitor.kpis.returns.template.filling import InputKey, fill_template, input_rows
 from monitor.kpis.returns.template.layout import CURRENT_LAYOUT
 from tests.conftest import DEMO_USERS
+from tests.e2e.conftest import open_corrected_upload
 
 pytestmark = pytest.mark.e2e
 
 CONTRACT = "LBBD-DV-002"  # the Barking and Dagenham refuge
 QUARTER = "Q2 2013/14 (July to September 2013)"
+QUARTER_TEXT = "Q2 2013/14"
 ANNOTATED_ERROR_FILL = "FFC7CE"
 
 CASELOAD: InputKey = ("CASELOAD", "", "value")
@@ -86,12 +88,15 @@ def download(page: Page, link: Locator) -> tuple[str, bytes]:
 
 def upload(page: Page, path: Path, content: bytes, button: str) -> None:
     path.write_bytes(content)
+    open_corrected_upload(page)
     page.get_by_label("Upload the completed workbook").set_input_files(path)
     page.get_by_role("button", name=button).click()
 
 
 def tags(page: Page) -> list[str]:
-    return page.locator("h1 + p .govuk-tag").all_inner_texts()
+    """The return's state tags: under the heading on the provider's page, in
+    the summary on the review page."""
+    return page.locator("h1 + p .govuk-tag, #summary .govuk-tag").all_inner_texts()
 
 
 def table_after(page: Page, heading_id: str) -> Locator:
@@ -103,10 +108,13 @@ def cells(row: Locator) -> list[str]:
 
 
 def open_return_from_calendar(page: Page) -> None:
-    page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Returns").click()
+    page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Returns", exact=True).click()
     expect(page.locator("h1")).to_have_text("Returns")
     page.get_by_role("link", name=f"{CONTRACT} return for {QUARTER}", exact=True).click()
-    expect(page.locator("h1")).to_have_text(f"Return for {QUARTER}")
+    # Reviewers get the review page; the provider the return page.
+    expect(page.locator("h1")).to_have_text(
+        re.compile(f"^(Review the return for {QUARTER_TEXT}|Return for {re.escape(QUARTER)})$")
+    )
     expect(page.locator(".govuk-caption-l")).to_contain_text(CONTRACT)
 
 
@@ -184,9 +192,8 @@ def test_provider_sends_a_return_and_commissioner_queries_then_accepts_it(
 
     # Corrected in the marked copy and submitted: no warnings, so it is saved at once.
     upload(page, workbook, fill_template(annotated, {CASELOAD: 21, REFERRALS: 42}), "Check and submit")
-    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
-        f"Return submitted: version 1 of {QUARTER}"
-    )
+    expect(page.locator(".govuk-panel")).to_contain_text("Return submitted")
+    expect(page.locator(".govuk-panel")).to_contain_text(f"{QUARTER_TEXT} version 1")
     expect(page.locator(".govuk-error-summary")).to_have_count(0)
     assert tags(page) == ["Submitted"]
     expect(page.locator("#figures")).to_have_text("Figures in version 1")
@@ -231,9 +238,7 @@ def test_provider_sends_a_return_and_commissioner_queries_then_accepts_it(
     assert tags(page) == ["Queried"]  # nothing saved yet
     page.get_by_label("I have read these warnings and want to submit anyway").check()
     page.get_by_role("button", name="Save the return").click()
-    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(
-        f"Return submitted: version 2 of {QUARTER}"
-    )
+    expect(page.locator(".govuk-panel")).to_contain_text(f"{QUARTER_TEXT} version 2")
     assert tags(page) == ["Resubmitted"]
     sign_out(page)
 
