@@ -41,11 +41,11 @@ from monitor.kpis.returns.commands import (
     SubmitReturn,
     Upload,
 )
-from monitor.kpis.returns.forms import AcceptForm, ConfirmWarningsForm, QueryForm, ReopenForm, UploadForm
+from monitor.kpis.returns.forms import ConfirmWarningsForm, UploadForm
 from monitor.kpis.returns.ingest.pipeline import annotate_workbook
 from monitor.kpis.returns.ingest.result import CheckedReturn, Message
 from monitor.kpis.returns.review_views import review_page
-from monitor.kpis.returns.services import REVIEWABLE, compare_versions, format_figure, version_figures
+from monitor.kpis.returns.services import compare_versions, format_figure, version_figures
 from monitor.kpis.vocabulary import EventKind, ReturnState
 from monitor.model_helpers import utcnow
 
@@ -200,8 +200,6 @@ def _page(
     annotated_token: str | None = None,
     confirm_form: ConfirmWarningsForm | None = None,
     page_errors: list[dict[str, str]] | None = None,
-    query_form: QueryForm | None = None,
-    reopen_form: ReopenForm | None = None,
 ) -> Any:
     if can_review(user, contract):
         # Reviewers get their own page: the figures first and one decision, never the upload form.
@@ -227,12 +225,10 @@ def _page(
         )
     if checked is not None and checked.errors:
         errors += problem_summary(checked.errors)
-    for form in (confirm_form, query_form, reopen_form):
-        if form is not None and form.errors:
-            errors += [
-                {"text": str(field.errors[0]), "href": f"#{field.id}"} for field in form if field.errors
-            ]
-    revision = record.revision if record is not None else None
+    if confirm_form is not None and confirm_form.errors:
+        errors += [
+            {"text": str(field.errors[0]), "href": f"#{field.id}"} for field in confirm_form if field.errors
+        ]
     return render_template(
         "kpis/return.html",
         title=f"{expected.quarter.label} return: {contract.reference}",
@@ -250,15 +246,10 @@ def _page(
         may_submit=expected.quarter_ended,
         # A query is answered in words (kpis.reply_to_query); a new version only if figures change.
         may_reply=can_upload(user, contract) and expected.state == ReturnState.QUERIED,
-        may_review=can_review(user, contract) and expected.state in REVIEWABLE,
-        may_reopen=can_review(user, contract) and expected.state == ReturnState.ACCEPTED,
         upload_form=upload_form or UploadForm(),
         checked=checked,
         annotated_token=annotated_token,
         confirm_form=confirm_form,
-        query_form=query_form or QueryForm(prefix="query", revision=revision),
-        accept_form=AcceptForm(prefix="accept", revision=revision),
-        reopen_form=reopen_form or ReopenForm(prefix="reopen", revision=revision),
         page_errors=errors,
         last_query=_last_comment(record),
         fmt=format_figure,
