@@ -301,7 +301,7 @@ def test_off_target_needs_commentary(frameworks: Flask) -> None:
 def test_off_target_percentage_worked_out_from_its_counts(frameworks: Flask) -> None:
     message = only(check(fill(template(), with_figures(**{"CONTACT-2WD//numerator": 20}))))
     assert (message.sheet, message.cell, message.kpi) == ("Commentary", "E12", "CONTACT-2WD")
-    assert "71.43% this quarter against a target of 90% or more" in message.message
+    assert "71.4% this quarter against a target of 90% or more" in message.message
 
 
 def test_lower_is_better_is_above_target(library: Flask) -> None:
@@ -363,6 +363,14 @@ def test_big_change_on_last_quarter_is_a_warning_until_explained(frameworks: Fla
     explained = fill(template(quarter=Q4), commentary={"REF-ACCEPTED": "A partner paused referrals."})
     assert check(explained, quarter=Q4).messages == []
     assert check(fill(template(quarter=Q4)), quarter=Q4, PERIOD_CHANGE_WARNING_PCT=60).messages == []
+
+
+def test_a_percentages_change_on_last_quarter_is_said_in_percentage_points(frameworks: Flask) -> None:
+    add_return(HALTON, "2013-14-Q3", {("REF-ACCEPTED", ""): Decimal(28), ("CONTACT-2WD", ""): Decimal(50)})
+    message = only(check(fill(template(quarter=Q4)), quarter=Q4))
+    assert message.kpi == "CONTACT-2WD"
+    # Not "up 93%": the share moved by points, not by a share of itself.
+    assert "went from 50.0% last quarter to 92.9% (up 42.9 percentage points)." in message.message
 
 
 def test_zero_denominator_gives_no_percentage_and_a_warning(frameworks: Flask) -> None:

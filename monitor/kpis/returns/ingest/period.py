@@ -10,15 +10,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from monitor.contracts.models import Contract
-from monitor.formatting import round_half_up
+from monitor.formatting import change_text, round_half_up
+from monitor.formatting import format_figure as figure_text
 from monitor.kpis.models import FrameworkItem
 from monitor.kpis.periods import Quarter
 from monitor.kpis.returns.ingest.cells import Commentary
 from monitor.kpis.returns.ingest.messages import error, warning
 from monitor.kpis.returns.ingest.result import FigureIn, Message
 from monitor.kpis.returns.template.previous import PreviousFigure
-from monitor.kpis.returns.template.rows import format_figure, lower_first, quarterly_target, target_text
-from monitor.kpis.vocabulary import Direction
+from monitor.kpis.returns.template.rows import lower_first, quarterly_target, target_text
+from monitor.kpis.vocabulary import Direction, Unit
 
 
 def is_off_target(item: FrameworkItem, value: Decimal, contract: Contract, quarter: Quarter) -> bool:
@@ -49,7 +50,9 @@ def check_period(
         if value is None or kpi.code in commentary.texts:
             continue
         cell = commentary.cells.get(kpi.code, "")
-        shown = format_figure(value, kpi.unit)
+        # A figure the provider's workbook worked out (a percentage) reads as on
+        # the performance pages: 92.9%, not 92.86%.
+        shown = figure_text(value, kpi.unit)
         if is_off_target(item, value, contract, quarter):
             side = "below" if item.effective_direction == Direction.HIGHER else "above"
             problems.append(
@@ -67,15 +70,19 @@ def check_period(
             continue
         change = (value - before.value) * 100 / abs(before.value)
         if abs(change) > change_warning_pct:
-            direction = "up" if change > 0 else "down"
-            change = round_half_up(change, Decimal(1))
+            # A percentage moves in percentage points (30% to 48% is up 18 points,
+            # not "up 61%"); other figures by their share of last quarter's.
+            if kpi.unit == Unit.PERCENTAGE.value:
+                moved = change_text(before.value, value, kpi.unit)
+            else:
+                moved = f"{'up' if change > 0 else 'down'} {abs(round_half_up(change, Decimal(1)))}%"
             problems.append(
                 warning(
                     sheet,
                     cell,
                     kpi.code,
-                    f"{kpi.name} went from {format_figure(before.value, kpi.unit)} last quarter to {shown} "
-                    f"({direction} {abs(change)}%). Explain the change on the {sheet} sheet, or confirm the "
+                    f"{kpi.name} went from {figure_text(before.value, kpi.unit)} last quarter to {shown} "
+                    f"({moved}). Explain the change on the {sheet} sheet, or confirm the "
                     "figure is right when you submit.",
                 )
             )
