@@ -26,12 +26,11 @@ from playwright.sync_api import Page, expect
 
 from monitor.kpis.returns.template.filling import fill_template
 from tests.conftest import DEMO_USERS
-from tests.e2e.conftest import LiveServer, open_corrected_upload
+from tests.e2e.conftest import FAILING_IMPACTS, LiveServer, describe, open_corrected_upload
 from tests.e2e.test_returns_journey import CASELOAD, GOOD, POLICE, QUARTER, REFERRALS
 
 pytestmark = pytest.mark.e2e
 
-FAILING_IMPACTS = {"serious", "critical"}
 CONTRACT = "LBBD-DV-004"
 REFUGE = "LBBD-DV-002"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -48,15 +47,6 @@ UNNAMED_FIELDSETS = """() => [...document.querySelectorAll('fieldset')]
 DEAD_ERROR_LINKS = """() => [...document.querySelectorAll('.govuk-error-summary a')]
   .map((link) => link.getAttribute('href') || '')
   .filter((href) => !href.startsWith('#') || !document.getElementById(decodeURIComponent(href.slice(1))))"""
-
-
-def describe(violations: list[dict[str, Any]]) -> str:
-    lines = []
-    for violation in violations:
-        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
-        for node in violation["nodes"]:
-            lines.append(f"    at {' '.join(node['target'])}")
-    return "\n".join(lines)
 
 
 class Scanner:

@@ -14,11 +14,9 @@ from playwright.sync_api import Page, expect
 
 from monitor.demo import DEMO_PASSWORD
 from tests.conftest import DEMO_USERS, two_factor_code
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import FAILING_IMPACTS, LiveServer
 
 pytestmark = pytest.mark.e2e
-
-FAILING_IMPACTS = {"serious", "critical"}
 
 
 def test_a_commissioner_sets_up_two_factor_and_signs_in_with_a_code(
