@@ -31,6 +31,7 @@ from monitor.contracts.access import contract_for
 from monitor.contracts.models import Contract
 from monitor.db import db
 from monitor.formatting import count_text, london_time
+from monitor.forms import error_list
 from monitor.kpis.blueprint import blueprint
 from monitor.kpis.models import Return, ReturnVersion
 from monitor.kpis.performance.figures import Figure, QuarterFigures, reported_figures
@@ -182,7 +183,7 @@ def review_page(
             revision=record.revision if record is not None else None,
         )
     errors = list(page_errors or [])
-    errors += [{"text": str(field.errors[0]), "href": f"#{field.id}"} for field in form if field.errors]
+    errors += error_list(form)
     return render_template(
         "kpis/return_review.html",
         title=f"Review the {expected.quarter.short_label} return: {contract.reference}",

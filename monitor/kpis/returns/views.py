@@ -28,6 +28,7 @@ from monitor.clock import today
 from monitor.contracts.access import contract_for
 from monitor.contracts.models import Contract
 from monitor.db import db
+from monitor.forms import error_list
 from monitor.kpis.blueprint import blueprint
 from monitor.kpis.models import Return, ReturnVersion
 from monitor.kpis.performance.outcomes import OutcomeSettings, summarise_outcomes
@@ -225,10 +226,8 @@ def _page(
         )
     if checked is not None and checked.errors:
         errors += problem_summary(checked.errors)
-    if confirm_form is not None and confirm_form.errors:
-        errors += [
-            {"text": str(field.errors[0]), "href": f"#{field.id}"} for field in confirm_form if field.errors
-        ]
+    if confirm_form is not None:
+        errors += error_list(confirm_form)
     return render_template(
         "kpis/return.html",
         title=f"{expected.quarter.label} return: {contract.reference}",
