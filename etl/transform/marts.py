@@ -267,6 +267,11 @@ def _outcomes(facts: Facts, small_sample: int) -> pd.DataFrame:
 def _renewals(renewals: pd.DataFrame, contracts: pd.DataFrame, viewers: pd.DataFrame) -> pd.DataFrame:
     names = _labels(contracts).drop(columns="category")
     frame = renewals.merge(names, on="contract_id").merge(viewers, on="contract_id")
+    return _renewal_labels(frame)[_columns(mart_renewals)]
+
+
+def _renewal_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
     frame["service_type_label"] = labels.words(frame["service_type"])
     frame["status_label"] = labels.words(frame["status"])
     for column, label in (
@@ -279,7 +284,7 @@ def _renewals(renewals: pd.DataFrame, contracts: pd.DataFrame, viewers: pd.DataF
     ):
         frame[label] = labels.days(frame[column])
     frame["annual_value_display"] = labels.money(frame["annual_value"])
-    return frame[_columns(mart_renewals)]
+    return frame
 
 
 def _funding(facts: Facts) -> pd.DataFrame:

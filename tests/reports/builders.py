@@ -25,7 +25,7 @@ from etl.schema import (
 from etl.transform import labels
 
 # The warehouse's own label columns, so the frames are what read_marts returns.
-from etl.transform.marts import _outcome_labels, _performance_labels, _value_for_money_labels
+from etl.transform.marts import _outcome_labels, _performance_labels, _renewal_labels, _value_for_money_labels
 
 VIEWER = "organisation:1"
 VIEWER_NAME = "Borough Council"
@@ -286,20 +286,8 @@ def renewals(viewer: str = VIEWER) -> pd.DataFrame:
             for contract, status, start, end, extent, notice, decision, options in rows
         ]
     )
-    # Labelled as the warehouse labels them (etl.transform.marts).
-    frame["service_type_label"] = labels.words(frame["service_type"])
-    frame["status_label"] = labels.words(frame["status"])
-    for column, label in (
-        ("start_date", "start_date_label"),
-        ("end_date", "end_date_label"),
-        ("max_extent_date", "max_extent_label"),
-        ("notice_date", "notice_date_label"),
-        ("decision_by_date", "decision_by_label"),
-        ("as_at", "as_at_label"),
-    ):
-        frame[label] = labels.days(frame[column])
-    frame["annual_value_display"] = labels.money(frame["annual_value"])
-    return frame[[c.name for c in mart_renewals.columns]]
+    # Labelled as the warehouse labels them.
+    return _renewal_labels(frame)[[c.name for c in mart_renewals.columns]]
 
 
 def periods() -> pd.DataFrame:
