@@ -62,8 +62,7 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     from monitor.auth.views import blueprint as auth_blueprint
     from monitor.auth.views import install_login
     from monitor.cli import explain_missing_schema, register_commands
-    from monitor.contracts import edit_views, history_views, views  # noqa: F401 - routes register on import
-    from monitor.contracts import decision_views  # noqa: F401 - routes register on import
+    from monitor.contracts import decision_views, edit_views, history_views, views  # noqa: F401 - routes register on import
     from monitor.contracts.blueprint import blueprint as contracts_blueprint
     from monitor.dashboards.views import blueprint as dashboards_blueprint
     from monitor.health import blueprint as health_blueprint
