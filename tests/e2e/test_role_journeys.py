@@ -21,6 +21,10 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 
+from etl.app import warehouse_url
+from etl.run import run_etl
+from monitor.clock import today
+from monitor.db import db
 from monitor.demo import DEMO_PASSWORD
 from monitor.kpis.returns.template.filling import fill_template
 from tests.conftest import DEMO_USERS
@@ -113,6 +117,11 @@ def main_menu(page: Page, name: str) -> Callable[[], None]:
     return click
 
 
+def load_warehouse(app: Flask) -> None:
+    with app.app_context():
+        run_etl(db.engine, warehouse_url(app), today=today())
+
+
 def return_link(page: Page) -> Callable[[], None]:
     return page.get_by_role("link", name=f"{REFUGE} return for {Q2}").first.click
 
@@ -162,12 +171,20 @@ def test_a_return_from_the_provider_to_the_board(
     assert commissioner.steps == COMMISSIONER_ACCEPTS_RETURN
     sign_out(page)
 
+    # The worker loads the warehouse after an acceptance; here the test does.
+    load_warehouse(returns_demo)
+
     # A board member, from sign-in to the last quarter's figures.
     board = Journey(page, axe, artifacts, "board", width, scanned)
     board.sign_in(DEMO_USERS["bd_board"], "performance")
     expect(page.locator("h1")).to_have_text("Performance")
     expect(page.get_by_label("Quarter")).to_have_value("2013-14-Q2")
     expect(page.locator("main")).to_contain_text(REFUGE)
+    # The accepted figures themselves, rated, not "not available yet".
+    expect(page.locator("main")).not_to_contain_text("Board figures are not available yet")
+    refuge_row = page.locator("tbody tr").filter(has_text=REFUGE).first
+    expect(refuge_row).to_contain_text(re.compile(r"\d of \d KPIs"))
+    expect(refuge_row).not_to_contain_text("Not rated 5")
     assert board.steps == BOARD_READS_LAST_QUARTER
     sign_out(page)
 
