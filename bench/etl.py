@@ -177,14 +177,18 @@ def etl(register: Register, *, full: bool, progress: Progress | None = None) -> 
     """One ETL run as `flask etl run [--full]` makes it, timed."""
     started = time.perf_counter()
     try:
-        result = run_etl(
-            register.engine,
-            register.url,
-            today=register.as_at,
-            full=full,
-            settings=settings_from(register.app.config),
-            progress=progress,
-        )
+        # In the app's context, as `flask etl run` is: the run's watermark is
+        # then on the app's clock (its pinned day), the clock its changes are
+        # stamped with, so the worker's later incremental runs see them.
+        with register.app.app_context():
+            result = run_etl(
+                register.engine,
+                register.url,
+                today=register.as_at,
+                full=full,
+                settings=settings_from(register.app.config),
+                progress=progress,
+            )
     except EtlFailed as error:
         raise SystemExit(
             f"bench: {register.label}: the {'full' if full else 'incremental'} ETL run failed after "

@@ -208,6 +208,8 @@ def sign_in_with_browser(
     if "/sign-in/two-factor" in page.url:
         page.get_by_label("Code from your authenticator app").fill(two_factor_code(email))
         page.get_by_role("button", name="Continue").click()
+    # Wherever the home page sends this role: past every sign-in step.
+    page.wait_for_url(lambda url: not urlsplit(url).path.startswith("/sign-in"))
 
 
 @pytest.fixture

@@ -316,7 +316,7 @@ def test_dashboard_page_shows_the_embedded_dashboard(
         context.set_default_timeout(30_000)
         signing_in = context.new_page()
         sign_in_with_browser(signing_in, DEMO_USERS["bd_board"])
-        signing_in.wait_for_url("**/contracts")
+        signing_in.wait_for_url("**/performance")  # a board member's home
         signing_in.close()
         for dashboard in superset.dashboards.values():
             # A page of its own each: leaving a page while its frame still talks

@@ -74,7 +74,7 @@ def test_a_dashboard_loading_leaves_the_user_signed_in(
     dashboard = superset.dashboards["board-performance"]
     page = context.new_page()
     sign_in_with_browser(page, DEMO_USERS["bd_board"])
-    page.wait_for_url("**/contracts")
+    page.wait_for_url("**/performance")  # a board member's home
     expect(page.get_by_text(SIGNED_IN)).to_be_visible()
 
     page.get_by_role("link", name="Dashboards").click()
