@@ -34,11 +34,6 @@ def install(app: Flask) -> None:
     app.add_template_global(formatting.change_text)
     app.add_template_global(error_list)
 
-    # The navigation links to pages other parts are still building only once they exist.
-    @app.template_global()
-    def has_page(endpoint: str) -> bool:
-        return endpoint in app.view_functions
-
     @app.context_processor
     def dates() -> dict[str, Any]:
         return {"today": today()}

@@ -49,10 +49,7 @@ _HOME: dict[str, str] = {
 @blueprint.route("/")
 @login_required
 def home() -> Any:
-    endpoint = _HOME.get(signed_in_user().role or "", "contracts.register")
-    if endpoint not in current_app.view_functions:
-        endpoint = "contracts.register"
-    return redirect(url_for(endpoint))
+    return redirect(url_for(_HOME.get(signed_in_user().role or "", "contracts.register")))
 
 
 @blueprint.route("/contracts")
