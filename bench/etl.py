@@ -281,7 +281,9 @@ def accept_next(register: Register) -> int:
     if not register.awaiting:
         raise SystemExit(f"bench: {register.label} has no more returns awaiting review")
     return_id, user_id = register.awaiting.pop(0)
-    with Session(register.engine) as session:
+    # In the app's context, as the web request is: the acceptance is stamped
+    # on the app's clock, the clock the ETL's watermark is on.
+    with register.app.app_context(), Session(register.engine) as session:
         user = session.get(User, user_id)
         record = session.get(Return, return_id)
         if user is None or record is None:
