@@ -67,7 +67,9 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
 @pytest.fixture
 def warehouse_on_own_redis(database_url: str, own_redis: RedisServer) -> Iterator[Warehouse]:
     """The demo warehouse as at WAREHOUSE_AS_AT, the app telling workers on `own_redis`."""
-    for app in _fresh_app(database_url, TODAY=WAREHOUSE_AS_AT, CELERY_BROKER_URL=own_redis.url()):
+    for app in _fresh_app(
+        database_url, TODAY=WAREHOUSE_AS_AT, CELERY_BROKER_URL=own_redis.url(), empty=False
+    ):
         built = build_warehouse(app)
         yield built
         built.engine.dispose()

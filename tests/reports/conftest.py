@@ -25,7 +25,7 @@ def dispose_pack_engine(app: Flask) -> None:
 
 @pytest.fixture(scope="package")
 def board_warehouse(database_url: str) -> Iterator[Warehouse]:
-    for app in _fresh_app(database_url, TODAY=WAREHOUSE_AS_AT):
+    for app in _fresh_app(database_url, TODAY=WAREHOUSE_AS_AT, empty=False):
         built = build_warehouse(app)
         yield built
         dispose_pack_engine(app)

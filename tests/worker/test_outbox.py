@@ -155,7 +155,7 @@ def _closed_port() -> int:
 def broker_down(database_url: str) -> Iterator[Warehouse]:
     """The demo warehouse, with the broker at a port where nothing listens."""
     url = f"redis://127.0.0.1:{_closed_port()}/0"
-    for app in _fresh_app(database_url, TODAY=WAREHOUSE_AS_AT, CELERY_BROKER_URL=url):
+    for app in _fresh_app(database_url, TODAY=WAREHOUSE_AS_AT, CELERY_BROKER_URL=url, empty=False):
         built = build_warehouse(app)
         yield built
         built.engine.dispose()
