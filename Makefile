@@ -121,9 +121,10 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# The 25 slowest tests are listed at the end, to watch the 45-minute budget.
+# One pytest per database backend, side by side (tests/run_by_backend.py);
+# each lists its 25 slowest tests at the end, to watch the 45-minute budget.
 pytest: install assets superset-venv
-	$(BIN)/python -m pytest -p no:cacheprovider --durations=25
+	$(BIN)/python -m tests.run_by_backend -p no:cacheprovider --durations=25
 
 test: lint typecheck pytest
 

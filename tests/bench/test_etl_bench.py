@@ -14,9 +14,8 @@ from bench import etl as bench_etl
 from bench.national import Shape
 from etl.roll import DATED_TABLES
 from tests.bench.conftest import bench_databases
-from tests.conftest import BACKENDS
 
-pytestmark = pytest.mark.skipif("postgresql" not in BACKENDS, reason="the ETL benchmark runs on PostgreSQL")
+pytestmark = pytest.mark.postgresql
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,8 @@ import pytest
 
 from bench import peak
 from tests.bench.conftest import bench_databases
-from tests.conftest import BACKENDS
 
-pytestmark = pytest.mark.skipif("postgresql" not in BACKENDS, reason="the peak benchmark runs on PostgreSQL")
+pytestmark = pytest.mark.postgresql
 
 ROUTES = {
     "GET return (provider)",

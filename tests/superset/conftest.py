@@ -142,15 +142,15 @@ class ProvisionedSuperset:
         return self.client.chart_data(context, guest_token=guest_token)[0]["data"]
 
 
-def _free_port() -> int:
-    for port in range(FIRST_PORT, FIRST_PORT + 50):
+def _free_port(first: int = FIRST_PORT) -> int:
+    for port in range(first, first + 50):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             try:
                 probe.bind(("127.0.0.1", port))
             except OSError:
                 continue
             return port
-    raise RuntimeError(f"no free port from {FIRST_PORT} to {FIRST_PORT + 49}")
+    raise RuntimeError(f"no free port from {first} to {first + 49}")
 
 
 def script_env(home: Path, port: int = FIRST_PORT, **extra: str) -> dict[str, str]:
@@ -267,7 +267,10 @@ def provisioned_superset(
     backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
     home = tmp_path_factory.mktemp(f"superset-{backend}")
     shutil.copy(superset_metadata_template, home / "superset.db")
-    port = _free_port()
+    # Each backend's Superset looks for a port in a range of its own: the
+    # backends' runs go side by side (tests/run_by_backend.py), and a port
+    # free when one looked may be taken by the other before it binds.
+    port = _free_port(FIRST_PORT if backend == "sqlite" else FIRST_PORT + 50)
     started = time.monotonic()
     result = _script("start", home, port)
     if result.returncode != 0:

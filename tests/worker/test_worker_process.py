@@ -18,13 +18,15 @@ from tests.conftest import WAREHOUSE_AS_AT, Warehouse, _fresh_app, build_warehou
 from tests.worker.conftest import start_worker, stop_process, worker_environment
 from tests.worker.helpers import a_return, pending, reviewer_of
 
-# Redis database 11 is this test's alone; nothing else on the machine's Redis is touched.
-BROKER = "redis://127.0.0.1:6379/11"
+# Redis databases 11 (SQLite) and 12 (PostgreSQL) are this test's alone, one
+# per backend as the backends' runs go side by side; nothing else on the
+# machine's Redis is touched.
+BROKERS = {"sqlite": "redis://127.0.0.1:6379/11", "postgresql": "redis://127.0.0.1:6379/12"}
 LAG_SECONDS = 60
 
 
-def _empty_broker() -> None:
-    client = redis.Redis.from_url(BROKER, socket_connect_timeout=2)
+def _empty_broker(broker: str) -> None:
+    client = redis.Redis.from_url(broker, socket_connect_timeout=2)
     try:
         client.flushdb()
     finally:
@@ -32,21 +34,24 @@ def _empty_broker() -> None:
 
 
 @pytest.fixture
-def on_redis(database_url: str) -> Iterator[Warehouse]:
-    """The demo warehouse, with the app telling a worker on Redis database 11."""
-    _empty_broker()
-    for app in _fresh_app(database_url, TODAY=WAREHOUSE_AS_AT, CELERY_BROKER_URL=BROKER):
+def on_redis(database_url: str, backend: str) -> Iterator[Warehouse]:
+    """The demo warehouse, with the app telling a worker on the backend's Redis database."""
+    broker = BROKERS[backend]
+    _empty_broker(broker)
+    for app in _fresh_app(database_url, TODAY=WAREHOUSE_AS_AT, CELERY_BROKER_URL=broker, empty=False):
         built = build_warehouse(app)
         yield built
         built.engine.dispose()
-    _empty_broker()
+    _empty_broker(broker)
 
 
 @pytest.fixture
 def worker(on_redis: Warehouse, tmp_path: Path) -> Iterator[Path]:
     """A worker process on the test's database; its log is the fixture's value."""
     log = tmp_path / "worker.log"
-    env = worker_environment(on_redis.app.config["DATABASE_URL"], BROKER, WAREHOUSE_AS_AT)
+    env = worker_environment(
+        on_redis.app.config["DATABASE_URL"], on_redis.app.config["CELERY_BROKER_URL"], WAREHOUSE_AS_AT
+    )
     process = start_worker(env, log)
     try:
         yield log
