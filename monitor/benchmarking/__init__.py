@@ -1,0 +1,1 @@
+"""Comparing areas with their comparison group: the statistics, as pure functions."""
