@@ -77,6 +77,56 @@ FRAMEWORKS: dict[str, tuple[str, dict[str, int | None]]] = {
     "TRI-VAWG-01": ("2013-14-Q1", {"REF-RECEIVED": 80, "FEEL-SAFER": 85}),
 }
 
+# Unmet need and the statutory safe-accommodation return's KPIs, monitored
+# without targets: reference -> {KPI code: a typical quarter's figure, or for
+# a KPI reported by breakdown, each part's (parts not named are 0)}. They were
+# added after the frameworks above and draw from streams of their own, so
+# the figures drawn for the others stay as they were. LBBD-DV-002 (the refuge)
+# and LBBD-DV-005 (the sanctuary scheme) are Barking and Dagenham's safe
+# accommodation. About a third of the children whose support was asked for
+# get it, as the Domestic Abuse Commissioner found nationally (29%).
+MONITORED: dict[str, dict[str, int | dict[str, int]]] = {
+    "LBBD-DV-001": {
+        "REF-NOT-TAKEN": {"Needs beyond the service": 2, "Not eligible": 3, "Declined": 4, "Other": 1},
+        "WAITING-END": 6,
+        "DAYS-TO-CONTACT": 3,
+    },
+    "LBBD-DV-002": {
+        "REF-NOT-TAKEN": {"No space": 14, "Needs beyond the service": 3, "No recourse to public funds": 4},
+        "WAITING-END": 5,
+        "CHILD-SUPPORT-WANTED": 18,
+        "CHILD-SUPPORT-RECEIVED": 6,
+        "SA-SUPPORTED": {"Women": 24, "Men": 1, "Trans adults": 1, "Children": 26},
+        "SA-BLACK-MINORITISED": 15,
+        "SA-MENTAL-HEALTH": 19,
+        "SA-DISABLED": 7,
+        "SA-LGBT": 3,
+        "SA-ENDED": {
+            "Support completed": 7,
+            "Moved to other accommodation": 4,
+            "Evicted or asked to leave": 1,
+            "Returned to the perpetrator": 2,
+            "Left without notice": 2,
+        },
+        "SA-BEDSPACES": {"Refuge": 14, "Second stage accommodation": 4},
+    },
+    "LBBD-DV-005": {
+        "SA-SUPPORTED": {"Women": 16, "Men": 2, "Children": 20},
+        "SA-ENDED": {"Support completed": 11, "Moved to other accommodation": 2},
+        "SA-BEDSPACES": {"Sanctuary scheme": 40},
+    },
+    "LBBD-DV-006": {
+        "REF-NOT-TAKEN": {"No space": 6, "Not eligible": 2},
+        "CHILD-SUPPORT-WANTED": 24,
+        "CHILD-SUPPORT-RECEIVED": 7,
+    },
+    "TRI-VAWG-01": {
+        "REF-NOT-TAKEN": {"No space": 9, "Needs beyond the service": 2, "Other": 2},
+        "CHILD-SUPPORT-WANTED": 30,
+        "CHILD-SUPPORT-RECEIVED": 9,
+    },
+}
+
 # What happens to each demo return after it is submitted; unlisted ones are accepted.
 QUERIED = {
     ("TRI-VAWG-01", "2013-14-Q4"): "Referrals from schools look low against Q3: please confirm the count."
@@ -87,8 +137,9 @@ NOT_SENT = {("LBBD-DV-005", "2013-14-Q4")}  # late, so the calendar and reminder
 ILLUSTRATIVE = "Illustrative demo figures."
 
 
-def _rng(reference: str, period: str) -> random.Random:
-    return random.Random(zlib.crc32(f"{reference}/{period}".encode()))
+def _rng(reference: str, period: str, code: str = "") -> random.Random:
+    """The draws for a contract's quarter; a monitored KPI's (see MONITORED) on their own."""
+    return random.Random(zlib.crc32(f"{reference}/{period}{'/' + code if code else ''}".encode()))
 
 
 def _split(total: int, parts: int, rng: random.Random) -> list[int]:
@@ -105,15 +156,20 @@ def _figures(
     rng: random.Random,
     rules: list[DeclaredRule],
     targets: dict[str, Decimal | None],
+    monitored: dict[str, tuple[int | dict[str, int], random.Random]] | None = None,
 ) -> dict[Any, Any]:
     """Figures drawn around `targets`, each KPI's target for the quarter: pro-rated
-    in a part quarter, so a service that ran 31 days reports about 31 days' work."""
+    in a part quarter, so a service that ran 31 days reports about 31 days' work.
+    A monitored KPI's figures are drawn around its typical figures, from its own stream."""
     kpis = {item.kpi.code: item.kpi for item in items}
     figures: dict[Any, Any] = {}
     shares: dict[str, float] = {}  # a percentage's share, drawn once and kept if its denominator changes
     for code in dict.fromkeys(code for code, _, _ in rows):
         kpi, target = kpis[code], targets.get(code)
         lines = [(b, line) for c, b, line in rows if c == code]
+        if monitored and code in monitored:
+            _draw_monitored(figures, code, lines, *monitored[code])
+            continue
         if kpi.has_fraction:
             denominator = rng.randint(15, 45)
             shares[code] = float(target or 80) / 100 + rng.uniform(-0.12, 0.08)
@@ -129,6 +185,26 @@ def _figures(
             figures[(code, "", "value")] = value
     _keep_rules(figures, rows, rules, shares)
     return figures
+
+
+def _draw_monitored(
+    figures: dict[Any, Any],
+    code: str,
+    lines: list[tuple[str, str]],
+    typical: int | dict[str, int],
+    stream: random.Random,
+) -> None:
+    def draw(figure: int) -> int:
+        return max(0, round(figure * stream.uniform(0.8, 1.2)))
+
+    breakdowns = [b for b, line in lines if line == "breakdown"]
+    if not breakdowns:
+        figures[(code, "", "value")] = draw(typical if isinstance(typical, int) else sum(typical.values()))
+        return
+    parts = typical if isinstance(typical, dict) else {}
+    drawn = [draw(parts.get(label, 0)) for label in breakdowns]
+    _set_parts(figures, code, breakdowns, drawn)
+    figures[(code, "", "total")] = sum(drawn)
 
 
 def _set_fraction(figures: dict[Any, Any], code: str, denominator: int, share: float) -> None:
@@ -225,7 +301,8 @@ def _add_frameworks(session: Session) -> int:
         if session.scalar(select(FrameworkItem.id).where(FrameworkItem.contract_id == contract.id)):
             continue
         user = _commissioner(session, contract)
-        for code, target in targets.items():
+        monitored_only: dict[str, int | None] = dict.fromkeys(MONITORED.get(reference, {}))
+        for code, target in (targets | monitored_only).items():
             framework_services.add_item(
                 session,
                 user,
@@ -283,6 +360,10 @@ def _send(session: Session, expected: ExpectedReturn, today: date, received: dat
             rng,
             rules,
             {item.kpi.code: item_target(item, contract, quarter).value for item in items},
+            {
+                code: (typical, _rng(*key, code))
+                for code, typical in MONITORED.get(contract.reference, {}).items()
+            },
         ),
         _outcomes(codes, rng),
         {code: ILLUSTRATIVE for code in codes},

@@ -74,6 +74,17 @@ def test_library_declares_the_relations_between_kpis(library: Flask) -> None:
         (RuleKind.DENOMINATOR, "SAFETY-PLAN", "CASES-CLOSED"): RuleSeverity.ERROR,
         (RuleKind.BREAKDOWN, "REF-RECEIVED", "REF-RECEIVED"): RuleSeverity.ERROR,
         (RuleKind.BREAKDOWN, "CP-CIN-SUPPORTED", "CP-CIN-SUPPORTED"): RuleSeverity.ERROR,
+        # Unmet need and the statutory safe-accommodation return's figures.
+        (RuleKind.PART_OF, "REF-NOT-TAKEN", "REF-RECEIVED"): RuleSeverity.ERROR,
+        (RuleKind.PART_OF, "CHILD-SUPPORT-RECEIVED", "CHILD-SUPPORT-WANTED"): RuleSeverity.ERROR,
+        (RuleKind.PART_OF, "SA-BLACK-MINORITISED", "SA-SUPPORTED"): RuleSeverity.ERROR,
+        (RuleKind.PART_OF, "SA-MENTAL-HEALTH", "SA-SUPPORTED"): RuleSeverity.ERROR,
+        (RuleKind.PART_OF, "SA-DISABLED", "SA-SUPPORTED"): RuleSeverity.ERROR,
+        (RuleKind.PART_OF, "SA-LGBT", "SA-SUPPORTED"): RuleSeverity.ERROR,
+        (RuleKind.BREAKDOWN, "REF-NOT-TAKEN", "REF-NOT-TAKEN"): RuleSeverity.ERROR,
+        (RuleKind.BREAKDOWN, "SA-SUPPORTED", "SA-SUPPORTED"): RuleSeverity.ERROR,
+        (RuleKind.BREAKDOWN, "SA-ENDED", "SA-ENDED"): RuleSeverity.ERROR,
+        (RuleKind.BREAKDOWN, "SA-BEDSPACES", "SA-BEDSPACES"): RuleSeverity.ERROR,
     }
 
 
@@ -207,5 +218,42 @@ def test_a_rule_applies_only_when_both_kpis_are_in_the_return(library: Flask) ->
     assert (message.severity, message.kpi) == (Severity.ERROR, "REF-ACCEPTED")
     assert message.message == (
         "Referrals accepted (9) is more than referrals received (5). "
+        "It cannot be more: correct one of the two figures."
+    )
+
+
+def test_unmet_need_figures_are_checked_like_the_rest(library: Flask) -> None:
+    """Referrals not taken by reason add up and are some of those received;
+    children who got support are some of those whose support was asked for."""
+    reference = "LBBD-DV-003"
+    for code in ("REF-RECEIVED", "REF-NOT-TAKEN", "CHILD-SUPPORT-WANTED", "CHILD-SUPPORT-RECEIVED"):
+        add_item(reference, code, None)
+    received = {"Police": 4, "Children's social care": 1, "MASH": 1, "Health": 1, "Education": 1}
+    received |= {"Self-referral": 1, "Other": 1}
+    not_taken = {"No space": 6, "Needs beyond the service": 1, "Not eligible": 1, "Declined": 1}
+    not_taken |= {"No recourse to public funds": 1, "Other": 0}
+    figures: dict[tuple[str, str, str], Any] = {
+        **{("REF-RECEIVED", source, "breakdown"): part for source, part in received.items()},
+        ("REF-RECEIVED", "", "total"): 10,
+        **{("REF-NOT-TAKEN", reason, "breakdown"): part for reason, part in not_taken.items()},
+        ("REF-NOT-TAKEN", "", "total"): 10,
+        ("CHILD-SUPPORT-WANTED", "", "value"): 12,
+        ("CHILD-SUPPORT-RECEIVED", "", "value"): 4,
+    }
+    good = check(fill(template(reference), figures, outcomes=[]), reference=reference, user="lbbd")
+    assert good.messages == []
+
+    figures[("REF-NOT-TAKEN", "", "total")] = 11  # its reasons add up to 10, and 11 were not taken of 10
+    figures[("CHILD-SUPPORT-RECEIVED", "", "value")] = 13
+    bad = check(fill(template(reference), figures, outcomes=[]), reference=reference, user="lbbd")
+    assert not bad.ok
+    assert sorted((m.severity, m.kpi) for m in bad.messages) == [
+        (Severity.ERROR, "CHILD-SUPPORT-RECEIVED"),
+        (Severity.ERROR, "REF-NOT-TAKEN"),
+        (Severity.ERROR, "REF-NOT-TAKEN"),
+    ]
+    children = next(m for m in bad.messages if m.kpi == "CHILD-SUPPORT-RECEIVED")
+    assert children.message == (
+        "Children who received support (13) is more than children whose support was asked for (12). "
         "It cannot be more: correct one of the two figures."
     )

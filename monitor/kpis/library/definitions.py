@@ -32,6 +32,37 @@ REFERRAL_SOURCES = (
 )
 
 
+# Why a service could not take a referral: the Domestic Abuse Commissioner
+# asks for unmet need to be recorded in the same words everywhere, and the
+# statutory safe-accommodation return asks why households were not supported.
+REASONS_NOT_TAKEN = (
+    "No space",
+    "Needs beyond the service",
+    "Not eligible",
+    "Declined",
+    "No recourse to public funds",
+    "Other",
+)
+# The statutory safe-accommodation return's categories (MHCLG's annual data
+# collection under Part 4 of the Domestic Abuse Act 2021).
+PEOPLE_SUPPORTED = ("Women", "Men", "Trans adults", "Children")
+REASONS_SUPPORT_ENDED = (
+    "Support completed",
+    "Moved to other accommodation",
+    "Evicted or asked to leave",
+    "Returned to the perpetrator",
+    "Left without notice",
+    "Other",
+)
+SAFE_ACCOMMODATION_TYPES = (
+    "Refuge",
+    "Sanctuary scheme",
+    "Dispersed accommodation",
+    "Second stage accommodation",
+    "Other safe accommodation",
+)
+
+
 @dataclass(frozen=True)
 class KpiSpec:
     code: str
@@ -172,6 +203,87 @@ STANDARD_KPIS: tuple[KpiSpec, ...] = (
         category="quality",
         rollup="mean",
     ),
+    # Unmet need: who the service could not help, and how long people wait.
+    KpiSpec(
+        "REF-NOT-TAKEN",
+        "Referrals not taken",
+        "Referrals received in the quarter that the service could not take, by the main reason. "
+        "For safe accommodation a referral is a household.",
+        direction="lower is better",
+        breakdowns=REASONS_NOT_TAKEN,
+    ),
+    KpiSpec(
+        "WAITING-END",
+        "People waiting at the end of the quarter",
+        "People referred and accepted who were still waiting for support on the last day of the quarter.",
+        direction="lower is better",
+        rollup="latest",
+    ),
+    KpiSpec(
+        "DAYS-TO-CONTACT",
+        "Median days from referral to first contact",
+        "The median number of calendar days from referral to the service's first contact, for referrals "
+        "first contacted in the quarter. A year's figure is the mean of its quarters' medians.",
+        unit="days",
+        direction="lower is better",
+        category="quality",
+        rollup="mean",
+    ),
+    KpiSpec(
+        "CHILD-SUPPORT-WANTED",
+        "Children whose support was asked for",
+        "Children of the service's clients for whom the client or the child wanted support in the quarter.",
+    ),
+    KpiSpec(
+        "CHILD-SUPPORT-RECEIVED",
+        "Children who received support",
+        "Children counted in 'Children whose support was asked for' who received support in the quarter, "
+        "from the service or one it referred them to.",
+    ),
+    # The statutory safe-accommodation return (monitor/statutory) is worked
+    # out from these, summed over the safe accommodation contracts.
+    KpiSpec(
+        "SA-SUPPORTED",
+        "Individuals supported in safe accommodation",
+        "Individuals who received support in relevant safe accommodation in the quarter, adults by "
+        "gender identity and children. Count each individual once a quarter.",
+        breakdowns=PEOPLE_SUPPORTED,
+    ),
+    KpiSpec(
+        "SA-BLACK-MINORITISED",
+        "Individuals supported who are black or minoritised",
+        "Individuals counted in 'Individuals supported in safe accommodation' who are black or minoritised.",
+    ),
+    KpiSpec(
+        "SA-MENTAL-HEALTH",
+        "Individuals supported with mental health needs",
+        "Individuals counted in 'Individuals supported in safe accommodation' with mental health needs.",
+    ),
+    KpiSpec(
+        "SA-DISABLED",
+        "Individuals supported who are disabled",
+        "Individuals counted in 'Individuals supported in safe accommodation' who are disabled.",
+    ),
+    KpiSpec(
+        "SA-LGBT",
+        "Individuals supported who are LGBT+",
+        "Individuals counted in 'Individuals supported in safe accommodation' who are lesbian, gay, "
+        "bisexual, trans or of another minority sexual orientation or gender identity.",
+    ),
+    KpiSpec(
+        "SA-ENDED",
+        "Households whose support ended",
+        "Households whose support in safe accommodation ended in the quarter, by the main reason.",
+        breakdowns=REASONS_SUPPORT_ENDED,
+    ),
+    KpiSpec(
+        "SA-BEDSPACES",
+        "Commissioned bedspaces or units",
+        "Bedspaces or units of safe accommodation the contract provides on the last day of the quarter, "
+        "by type.",
+        rollup="latest",
+        breakdowns=SAFE_ACCOMMODATION_TYPES,
+    ),
 )
 
 # Worked out by the app from the outcome measures sheet, not typed in.
@@ -187,6 +299,14 @@ STANDARD_RULES: tuple[tuple[RuleKind, str, str], ...] = (
     (RuleKind.DENOMINATOR, "CONTACT-2WD", "REF-ACCEPTED"),
     (RuleKind.DENOMINATOR, "PLANNED-ENDING", "CASES-CLOSED"),
     (RuleKind.DENOMINATOR, "SAFETY-PLAN", "CASES-CLOSED"),
+    # A referral the service could not take was still received.
+    (RuleKind.PART_OF, "REF-NOT-TAKEN", "REF-RECEIVED"),
+    (RuleKind.PART_OF, "CHILD-SUPPORT-RECEIVED", "CHILD-SUPPORT-WANTED"),
+    # Each characteristic counts some of the individuals supported.
+    (RuleKind.PART_OF, "SA-BLACK-MINORITISED", "SA-SUPPORTED"),
+    (RuleKind.PART_OF, "SA-MENTAL-HEALTH", "SA-SUPPORTED"),
+    (RuleKind.PART_OF, "SA-DISABLED", "SA-SUPPORTED"),
+    (RuleKind.PART_OF, "SA-LGBT", "SA-SUPPORTED"),
 )
 
 
