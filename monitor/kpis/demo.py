@@ -78,13 +78,15 @@ FRAMEWORKS: dict[str, tuple[str, dict[str, int | None]]] = {
 }
 
 # Unmet need and the statutory safe-accommodation return's KPIs, monitored
-# without targets: reference -> {KPI code: a typical quarter's figure, or for
+# without targets from MONITORED_FROM, as a council adds them when it starts
+# collecting them: reference -> {KPI code: a typical quarter's figure, or for
 # a KPI reported by breakdown, each part's (parts not named are 0)}. They were
 # added after the frameworks above and draw from streams of their own, so
 # the figures drawn for the others stay as they were. LBBD-DV-002 (the refuge)
 # and LBBD-DV-005 (the sanctuary scheme) are Barking and Dagenham's safe
 # accommodation. About a third of the children whose support was asked for
 # get it, as the Domestic Abuse Commissioner found nationally (29%).
+MONITORED_FROM = "2013-14-Q3"
 MONITORED: dict[str, dict[str, int | dict[str, int]]] = {
     "LBBD-DV-001": {
         "REF-NOT-TAKEN": {"Needs beyond the service": 2, "Not eligible": 3, "Declined": 4, "Other": 1},
@@ -301,8 +303,9 @@ def _add_frameworks(session: Session) -> int:
         if session.scalar(select(FrameworkItem.id).where(FrameworkItem.contract_id == contract.id)):
             continue
         user = _commissioner(session, contract)
-        monitored_only: dict[str, int | None] = dict.fromkeys(MONITORED.get(reference, {}))
-        for code, target in (targets | monitored_only).items():
+        items = [(code, target, first) for code, target in targets.items()]
+        items += [(code, None, max(first, MONITORED_FROM)) for code in MONITORED.get(reference, {})]
+        for code, target, effective_from in items:
             framework_services.add_item(
                 session,
                 user,
@@ -312,7 +315,7 @@ def _add_frameworks(session: Session) -> int:
                     terms=framework_services.ItemTerms(
                         target=Decimal(target) if target is not None else None
                     ),
-                    effective_from=first,
+                    effective_from=effective_from,
                 ),
             )
         added += 1
