@@ -253,3 +253,14 @@ def test_the_year_format_is_checked_in_the_database(
             SafeAccommodationContract(contract_id=contract_id("LBBD-DV-002"), financial_year="2013-14")
         )
     assert db.session.get(Organisation, _lbbd()) is not None
+
+
+def test_the_demo_flags_are_idempotent(returns_app: Flask) -> None:
+    from monitor.statutory.demo import load_demo_safe_accommodation
+
+    with db.transaction() as session:
+        assert load_demo_safe_accommodation(session) == 0
+    assert [c.reference for c in flagged_contracts(db.session(), _lbbd(), YEAR)] == [
+        "LBBD-DV-002",
+        "LBBD-DV-005",
+    ]

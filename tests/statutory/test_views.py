@@ -226,3 +226,57 @@ def test_the_csv_matches_the_page(returns_app: Flask) -> None:
     for number, _question, category, figure, _mandatory, _notes in body:
         shown = page_figures[(number, category)].replace(",", "")
         assert figure == shown, (number, category)
+
+
+def test_categories_that_do_not_add_up_are_flagged(returns_app: Flask) -> None:
+    from monitor.contracts.models import Contract
+    from monitor.kpis.models import Kpi, Return, ReturnValue
+
+    # The refuge's accepted Q3 says five more women than its total allows.
+    q3 = db.session.scalars(
+        select(Return)
+        .join(Contract)
+        .where(Contract.reference == "LBBD-DV-002", Return.period == "2013-14-Q3")
+    ).one()
+    assert q3.state == "accepted"
+    version = [v for v in q3.versions if v.submitted][-1]
+    women = db.session.scalars(
+        select(ReturnValue)
+        .join(Kpi)
+        .where(
+            ReturnValue.version_id == version.id, Kpi.code == "SA-SUPPORTED", ReturnValue.breakdown == "Women"
+        )
+    ).one()
+    with db.transaction() as session:
+        session.get(ReturnValue, women.id).value += 5  # type: ignore[union-attr]
+    client = _signed_in(returns_app, "lbbd")
+    page = _page(client.get("/statutory-return"))
+    compiled = _compiled()
+    question = compiled.evaluated.question("1")
+    assert question.adds_up is False and question.difference == 5
+    warning = page.select_one("#question-1 ~ .govuk-warning-text")
+    assert warning is not None and "The categories add up to" in warning.get_text()
+    assert compiled.evaluated.question("3").adds_up is not False
+    csv_rows = list(
+        csv.reader(StringIO(client.get("/statutory-return/2013-14.csv").data.decode("utf-8-sig")))
+    )
+    total = next(row for row in csv_rows if row[:1] == ["1"] and row[2] == "Total")
+    assert "The categories add up to" in total[5]
+
+
+def test_the_admin_chooses_contracts_for_an_authority(
+    returns_app: Flask, contract_id: Callable[[str], int]
+) -> None:
+    client = _signed_in(returns_app, "admin")
+    lbbd = _lbbd()
+    assert client.get("/statutory-return/2013-14/contracts").status_code == 404
+    response = client.post(
+        f"/statutory-return/2013-14/contracts?authority={lbbd}",
+        data={"contract_ids": [str(contract_id("LBBD-DV-005"))]},
+    )
+    assert response.status_code == 302
+    assert f"authority={lbbd}" in response.headers["Location"]
+    db.session.expire_all()
+    assert db.session.scalars(select(SafeAccommodationContract.contract_id)).all() == [
+        contract_id("LBBD-DV-005")
+    ]
