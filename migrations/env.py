@@ -4,14 +4,6 @@ from __future__ import annotations
 
 from alembic import context
 
-import monitor.audit
-import monitor.auth.models
-import monitor.contracts.models
-import monitor.kpis.library.rules
-import monitor.kpis.models
-import monitor.outbox.models
-import monitor.reports.models
-import monitor.sso.models  # noqa: F401 - registers the tables
 from monitor.db import Base
 
 config = context.config

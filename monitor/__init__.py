@@ -75,6 +75,7 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     from monitor.reports import cli as reports_cli
     from monitor.reports.views import blueprint as reports_blueprint
     from monitor.sso.views import blueprint as sso_blueprint
+    from monitor.statutory.views import blueprint as statutory_blueprint
     from monitor.worker import install as install_worker
 
     install_login(app, login_manager)
@@ -91,6 +92,7 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(kpis_blueprint)
     app.register_blueprint(dashboards_blueprint)
     app.register_blueprint(reports_blueprint)
+    app.register_blueprint(statutory_blueprint)
     app.register_blueprint(api_blueprint)
     app.register_blueprint(health_blueprint)
     csrf.exempt(api_blueprint)  # the API takes bearer tokens, never cookies

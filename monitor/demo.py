@@ -29,6 +29,7 @@ from monitor.contracts.models import Contract, Milestone
 from monitor.db import Database
 from monitor.model_helpers import utcnow
 from monitor.reports.models import PartnershipMeeting
+from monitor.statutory.demo import load_demo_safe_accommodation
 
 DEMO_PASSWORD = "demo-password-2013"  # noqa: S105 - printed for the demo on purpose
 # Admins must use two-factor authentication; the demo admin is enrolled with
@@ -588,5 +589,7 @@ def load_demo(database: Database, progress: Callable[[str], None] = lambda _step
         for number, spec in enumerate(specs, start=1):
             progress(f"contract {number}/{len(specs)} {spec['reference']}")
             added += _load_contract(session, spec)
+        progress("safe accommodation contracts")
+        load_demo_safe_accommodation(session)
     current_app.extensions["demo_logins"] = logins
     return f"{organisations} organisations and partnerships, {added} contracts added"

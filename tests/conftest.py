@@ -41,7 +41,8 @@ DATABASE_TESTS_ONLY = os.environ.get("TEST_DATABASE_TESTS_ONLY") == "1"
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     postgresql_missing = pytest.mark.skip(reason="needs the PostgreSQL server: the suite runs on SQLite only")
-    kept, deselected = [], []
+    kept: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
     for item in items:
         needs_server = item.get_closest_marker("postgresql") is not None
         if needs_server and "postgresql" not in BACKENDS:

@@ -249,7 +249,8 @@ def test_every_route_is_in_the_matrix(app: Flask) -> None:
     assert normalised - {rule for _, rule in answered} == set(), (
         "the matrix lists routes the app does not have"
     )
-    # The framework and returns pages have their own matrix in tests/kpis.
+    # The framework and returns pages have their own matrix in tests/kpis,
+    # and the statutory return's in tests/statutory.
     kpi_prefixes = (
         "/api/",
         "/kpis",
@@ -259,6 +260,7 @@ def test_every_route_is_in_the_matrix(app: Flask) -> None:
         "/contracts/<int:contract_id>/framework",
         "/contracts/<int:contract_id>/performance",
         "/contracts/<int:contract_id>/returns",
+        "/statutory-return",
     )
     web_rules = {rule.rule for rule in app.url_map.iter_rules() if not rule.rule.startswith(kpi_prefixes)}
     assert web_rules - normalised == set(), "add new routes to the permission matrix"

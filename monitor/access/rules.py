@@ -81,6 +81,14 @@ def can_create_contracts(user: Person) -> bool:
     return user.role == Role.COMMISSIONER
 
 
+def can_compile_return(user: Person, authority_id: int) -> bool:
+    """An authority's own commissioners, and administrators, see its statutory
+    safe-accommodation return and choose which contracts count."""
+    if user.role == Role.ADMIN:
+        return True
+    return user.role == Role.COMMISSIONER and user.organisation_id == authority_id
+
+
 def can_change_library(user: Person) -> bool:
     """The KPI library and its consistency rules apply to every contract:
     only administrators change them."""

@@ -20,7 +20,7 @@ from enum import StrEnum
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from monitor.access.roles import Role
+from monitor.access.rules import can_compile_return
 from monitor.auth.models import Organisation, OrganisationKind, User
 from monitor.contracts.models import Contract
 from monitor.contracts.periods import FINANCIAL_YEAR_HINT, financial_year_bounds, parse_financial_year
@@ -44,17 +44,6 @@ from monitor.statutory.models import SafeAccommodationContract
 from monitor.statutory.rollup import year_figure
 
 QUARTER_NUMBERS = (1, 2, 3, 4)
-
-
-# ---------------------------------------------------------------- who may
-
-
-def can_compile_return(user: User, authority_id: int) -> bool:
-    """An authority's own commissioners, and administrators, see its return and
-    choose which contracts count. (To move to monitor.access.rules.)"""
-    if user.role == Role.ADMIN:
-        return True
-    return user.role == Role.COMMISSIONER and user.organisation_id == authority_id
 
 
 # ---------------------------------------------------------------- years and definitions

@@ -16,6 +16,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import login_required
 
 from monitor.access.roles import Role
+from monitor.access.rules import can_compile_return
 from monitor.access.signed_in import signed_in_user
 from monitor.auth.models import Organisation, User
 from monitor.clock import now, today
@@ -29,7 +30,6 @@ from monitor.statutory.service import (
     CompiledReturn,
     ReturnRow,
     authorities,
-    can_compile_return,
     compile_return,
     definitions,
     flagged_contracts,
