@@ -245,8 +245,9 @@ STANDARD_KPIS: tuple[KpiSpec, ...] = (
     KpiSpec(
         "SA-SUPPORTED",
         "Individuals supported in safe accommodation",
-        "Individuals who received support in relevant safe accommodation in the quarter, adults by "
-        "gender identity and children. Count each individual once a quarter.",
+        "Individuals who started support in relevant safe accommodation in the quarter (in Q1, also "
+        "those already supported on 1 April), adults by gender identity and children: the four "
+        "quarters add up to everyone supported in the year, each counted once.",
         breakdowns=PEOPLE_SUPPORTED,
     ),
     KpiSpec(
