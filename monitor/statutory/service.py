@@ -11,6 +11,7 @@ authority's figure adds its contracts' year figures.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -245,6 +246,12 @@ class QuarterSource:
         return self.status in (SourceStatus.AWAITING_REVIEW, SourceStatus.QUERIED, SourceStatus.NOT_SENT)
 
 
+def _left_out(outstanding: Sequence[QuarterSource]) -> str:
+    """'1 awaiting review and 1 not sent': the returns a figure waits for, by status."""
+    counts = Counter(source.status for source in outstanding)
+    return list_text([f"{n} {status.value.lower()}" for status, n in counts.items()])
+
+
 @dataclass(frozen=True)
 class ContractSources:
     contract: Contract
@@ -448,14 +455,11 @@ class _Inputs:
         outstanding = [source for contract in pool for source in contract.outstanding]
         if value is None:
             if outstanding:
-                return f"Not available: {count_text(len(outstanding), 'return')} not yet accepted"
+                return f"Not available: no return is accepted yet ({_left_out(outstanding)})"
             return "Not available: no accepted return reports this figure"
         notes: list[str] = []
         if outstanding:
-            notes.append(
-                f"From accepted returns only: {count_text(len(outstanding), 'return')} "
-                f"not yet accepted {'is' if len(outstanding) == 1 else 'are'} left out"
-            )
+            notes.append(f"From accepted returns only; left out: {_left_out(outstanding)}")
         without = self.accepted_without(formula, feeding)
         if without:
             notes.append(

@@ -147,7 +147,7 @@ def test_the_unaccepted_quarter_is_flagged_and_left_out(returns_app: Flask) -> N
     assert compiled.evaluated.question("1").categories[0].value == float(accepted)
     women = compiled.rows[0]
     assert women.category == "Women"
-    assert "2 returns not yet accepted are left out" in women.notes
+    assert "From accepted returns only; left out: 1 awaiting review and 1 not sent" in women.notes
     # Accepted quarters whose return did not report the figure (the KPI joined the framework mid-year).
     silent = compiled.accepted_count - sum(
         len(_accepted_quarters(ref, "SA-SUPPORTED", "Women")) for ref in ("LBBD-DV-002", "LBBD-DV-005")
@@ -174,7 +174,7 @@ def test_a_figure_with_no_accepted_return_is_none_never_zero(returns_app: Flask)
     assert row.value is None
     assert row.figure_text == ""
     # Seven awaiting review and the scheme's Q4, never sent.
-    assert row.notes == "Not available: 8 returns not yet accepted"
+    assert row.notes == "Not available: no return is accepted yet (7 awaiting review and 1 not sent)"
     assert [c.reference for c in row.contracts] == ["LBBD-DV-002", "LBBD-DV-005"]
     # Question 5's total cannot be known, so the mandatory question is flagged incomplete.
     question = next(q for q in compiled.questions if q.evaluated.question.number == "5")
