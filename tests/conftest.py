@@ -34,21 +34,34 @@ POSTGRES_SERVER = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://post
 # Tests run "as at" 2 December 2013, when most demo contracts are live.
 TEST_TODAY = "2013-12-02"
 BACKENDS = [b.strip() for b in os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",") if b.strip()]
-# Set by tests/run_by_backend.py for every backend's run but the first: the
-# tests that need no database run once, in the first.
+# Set by tests/run_by_backend.py, which runs one pytest per backend side by
+# side: every run but the first takes only the tests on a database, so the
+# tests that need none run once; and the tests marked `postgresql`, which
+# need the server but no test database (the benches), run in whichever run
+# it says, to even out the runs' lengths.
 DATABASE_TESTS_ONLY = os.environ.get("TEST_DATABASE_TESTS_ONLY") == "1"
+POSTGRESQL_SERVER_TESTS = (
+    os.environ.get("TEST_POSTGRESQL_SERVER_TESTS", "1" if "postgresql" in BACKENDS else "0") == "1"
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    postgresql_missing = pytest.mark.skip(reason="needs the PostgreSQL server: the suite runs on SQLite only")
+    no_server = pytest.mark.skip(reason="needs the PostgreSQL server: the suite runs on SQLite only")
     kept: list[pytest.Item] = []
     deselected: list[pytest.Item] = []
     for item in items:
-        needs_server = item.get_closest_marker("postgresql") is not None
-        if needs_server and "postgresql" not in BACKENDS:
-            item.add_marker(postgresql_missing)
-        on_a_database = needs_server or "database_url" in getattr(item, "fixturenames", ())
-        (deselected if DATABASE_TESTS_ONLY and not on_a_database else kept).append(item)
+        if item.get_closest_marker("postgresql") is not None:
+            if POSTGRESQL_SERVER_TESTS:
+                kept.append(item)
+            elif DATABASE_TESTS_ONLY:
+                deselected.append(item)  # another backend's run has them
+            else:
+                item.add_marker(no_server)
+                kept.append(item)
+        elif DATABASE_TESTS_ONLY and "database_url" not in getattr(item, "fixturenames", ()):
+            deselected.append(item)
+        else:
+            kept.append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept

@@ -4,7 +4,9 @@
 (their own databases, templates, Superset and browser), so two pytest
 processes, one per backend, use both cores of a two-core machine where one
 process left one idle while it waited on PostgreSQL, Superset or Chromium.
-The tests that need no database run once, in the first backend's process.
+The tests that need no database run once, in the first backend's process,
+and so do the benches (they need the PostgreSQL server, not a test database),
+which keeps the two runs about the same length.
 
     python -m tests.run_by_backend [pytest arguments]
 
@@ -42,10 +44,14 @@ def main(arguments: list[str]) -> int:
     runs: list[tuple[str, subprocess.Popen[str], threading.Thread]] = []
     with tempfile.TemporaryDirectory(prefix="monitor-pytest-") as scratch:
         for index, backend in enumerate(BACKENDS):
+            first = index == 0
             env = {
                 **os.environ,
                 "TEST_DATABASES": backend,
-                "TEST_DATABASE_TESTS_ONLY": "0" if index == 0 else "1",
+                "TEST_DATABASE_TESTS_ONLY": "0" if first else "1",
+                # The benches need the PostgreSQL server but no test database:
+                # they go with the first run, which has the fewer database tests.
+                "TEST_POSTGRESQL_SERVER_TESTS": "1" if first and "postgresql" in BACKENDS else "0",
                 # Lines, not a terminal: no colour codes in the log.
                 "PY_COLORS": "0",
             }
