@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Connection, Select, and_, func, select
+from sqlalchemy import Connection, Select, and_, select
 
 from etl.load import chunks
 from etl.transform.periods import contract_days
@@ -28,7 +28,15 @@ from monitor.contracts.models import (
     FundingLine,
     contract_partners,
 )
-from monitor.kpis.models import FrameworkItem, Kpi, OutcomeScore, Return, ReturnValue, ReturnVersion
+from monitor.kpis.models import (
+    FrameworkItem,
+    Kpi,
+    OutcomeScore,
+    Return,
+    ReturnValue,
+    ReturnVersion,
+    latest_submitted,
+)
 from monitor.kpis.vocabulary import ReturnState
 
 
@@ -97,12 +105,7 @@ AMENDMENT_COLUMNS = ["contract_id", "amendment_id", "kind", "effective_date", "o
 
 def accepted_versions() -> Select:
     """The figures of an accepted return are its latest submitted version's."""
-    latest = (
-        select(ReturnVersion.return_id, func.max(ReturnVersion.number).label("number"))
-        .where(ReturnVersion.submitted.is_(True))
-        .group_by(ReturnVersion.return_id)
-        .subquery()
-    )
+    latest = latest_submitted()
     return (
         select(ReturnVersion.id.label("version_id"), Return.contract_id, Return.period)
         .join(Return, Return.id == ReturnVersion.return_id)

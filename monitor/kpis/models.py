@@ -10,7 +10,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    LargeBinary,
+    Numeric,
+    String,
+    Subquery,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from monitor.audit import audited
@@ -199,6 +210,17 @@ class ReturnVersion(Base):
     @property
     def label(self) -> str:
         return f"version {self.number}"
+
+
+def latest_submitted() -> Subquery:
+    """Each return's latest submitted version number (return_id, number): a
+    return stands for that version's figures, whatever was uploaded after it."""
+    return (
+        select(ReturnVersion.return_id, func.max(ReturnVersion.number).label("number"))
+        .where(ReturnVersion.submitted.is_(True))
+        .group_by(ReturnVersion.return_id)
+        .subquery()
+    )
 
 
 class ReturnValue(Base):

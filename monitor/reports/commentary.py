@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from monitor.kpis.models import Kpi, Return, ReturnCommentary, ReturnVersion
+from monitor.kpis.models import Kpi, Return, ReturnCommentary, ReturnVersion, latest_submitted
 from monitor.kpis.vocabulary import ReturnState
 
 # Bind parameters per IN list, well under SQLite's limit.
@@ -24,12 +24,7 @@ def accepted_commentary(
     session: Session, contract_ids: Collection[int], period_key: str
 ) -> dict[tuple[int, str], str]:
     """(contract id, KPI code) -> commentary, for accepted returns of the quarter."""
-    latest = (
-        select(ReturnVersion.return_id, func.max(ReturnVersion.number).label("number"))
-        .where(ReturnVersion.submitted.is_(True))
-        .group_by(ReturnVersion.return_id)
-        .subquery()
-    )
+    latest = latest_submitted()
     query = (
         select(Return.contract_id, Kpi.code, ReturnCommentary.text)
         .join(ReturnVersion, ReturnVersion.return_id == Return.id)

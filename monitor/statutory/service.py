@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, selectinload
 
 from monitor.access.rules import can_compile_return
@@ -27,7 +27,7 @@ from monitor.contracts.models import Contract
 from monitor.contracts.periods import FINANCIAL_YEAR_HINT, financial_year_bounds, parse_financial_year
 from monitor.errors import Forbidden, ValidationFailed
 from monitor.formatting import count_text, format_figure, list_text
-from monitor.kpis.models import Kpi, Return, ReturnValue, ReturnVersion
+from monitor.kpis.models import Kpi, Return, ReturnValue, ReturnVersion, latest_submitted
 from monitor.kpis.periods import Quarter
 from monitor.kpis.vocabulary import ReturnState, Rollup, Unit
 from monitor.statutory.definition import (
@@ -316,12 +316,7 @@ def _reported(session: Session, contract_ids: Sequence[int], financial_year: str
     if not contract_ids:
         return _Reported(accepted, reporters)
     periods = {str(Quarter(int(financial_year[:4]), number)): number for number in QUARTER_NUMBERS}
-    latest = (
-        select(ReturnVersion.return_id, func.max(ReturnVersion.number).label("number"))
-        .where(ReturnVersion.submitted.is_(True))
-        .group_by(ReturnVersion.return_id)
-        .subquery()
-    )
+    latest = latest_submitted()
     query = (
         select(
             Return.contract_id,

@@ -22,14 +22,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from monitor.contracts.models import ENDING_KINDS, Amendment, Contract
 from monitor.disclosure.suppression import CONFIDENTIAL
 from monitor.formatting import format_figure
 from monitor.kpis.framework.history import framework_history, in_force
-from monitor.kpis.models import FrameworkItem, Kpi, Return, ReturnValue, ReturnVersion
+from monitor.kpis.models import FrameworkItem, Kpi, Return, ReturnValue, ReturnVersion, latest_submitted
 from monitor.kpis.performance.rag import (
     ProcurementRating,
     Rag,
@@ -219,12 +219,7 @@ def reported_figures(
     ids = list(contract_ids)
     if not ids:
         return {}
-    latest = (
-        select(ReturnVersion.return_id, func.max(ReturnVersion.number).label("number"))
-        .where(ReturnVersion.submitted.is_(True))
-        .group_by(ReturnVersion.return_id)
-        .subquery()
-    )
+    latest = latest_submitted()
     query = (
         select(
             Return.contract_id,
