@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from alembic import context
 
+# Every model module, so the metadata holds every table whoever runs the migrations.
+import monitor.audit
+import monitor.auth.models
+import monitor.benchmarking.models
+import monitor.contracts.models
+import monitor.kpis.library.rules
+import monitor.kpis.models
+import monitor.outbox.models
+import monitor.reports.models
+import monitor.sso.models
+import monitor.statutory.models  # noqa: F401 - registers the tables
 from monitor.db import Base
 
 config = context.config

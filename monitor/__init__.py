@@ -61,6 +61,7 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     from monitor.auth.password_views import blueprint as passwords_blueprint
     from monitor.auth.views import blueprint as auth_blueprint
     from monitor.auth.views import install_login
+    from monitor.benchmarking import models as benchmarking_models  # noqa: F401 - its tables join the metadata; no pages yet
     from monitor.cli import explain_missing_schema, register_commands
     from monitor.contracts import decision_views, edit_views, history_views, views  # noqa: F401 - routes register on import
     from monitor.contracts.blueprint import blueprint as contracts_blueprint

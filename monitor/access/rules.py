@@ -89,6 +89,12 @@ def can_compile_return(user: Person, authority_id: int) -> bool:
     return user.role == Role.COMMISSIONER and user.organisation_id == authority_id
 
 
+def can_manage_benchmarking(user: Person) -> bool:
+    """Who takes part in comparisons, regions and similar-areas groups shape
+    every area's comparisons: only administrators change them."""
+    return user.role == Role.ADMIN
+
+
 def can_change_library(user: Person) -> bool:
     """The KPI library and its consistency rules apply to every contract:
     only administrators change them."""

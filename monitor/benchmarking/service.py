@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from monitor import clock
-from monitor.access.rules import can_change_library
+from monitor.access.rules import can_manage_benchmarking
 from monitor.auth.models import Partnership, User
 from monitor.benchmarking.models import (
     AreaRegion,
@@ -50,10 +50,7 @@ class AreaGroup:
 
 
 def _require_admin(user: User) -> None:
-    # Benchmarking settings shape every area's comparisons, as the KPI library
-    # shapes every contract's returns, so they follow the library's rule: only
-    # administrators change them.
-    if not can_change_library(user):
+    if not can_manage_benchmarking(user):
         raise Forbidden("Only administrators change who is compared and in which groups")
 
 
