@@ -20,6 +20,7 @@ from monitor.access.rules import can_compile_return
 from monitor.access.signed_in import signed_in_user
 from monitor.auth.models import Organisation, User
 from monitor.clock import now, today
+from monitor.contracts.export import XLSX_MIMETYPE
 from monitor.db import db
 from monitor.errors import Forbidden, ValidationFailed
 from monitor.formatting import count_text, list_text, time_text
@@ -43,7 +44,6 @@ from monitor.statutory.service import (
 
 blueprint = Blueprint("statutory", __name__)
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 COLUMNS = ("Question number", "Question", "Category", "Figure", "Mandatory", "Status and notes")
 
 

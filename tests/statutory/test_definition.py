@@ -24,8 +24,8 @@ from monitor.statutory.definition import (
     parse_formula,
 )
 
-# The library as the lead engineer's STANDARD_KPIS will hold it, written out so
-# these tests do not wait on that change.
+# The part of the standard library the definitions use, written out so the
+# loader's tests read on their own; a test checks it agrees with STANDARD_KPIS.
 LIBRARY: dict[str, tuple[str, ...]] = {
     "REF-RECEIVED": (
         "Police",
