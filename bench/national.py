@@ -14,6 +14,12 @@ accepted but some of the last quarter's, which are awaiting review, saved as
 drafts or not sent; some earlier ones were queried and resubmitted. Small
 services report small counts, so disclosure control has work to do.
 
+For benchmarking, every partnership is in a region (a force's boards share
+its region), most have opted in to comparisons (about one area in ten has
+opted out or never decided) and two similar-areas groups are defined. These
+are drawn from each area's number, not the random stream, so adding them
+left every other generated row as it was.
+
 Rows go straight into the real app tables with COPY (the upload pipeline
 would take hours at this size). Every timestamp is fixed before the bench's
 first ETL run, so an incremental run sees only what the bench changes.
@@ -36,6 +42,14 @@ from sqlalchemy import Connection, Engine, Table, select, text
 from bench.national_figures import AREA_SERVICES, COHORTS, FRAMEWORKS, RARE_COHORTS, figures
 from monitor.audit import AuditEvent
 from monitor.auth.models import Organisation, Partnership, User, partnership_members
+from monitor.benchmarking.models import (
+    AreaRegion,
+    BenchmarkingDecision,
+    ComparisonGroup,
+    ComparisonGroupMember,
+)
+from monitor.benchmarking.service import SMALLEST_GROUP
+from monitor.benchmarking.vocabulary import REGIONS
 from monitor.contracts.models import (
     Amendment,
     Contract,
@@ -76,6 +90,15 @@ NATIONAL_FUNDERS = (
 )
 AREAS_PER_CCG = 6
 AREAS_PER_FORCE = 3
+# Benchmarking, by area number: of every twenty areas, one board opted out
+# (after first opting in), one never decided and one opted out before
+# opting in again; every fifth force's board never decided. Area 2 opts out
+# so a register of three areas has an area left out, and the sample
+# viewers' areas (the middle area and its force) always take part.
+AREA_CYCLE = 20
+OPTED_OUT_AREA, UNDECIDED_AREA, REJOINED_AREA = 2, 12, 7
+UNDECIDED_FORCE_EVERY = 5
+FIRST_DECISION = date(2013, 4, 1)
 PIPELINE_EVERY = 5  # areas per service out to tender (starting after the as-at date)
 VALUE_COLUMNS = ("id", "version_id", "kpi_id", "breakdown", "value", "numerator", "denominator")
 SCORE_COLUMNS = ("id", "version_id", "measure", "informant", "pre_score", "post_score")
@@ -107,6 +130,9 @@ class Generated:
     # Sample viewers for the dashboard queries: kind -> (viewer, viewer name).
     viewers: dict[str, tuple[str, str]]
     seconds: float
+    # Partnerships whose decision in force on AS_AT is not to be compared (or
+    # that never decided): never shown or counted in any comparison.
+    not_compared: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -254,6 +280,99 @@ class _Generator:
                 self.contract(area, number, service)
             if area % PIPELINE_EVERY == 0:
                 self.contract(area, len(AREA_SERVICES) + 1, ServiceType.OUTREACH, pipeline=True)
+        self.benchmarking()
+
+    # --- benchmarking: regions, decisions to be compared, similar areas ----------
+
+    def benchmarking(self) -> None:
+        """Regions, opt-in decisions and similar-areas groups, by area number
+        (no random draws, so the rest of the register is unchanged)."""
+        self.not_compared: list[int] = []
+        middle = self.shape.areas // 2
+        for area, board in enumerate(self.boards):
+            force = area // AREAS_PER_FORCE
+            self.t.add(
+                AreaRegion.__table__,  # type: ignore[arg-type]
+                partnership_id=board,
+                region=REGIONS[force % len(REGIONS)],
+            )
+            name = f"Cllr Chair of Area {area + 1:03d}"
+            role = "Chair, Health and Wellbeing Board"
+            first = FIRST_DECISION + timedelta(days=area % 200)
+            cycle = area % AREA_CYCLE if area != middle else 0
+            if cycle == UNDECIDED_AREA:
+                self.not_compared.append(board)
+                continue
+            self.decision(board, cycle != REJOINED_AREA, first, name, role)
+            if cycle in (OPTED_OUT_AREA, REJOINED_AREA):
+                # A change of mind is a later decision; the history stays.
+                self.decision(board, cycle == REJOINED_AREA, first + timedelta(days=90), name, role)
+            if cycle == OPTED_OUT_AREA:
+                self.not_compared.append(board)
+        for force, board in enumerate(self.force_boards):
+            self.t.add(
+                AreaRegion.__table__,  # type: ignore[arg-type]
+                partnership_id=board,
+                region=REGIONS[force % len(REGIONS)],
+            )
+            if (
+                force % UNDECIDED_FORCE_EVERY == UNDECIDED_FORCE_EVERY - 1
+                and force != middle // AREAS_PER_FORCE
+            ):
+                self.not_compared.append(board)
+                continue
+            self.decision(
+                board,
+                True,
+                FIRST_DECISION + timedelta(days=force % 200),
+                f"Police and Crime Commissioner for Force {force + 1:02d}",
+                "Chair, Domestic Abuse Partnership Board",
+            )
+        groups = (
+            (
+                "Urban areas with high deprivation",
+                "Areas in the two most deprived fifths with mostly urban populations",
+                [board for area, board in enumerate(self.boards) if area % 3 != 2],
+            ),
+            (
+                "Mixed urban and rural areas",
+                "Areas with a large rural population and one or more market towns",
+                [board for area, board in enumerate(self.boards) if area % 3 == 2 or area % 6 == 0],
+            ),
+        )
+        for name, description, members in groups:
+            if len(members) < SMALLEST_GROUP:
+                continue
+            group_id = self.ids.next("comparison_groups")
+            self.t.add(
+                ComparisonGroup.__table__,  # type: ignore[arg-type]
+                id=group_id,
+                name=name,
+                description=description,
+                created_by_id=None,
+                created_at=STAMP,
+            )
+            for member in members:
+                self.t.add(
+                    ComparisonGroupMember.__table__,  # type: ignore[arg-type]
+                    group_id=group_id,
+                    partnership_id=member,
+                )
+
+    def decision(self, partnership_id: int, opted_in: bool, on: date, name: str, role: str) -> None:
+        if on >= AS_AT:
+            raise ValueError(f"a generated decision ({on}) must be before the as-at date {AS_AT}")
+        self.t.add(
+            BenchmarkingDecision.__table__,  # type: ignore[arg-type]
+            id=self.ids.next("benchmarking_decisions"),
+            partnership_id=partnership_id,
+            opted_in=opted_in,
+            decided_on=on,
+            approver_name=name,
+            approver_role=role,
+            recorded_by_id=None,
+            recorded_at=STAMP,
+        )
 
     # --- contracts ---------------------------------------------------------------
 
@@ -722,4 +841,5 @@ def generate(engine: Engine, shape: Shape, password_hash: str) -> Generated:
             ),
         },
         seconds=time.perf_counter() - started,
+        not_compared=generator.not_compared,
     )

@@ -1,0 +1,84 @@
+"""The national register (bench/national.py) as a test bed for benchmarking
+and the statutory return: a generated register of three areas and their
+force, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+
+from bench.national import AS_AT, Generated, Shape, generate
+from etl.app import ENGINE_KEY, run_for_app, warehouse_url
+from monitor.audit import Actor, acting_as
+from monitor.auth.models import Partnership
+from monitor.auth.passwords import hash_password
+from monitor.benchmarking.models import AreaRegion, BenchmarkingDecision, ComparisonGroup
+from monitor.benchmarking.service import comparison_groups_for, opted_in_areas
+from monitor.benchmarking.vocabulary import REGIONS, GroupKind
+from monitor.db import db
+from monitor.demo import DEMO_PASSWORD
+from monitor.kpis.library.definitions import load_library
+from tests.conftest import Warehouse, _drop_warehouse, _fresh_app
+
+AREAS = 3
+
+
+@pytest.fixture(scope="module")
+def register(database_url: str) -> Iterator[tuple[Warehouse, Generated]]:
+    for app in _fresh_app(database_url, TODAY=AS_AT.isoformat()):
+        _drop_warehouse(warehouse_url(app))
+        with acting_as(Actor(None, "tests")), db.transaction() as session:
+            load_library(session)
+        generated = generate(db.engine, Shape(AREAS), hash_password(DEMO_PASSWORD))
+        db.session.remove()
+        run_for_app(full=True)
+        warehouse = Warehouse(app, warehouse_url(app))
+        yield warehouse, generated
+        engine = app.extensions.pop(ENGINE_KEY, None)
+        if engine is not None:
+            engine.dispose()
+        warehouse.engine.dispose()
+
+
+def test_every_partnership_has_a_region_and_most_take_part(register: tuple[Warehouse, Generated]) -> None:
+    warehouse, generated = register
+    with warehouse.app.app_context():
+        session = db.session()
+        partnerships = set(session.scalars(select(Partnership.id)))
+        regions = {
+            row[0]: row[1] for row in session.execute(select(AreaRegion.partnership_id, AreaRegion.region))
+        }
+        assert set(regions) == partnerships and set(regions.values()) <= set(REGIONS)
+        # Every decision is named and dated before the register's as-at date.
+        latest = session.scalar(select(func.max(BenchmarkingDecision.decided_on)))
+        assert latest is not None and latest < AS_AT
+        assert "" not in set(session.scalars(select(BenchmarkingDecision.approver_name)))
+        taking_part = opted_in_areas(session, AS_AT)
+        # Area 3's board opted in, then out; everyone else takes part.
+        area_3 = session.scalar(select(Partnership.id).where(Partnership.name.startswith("Area 003")))
+        assert generated.not_compared == [area_3]
+        assert taking_part == partnerships - {area_3}
+        # Its history is kept: it had opted in before opting out.
+        first = session.scalar(
+            select(func.min(BenchmarkingDecision.decided_on)).where(
+                BenchmarkingDecision.partnership_id == area_3
+            )
+        )
+        assert first is not None and area_3 in opted_in_areas(session, first)
+
+
+def test_the_sample_viewers_area_is_compared_within_its_region_and_similar_areas(
+    register: tuple[Warehouse, Generated],
+) -> None:
+    warehouse, generated = register
+    with warehouse.app.app_context():
+        board = int(generated.viewers["board"][0].split(":")[1])
+        groups = comparison_groups_for(db.session(), board, AS_AT)
+        kinds = {group.kind for group in groups}
+        assert kinds == {GroupKind.ALL_AREAS, GroupKind.REGION, GroupKind.SIMILAR_AREAS}
+        assert (db.session.scalar(select(func.count(ComparisonGroup.id))) or 0) >= 1
+        # The area that opted out is in no group, even its similar-areas group.
+        for group in groups:
+            assert not set(generated.not_compared) & group.member_ids
