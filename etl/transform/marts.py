@@ -19,10 +19,12 @@ from etl.schema import (
     mart_outcomes,
     mart_provision,
     mart_renewals,
+    mart_unmet_need,
     mart_value_for_money,
 )
 from etl.transform import labels
 from etl.transform.performance import procurement_ratings
+from etl.transform.unmet_need import unmet_need
 from monitor.contracts.models import Cohort
 from monitor.contracts.renewal import Status
 from monitor.disclosure.suppression import (
@@ -91,6 +93,10 @@ def build_marts(facts: Facts, threshold: int, small_sample: int) -> dict[str, pd
     return {
         mart_board_performance.name: board_performance[_columns(mart_board_performance)],
         mart_board_parts.name: board_parts(board_performance, threshold),
+        # From the board's suppressed rows, so a cohort figure hides what they hide.
+        mart_unmet_need.name: unmet_need(board_performance, facts.cohorts, threshold)[
+            _columns(mart_unmet_need)
+        ],
         mart_value_for_money.name: _value_for_money_labels(
             pd.concat([own[1], suppressed[1]], ignore_index=True)
         )[_columns(mart_value_for_money)],

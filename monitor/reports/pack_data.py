@@ -4,7 +4,10 @@ A partnership's rows are suppressed by the ETL already. A commissioner's own
 rows are not (commissioners see their figures in full on screen), but a pack
 is a board paper, so the ETL's disclosure control is applied to them here,
 to performance, value for money and outcomes together, because a year's
-referrals in value for money is the total of the quarters beside it.
+referrals in value for money is the total of the quarters beside it. Their
+unmet need by cohort is then added up from that suppressed performance by
+the ETL's own function (etl.transform.unmet_need), so a commissioner's pack
+hides a cohort figure exactly where a board's mart row would.
 
 Before anything is written the figures are checked once more: a pack that
 would show a count from 1 to the threshold is refused, whatever its source.
@@ -22,8 +25,11 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, Float, Numeric, Table, desc, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from etl import schema
+from etl.transform.unmet_need import unmet_need
+from monitor.contracts.models import ContractCohort
 from monitor.disclosure.suppression import is_small, suppress_marts
 from monitor.kpis.periods import PERIOD_HINT, Quarter
 from monitor.reports.audience import Audience
@@ -32,6 +38,7 @@ from monitor.reports.audience import Audience
 WINDOW_QUARTERS = 8
 # The measures in value for money that count people.
 VFM_COUNTS = ("referrals", "completions", "positive_outcomes")
+UNMET_NEED_COLUMNS = [c.name for c in schema.mart_unmet_need.columns]
 
 
 class PackError(Exception):
@@ -72,6 +79,9 @@ class PackData:
     outcomes: pd.DataFrame
     funding: pd.DataFrame
     renewals: pd.DataFrame
+    # Unmet need by cohort in the pack's quarter (rows shaped like
+    # mart_unmet_need), under the board's disclosure control.
+    unmet_need: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNMET_NEED_COLUMNS))
     commentary: Mapping[tuple[int, str], str] = field(default_factory=dict)
     # (contract id, KPI code, period key) -> the framework's target, for quarters
     # whose figures are not in the warehouse (no accepted return yet).
@@ -198,12 +208,50 @@ def suppress_for_board(marts: Mapping[str, pd.DataFrame], threshold: int) -> dic
     }
 
 
+def read_cohorts(session: Session, contract_ids: set[int]) -> pd.DataFrame:
+    """The cohorts each of these contracts serves (contract_id, cohort): a
+    commissioner's pack adds its services up by cohort itself, and the
+    warehouse keeps no contract's cohorts apart from the marts."""
+    rows = session.execute(
+        select(ContractCohort.contract_id, ContractCohort.cohort).where(
+            ContractCohort.contract_id.in_(sorted(contract_ids))
+        )
+    ).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["contract_id", "cohort"])
+
+
+def pack_unmet_need(
+    frames: Mapping[str, pd.DataFrame],
+    audience: Audience,
+    period_key: str,
+    threshold: int,
+    cohorts: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """The quarter's unmet need by cohort: a board's mart rows as they are;
+    for a commissioner, the ETL's function over their performance after
+    `suppress_for_board`, with the board's rule (`as_board`). With no
+    cohorts given, a commissioner's pack has none to show."""
+    if audience.kind == "commissioner":
+        if cohorts is None:
+            return pd.DataFrame(columns=UNMET_NEED_COLUMNS)
+        rows = unmet_need(frames["mart_board_performance"], cohorts, threshold, as_board=True)
+    else:
+        rows = frames.get("mart_unmet_need", pd.DataFrame(columns=UNMET_NEED_COLUMNS))
+    return rows[rows["period_key"].eq(period_key)].reset_index(drop=True)
+
+
 def check_disclosure(
-    performance: pd.DataFrame, value_for_money: pd.DataFrame, outcomes: pd.DataFrame, threshold: int
+    performance: pd.DataFrame,
+    value_for_money: pd.DataFrame,
+    outcomes: pd.DataFrame,
+    threshold: int,
+    unmet: pd.DataFrame | None = None,
 ) -> None:
     """Refuse a pack holding a count a board must not see."""
     counts = performance[performance["unit"].eq("count")]["actual"]
     leaks = int(is_small(counts, threshold).sum())
+    if unmet is not None:
+        leaks += int(is_small(unmet[unmet["unit"].eq("count")]["value"], threshold).sum())
     for measure in VFM_COUNTS:
         leaks += int(is_small(value_for_money[measure], threshold).sum())
     leaks += int(is_small(outcomes["paired_cases"], threshold).sum())
@@ -235,8 +283,11 @@ def build_pack_data(
     threshold: int,
     commentary: Mapping[tuple[int, str], str] | None = None,
     loaded_at: datetime | None = None,
+    cohorts: pd.DataFrame | None = None,
 ) -> PackData:
-    """Everything the workbook shows, from frames shaped like the warehouse's."""
+    """Everything the workbook shows, from frames shaped like the warehouse's.
+    `cohorts` (contract_id, cohort; `read_cohorts`) are needed for a
+    commissioner's unmet need by cohort."""
     period, window = choose_period(marts["dim_period"], period_key)
     frames = dict(marts)
     if audience.kind == "commissioner":
@@ -244,7 +295,8 @@ def build_pack_data(
     performance = frames["mart_board_performance"]
     value_for_money = frames["mart_value_for_money"]
     outcomes = frames["mart_outcomes"]
-    check_disclosure(performance, value_for_money, outcomes, threshold)
+    unmet = pack_unmet_need(frames, audience, period.key, threshold, cohorts)
+    check_disclosure(performance, value_for_money, outcomes, threshold, unmet)
 
     keys = {p.key for p in window}
     shown = performance[
@@ -272,5 +324,6 @@ def build_pack_data(
         outcomes=outcomes[outcomes["period_key"].isin({p.key for p in window})].reset_index(drop=True),
         funding=frames["mart_funding"].reset_index(drop=True),
         renewals=frames["mart_renewals"].reset_index(drop=True),
+        unmet_need=unmet,
         commentary=dict(commentary or {}),
     )

@@ -17,6 +17,8 @@ from monitor.reports.sheets.styles import Styles
 from monitor.reports.sheets.summary import SHEET_NAME as SUMMARY
 from monitor.reports.sheets.summary import write_summary
 from monitor.reports.sheets.themes import THEMES, write_theme
+from monitor.reports.sheets.unmet_need import SHEET_NAME as UNMET_NEED
+from monitor.reports.sheets.unmet_need import write_unmet_need
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 RENEWALS = "Renewals due"
@@ -43,13 +45,14 @@ def write_board_pack(pack: PackData, produced_on: date) -> bytes:
     # Sheets appear in the order they are added, so add them all first.
     sheets = {
         name: workbook.add_worksheet(name)
-        for name in (SUMMARY, *(t.sheet for t in THEMES), RENEWALS, NOTES, CHART_DATA)
+        for name in (SUMMARY, *(t.sheet for t in THEMES), UNMET_NEED, RENEWALS, NOTES, CHART_DATA)
     }
     styles = Styles(workbook)
     ctx = Context(workbook, styles, ChartData(sheets[CHART_DATA], styles), pack, produced_on)
     write_summary(ctx, sheets[SUMMARY])
     for theme in THEMES:
         write_theme(ctx, sheets[theme.sheet], theme)
+    write_unmet_need(ctx, sheets[UNMET_NEED])
     write_renewals(ctx, sheets[RENEWALS])
     write_notes(ctx, sheets[NOTES])
     for sheet in sheets.values():

@@ -26,6 +26,7 @@ from etl.transform import labels
 
 # The warehouse's own label columns, so the frames are what read_marts returns.
 from etl.transform.marts import _outcome_labels, _performance_labels, _renewal_labels, _value_for_money_labels
+from etl.transform.unmet_need import unmet_need
 
 VIEWER = "organisation:1"
 VIEWER_NAME = "Borough Council"
@@ -59,6 +60,28 @@ FIGURES: dict[tuple[int, str], tuple[float | None, list[float | None]]] = {
     (2, "CASES-CLOSED"): (8, [9, 7, 6, 10]),
     (2, "FEEL-SAFER"): (80, [None, 66.7, 90.0, 60.0]),
 }
+# Unmet need in Q4 2013/14, the IDVA service's and the children's service's:
+# (contract, code, breakdown) -> figure. The children's service's 3 children
+# supported is a small count; the IDVA service is for adults and children.
+UNMET_NEED: dict[tuple[int, str, str], float] = {
+    (1, "REF-NOT-TAKEN", ""): 14,
+    (1, "REF-NOT-TAKEN", "No space"): 9,
+    (1, "REF-NOT-TAKEN", "Not eligible"): 5,
+    (1, "WAITING-END", ""): 11,
+    (1, "CHILD-SUPPORT-WANTED", ""): 20,
+    (1, "CHILD-SUPPORT-RECEIVED", ""): 6,
+    (2, "REF-NOT-TAKEN", ""): 0,
+    (2, "WAITING-END", ""): 7,
+    (2, "CHILD-SUPPORT-WANTED", ""): 12,
+    (2, "CHILD-SUPPORT-RECEIVED", ""): 3,
+}
+UNMET_NEED_NAMES = {
+    "REF-NOT-TAKEN": "Referrals not taken",
+    "WAITING-END": "People waiting at the end of the quarter",
+    "CHILD-SUPPORT-WANTED": "Children whose support was asked for",
+    "CHILD-SUPPORT-RECEIVED": "Children who received support",
+}
+COHORTS = {1: ("adults", "children and young people"), 2: ("children and young people",)}
 COMMENTARY = "Two advocates were on long-term sick leave; cover is now in place."
 
 
@@ -84,7 +107,8 @@ def _viewer(viewer: str = VIEWER, name: str = VIEWER_NAME, kind: str = "commissi
     return {"viewer": viewer, "viewer_kind": kind, "viewer_name": name}
 
 
-def performance(viewer: str = VIEWER) -> pd.DataFrame:
+def performance(viewer: str = VIEWER, with_unmet_need: bool = False) -> pd.DataFrame:
+    """The KPI rows; `with_unmet_need` adds the Q4 unmet need figures."""
     rows = []
     for (contract, code), (target, actuals) in FIGURES.items():
         reference, title, provider = CONTRACTS[contract]
@@ -124,10 +148,41 @@ def performance(viewer: str = VIEWER) -> pd.DataFrame:
                     "marker": "[x]" if actual is None else "",
                 }
             )
+    for (contract, code, breakdown), actual in UNMET_NEED.items() if with_unmet_need else ():
+        reference, title, provider = CONTRACTS[contract]
+        rows.append(
+            {
+                **_viewer(viewer),
+                "scope": "service",
+                "contract_id": contract,
+                "contract_reference": reference,
+                "contract_title": title,
+                "provider_name": provider,
+                "service_type": "IDVA/IDSVA",
+                "kpi_code": code,
+                "kpi_name": UNMET_NEED_NAMES[code],
+                "unit": "count",
+                "breakdown": breakdown,
+                "period_key": QUARTERS[3],
+                "period_label": "Q4 2013/14",
+                "financial_year": "2013/14",
+                "period_sort": 4,
+                "actual": float(actual),
+                "actual_display": f"{actual:,.0f}",
+                "target": np.nan,
+                "variance_pct": np.nan,
+                "numerator": np.nan,
+                "denominator": np.nan,
+                "rag": "not rated",
+                "rating": "Other",
+                "marker": "",
+            }
+        )
     frame = pd.DataFrame(rows)
     counts = frame[frame["unit"].eq("count")]
     totals = counts.groupby(
-        ["kpi_code", "kpi_name", "unit", "period_key", "period_label", "period_sort"], as_index=False
+        ["kpi_code", "kpi_name", "unit", "breakdown", "period_key", "period_label", "period_sort"],
+        as_index=False,
     )["actual"].sum()
     totals = totals.assign(
         **_viewer(viewer),
@@ -137,7 +192,6 @@ def performance(viewer: str = VIEWER) -> pd.DataFrame:
         contract_title="All services",
         provider_name="",
         service_type="",
-        breakdown="",
         financial_year="2013/14",
         actual_display=totals["actual"].map(lambda v: f"{v:,.0f}"),
         target=np.nan,
@@ -325,15 +379,26 @@ def kpis() -> pd.DataFrame:
     )[[c.name for c in dim_kpi.columns]]
 
 
-def marts(viewer: str = VIEWER) -> dict[str, pd.DataFrame]:
+def cohorts() -> pd.DataFrame:
+    """contract_id, cohort: what monitor.reports.pack_data.read_cohorts returns."""
+    return pd.DataFrame(
+        [(contract, cohort) for contract, served in COHORTS.items() for cohort in served],
+        columns=["contract_id", "cohort"],
+    )
+
+
+def marts(viewer: str = VIEWER, with_unmet_need: bool = False) -> dict[str, pd.DataFrame]:
     """What monitor.reports.pack_data.read_marts returns, for one viewer."""
     return {
-        "mart_board_performance": performance(viewer),
+        "mart_board_performance": performance(viewer, with_unmet_need),
         "mart_value_for_money": value_for_money(viewer),
         "mart_outcomes": outcomes(viewer),
         "mart_funding": funding(viewer),
         "mart_renewals": renewals(viewer),
         "mart_provision": pd.DataFrame(),
+        # A commissioner's own rows, as the ETL builds them (unsuppressed):
+        # the pack works a commissioner's out again after suppression.
+        "mart_unmet_need": unmet_need(performance(viewer, with_unmet_need), cohorts(), threshold=4),
         "dim_period": periods(),
         "dim_kpi": kpis(),
     }

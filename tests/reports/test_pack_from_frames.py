@@ -24,6 +24,7 @@ SHEETS = [
     "Quality",
     "Outcomes",
     "Finance and value for money",
+    "Unmet need",
     "Renewals due",
     "Notes",
     "Chart data",
@@ -56,7 +57,7 @@ def test_sheets_in_order_with_real_tables(pack: bytes) -> None:
     } <= set(found)
     assert {"FinanceKPIs", "ValueForMoney", "FundingByFunder", "RenewalsDue", "Notes"} <= set(found)
     # Every data sheet keeps its first table's header in view.
-    for name in SHEETS[1:7]:
+    for name in SHEETS[1:8]:
         assert workbook[name].freeze_panes is not None, name
     outputs = found["OutputsKPIs"]
     assert workbook["Performance and outputs"].freeze_panes == f"A{outputs.first_row + 1}"

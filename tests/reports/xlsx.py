@@ -110,7 +110,8 @@ def count_cells(workbook: Workbook) -> list[tuple[str, Any]]:
 
     KPI tables: the quarter columns of rows measured as a number. Exceptions:
     the figure of a KPI measured as a number. Value for money: referrals,
-    completions and positive outcomes. Outcome measures: paired cases. Chart
+    completions and positive outcomes. Outcome measures: paired cases.
+    Unmet need: the counts by cohort. Chart
     data: the actuals of a chart of a KPI measured as a number.
     """
     found: list[tuple[str, Any]] = []
@@ -138,6 +139,13 @@ def count_cells(workbook: Workbook) -> list[tuple[str, Any]]:
     measures = all_tables.get("OutcomeMeasures")
     for record in measures.records() if measures else []:
         found.append((f"OutcomeMeasures {record['Service']} {record['Quarter']}", record["Paired cases"]))
+    # Unmet need by cohort: every column but the cohort, the services
+    # reporting and the share of children supported counts people.
+    not_counts = {"Cohort", "Services reporting", "Share of children who received support"}
+    for name in ("UnmetNeedReasons", "UnmetNeedSupport"):
+        unmet = all_tables.get(name)
+        for record in unmet.records() if unmet else []:
+            found += [(f"{name} {record['Cohort']} {h}", v) for h, v in record.items() if h not in not_counts]
     chart_sheet = workbook["Chart data"]
     for table in all_tables.values():
         if table.sheet != "Chart data" or "Actual" not in table.header:
