@@ -275,6 +275,24 @@ def set_members(session: Session, user: User, group_id: int, member_ids: Iterabl
     return group
 
 
+def change_group(
+    session: Session, user: User, group_id: int, name: str, description: str, member_ids: Iterable[int]
+) -> ComparisonGroup:
+    """Rename the group, change its description and replace its areas, all
+    checked first so one page shows every problem and a refusal changes nothing."""
+    _require_admin(user)
+    group = _group(session, group_id)
+    name, description = name.strip(), description.strip()
+    errors = _group_details_errors(session, name, description, group_id)
+    chosen, member_errors = _member_errors(session, member_ids)
+    errors.update(member_errors)
+    if errors:
+        raise ValidationFailed(errors)
+    group.name = name
+    group.description = description
+    return set_members(session, user, group_id, chosen)
+
+
 def delete_group(session: Session, user: User, group_id: int) -> None:
     _require_admin(user)
     session.delete(_group(session, group_id))
