@@ -61,7 +61,8 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     from monitor.auth.password_views import blueprint as passwords_blueprint
     from monitor.auth.views import blueprint as auth_blueprint
     from monitor.auth.views import install_login
-    from monitor.benchmarking import models as benchmarking_models  # noqa: F401 - its tables join the metadata; no pages yet
+    from monitor.benchmarking import models as benchmarking_models  # noqa: F401 - its tables join the metadata
+    from monitor.benchmarking.views import blueprint as benchmarking_blueprint
     from monitor.cli import explain_missing_schema, register_commands
     from monitor.contracts import decision_views, edit_views, history_views, views  # noqa: F401 - routes register on import
     from monitor.contracts.blueprint import blueprint as contracts_blueprint
@@ -90,6 +91,7 @@ def create_app(config: BaseConfig | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(account_blueprint)
     app.register_blueprint(contracts_blueprint)
     app.register_blueprint(admin_blueprint)
+    app.register_blueprint(benchmarking_blueprint)
     app.register_blueprint(kpis_blueprint)
     app.register_blueprint(dashboards_blueprint)
     app.register_blueprint(reports_blueprint)

@@ -250,7 +250,7 @@ def test_every_route_is_in_the_matrix(app: Flask) -> None:
         "the matrix lists routes the app does not have"
     )
     # The framework and returns pages have their own matrix in tests/kpis,
-    # and the statutory return's in tests/statutory.
+    # the statutory return's in tests/statutory and benchmarking's in tests/benchmarking.
     kpi_prefixes = (
         "/api/",
         "/kpis",
@@ -261,6 +261,7 @@ def test_every_route_is_in_the_matrix(app: Flask) -> None:
         "/contracts/<int:contract_id>/performance",
         "/contracts/<int:contract_id>/returns",
         "/statutory-return",
+        "/admin/benchmarking",
     )
     web_rules = {rule.rule for rule in app.url_map.iter_rules() if not rule.rule.startswith(kpi_prefixes)}
     assert web_rules - normalised == set(), "add new routes to the permission matrix"
