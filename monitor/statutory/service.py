@@ -512,6 +512,31 @@ def _compile_question(question: EvaluatedQuestion, inputs: _Inputs) -> CompiledQ
     return CompiledQuestion(question, tuple(rows), question.adds_up, incomplete, tuple(problems))
 
 
+# (contract id, KPI code, breakdown label or '' for the total) -> {quarter number: accepted value}
+AcceptedFigures = Mapping[tuple[int, str, str], Mapping[int, Decimal]]
+
+
+def evaluate_figures(
+    definition: Definition, rollups: Mapping[str, str], accepted: AcceptedFigures, contract_ids: Sequence[int]
+) -> EvaluatedReturn:
+    """The definition's answers from accepted quarterly figures: each contract's
+    year figure by its KPI's rollup, added up over the contracts. The one home
+    of this rule, for the app's figures and the warehouse's alike
+    (monitor.statutory.reconcile)."""
+
+    def figure(code: str, part: str | None) -> float | None:
+        years = [
+            # No accepted quarters give None before the rollup is read, so a KPI
+            # nobody reported needs no rollup.
+            year_figure(rollups.get(code, ""), accepted.get((contract_id, code, part or ""), {}))
+            for contract_id in contract_ids
+        ]
+        known = [value for value in years if value is not None]
+        return float(sum(known, Decimal(0))) if known else None
+
+    return evaluate(definition, figure)
+
+
 def compile_return(
     session: Session, authority_id: int, financial_year: str, library: KpiLibrary, today: date
 ) -> CompiledReturn:
@@ -528,16 +553,9 @@ def compile_return(
     by_contract = {contract_sources.contract.id: contract_sources for contract_sources in sources}
     reported = _reported(session, [contract.id for contract in contracts], financial_year)
     rollups = {code: rollup for code, rollup in session.execute(select(Kpi.code, Kpi.rollup))}
-
-    def figure(code: str, part: str | None) -> float | None:
-        years = [
-            year_figure(rollups[code], reported.accepted.get((contract.id, code, part or ""), {}))
-            for contract in contracts
-        ]
-        known = [value for value in years if value is not None]
-        return float(sum(known, Decimal(0))) if known else None
-
-    evaluated = evaluate(definition, figure)
+    evaluated = evaluate_figures(
+        definition, rollups, reported.accepted, [contract.id for contract in contracts]
+    )
     inputs = _Inputs(reported, contracts, by_contract, rollups)
     questions = tuple(_compile_question(question, inputs) for question in evaluated.questions)
     return CompiledReturn(

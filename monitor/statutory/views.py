@@ -15,6 +15,8 @@ import xlsxwriter
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import login_required
 
+from etl.app import app_warehouse
+from etl.engine import WarehouseUnavailable
 from monitor.access.roles import Role
 from monitor.access.rules import can_compile_return
 from monitor.access.signed_in import signed_in_user
@@ -27,6 +29,7 @@ from monitor.formatting import count_text, list_text, time_text
 from monitor.forms import save
 from monitor.statutory.definition import Definition
 from monitor.statutory.forms import SafeAccommodationForm
+from monitor.statutory.reconcile import Reconciliation, reconcile
 from monitor.statutory.service import (
     CompiledReturn,
     ReturnRow,
@@ -44,7 +47,15 @@ from monitor.statutory.service import (
 
 blueprint = Blueprint("statutory", __name__)
 
-COLUMNS = ("Question number", "Question", "Category", "Figure", "Mandatory", "Status and notes")
+COLUMNS = (
+    "Question number",
+    "Question",
+    "Category",
+    "Figure",
+    "Mandatory",
+    "Status and notes",
+    "Warehouse check",
+)
 
 
 def _authority_id(user: User) -> int | None:
@@ -87,6 +98,15 @@ def _default_year(authority_id: int | None, known: dict[str, Definition]) -> str
     return list(known)[-1]
 
 
+def _reconciled(compiled: CompiledReturn) -> Reconciliation:
+    """The compiled return against the warehouse beside the app, if it has one."""
+    try:
+        warehouse = app_warehouse()
+    except WarehouseUnavailable:
+        warehouse = None
+    return reconcile(db.session(), compiled, warehouse)
+
+
 def _no_definition(year: str, known: dict[str, Definition]) -> str:
     return (
         f"There is no statutory return definition for {year}; the years with one are "
@@ -112,13 +132,15 @@ def statutory_return() -> Any:
             error = _no_definition(asked, known)
         else:
             year = asked
-    compiled = None
+    compiled = reconciliation = None
     if authority_id is not None and error is None:
         compiled = compile_return(db.session(), authority_id, year, library, today())
+        reconciliation = _reconciled(compiled)
     return render_template(
         "statutory/return.html",
         title="Statutory safe accommodation return",
         compiled=compiled,
+        reconciliation=reconciliation,
         year=year,
         years=list(known),
         year_in_url=year_in_url,
@@ -183,18 +205,19 @@ def _chosen_ids(form: SafeAccommodationForm) -> list[int] | None:
     return [int(value) for value in raw]
 
 
-def _compiled_for_download(year: str) -> CompiledReturn:
+def _compiled_for_download(year: str) -> tuple[CompiledReturn, Reconciliation]:
     user = signed_in_user()
     authority_id = _required_authority(user)
     library = kpi_library(db.session())
     financial_year = _year_or_404(year, definitions(library))
     try:
-        return compile_return(db.session(), authority_id, financial_year, library, today())
+        compiled = compile_return(db.session(), authority_id, financial_year, library, today())
     except ValidationFailed:
         abort(404)
+    return compiled, _reconciled(compiled)
 
 
-def header_block(compiled: CompiledReturn) -> list[tuple[str, str]]:
+def header_block(compiled: CompiledReturn, reconciliation: Reconciliation) -> list[tuple[str, str]]:
     """The lines above the table in both downloads."""
     definition = compiled.definition
     lines = [
@@ -214,18 +237,28 @@ def header_block(compiled: CompiledReturn) -> list[tuple[str, str]]:
             f"{compiled.waiting_count} not yet accepted, {compiled.not_sent_count} not sent",
         )
     )
+    lines.append(("Warehouse check", reconciliation.summary))
     return lines
 
 
-def _cells(row: ReturnRow) -> list[Any]:
+def _cells(row: ReturnRow, reconciliation: Reconciliation) -> list[Any]:
     # A figure not available is left blank, never 0; the notes say why.
-    return [row.number, row.question, row.category, row.value, "Yes" if row.mandatory else "No", row.notes]
+    check = reconciliation.check(row)
+    return [
+        row.number,
+        row.question,
+        row.category,
+        row.value,
+        "Yes" if row.mandatory else "No",
+        row.notes,
+        check.text if check else "Not checked",
+    ]
 
 
 @blueprint.route("/statutory-return/<year>.xlsx")
 @login_required
 def return_workbook(year: str) -> Any:
-    compiled = _compiled_for_download(year)
+    compiled, reconciliation = _compiled_for_download(year)
     buffer = BytesIO()
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
     sheet = workbook.add_worksheet("Return")
@@ -233,7 +266,7 @@ def return_workbook(year: str) -> Any:
     wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
     figure = workbook.add_format({"num_format": "#,##0", "valign": "top"})
     row_number = 0
-    for label, text in header_block(compiled):
+    for label, text in header_block(compiled, reconciliation):
         sheet.write_string(row_number, 0, label, bold)
         sheet.write_string(row_number, 1, text)
         row_number += 1
@@ -243,7 +276,7 @@ def return_workbook(year: str) -> Any:
     header_row = row_number
     for row in compiled.rows:
         row_number += 1
-        for column, value in enumerate(_cells(row)):
+        for column, value in enumerate(_cells(row, reconciliation)):
             if value is None:
                 sheet.write_blank(row_number, column, None, figure)
             elif isinstance(value, float):
@@ -251,7 +284,7 @@ def return_workbook(year: str) -> Any:
             else:
                 sheet.write_string(row_number, column, value, wrap)
     sheet.freeze_panes(header_row + 1, 0)
-    for column, width in enumerate((10, 60, 30, 12, 10, 60)):
+    for column, width in enumerate((10, 60, 30, 12, 10, 60, 60)):
         sheet.set_column(column, column, width)
     workbook.close()
     buffer.seek(0)
@@ -273,15 +306,15 @@ def _plain_number(value: float | None) -> str:
 @blueprint.route("/statutory-return/<year>.csv")
 @login_required
 def return_csv(year: str) -> Any:
-    compiled = _compiled_for_download(year)
+    compiled, reconciliation = _compiled_for_download(year)
     text = StringIO()
     writer = csv.writer(text)
-    for label, value in header_block(compiled):
+    for label, value in header_block(compiled, reconciliation):
         writer.writerow([label, value])
     writer.writerow([])
     writer.writerow(COLUMNS)
     for row in compiled.rows:
-        cells = _cells(row)
+        cells = _cells(row, reconciliation)
         cells[3] = _plain_number(row.value)
         writer.writerow(cells)
     return send_file(

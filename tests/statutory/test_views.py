@@ -223,7 +223,7 @@ def test_the_csv_matches_the_page(returns_app: Flask) -> None:
     start = next(index for index, row in enumerate(rows) if row and row[0] == "Question number")
     body = rows[start + 1 :]
     assert len(body) == len(page_figures)
-    for number, _question, category, figure, _mandatory, _notes in body:
+    for number, _question, category, figure, _mandatory, _notes, _check in body:
         shown = page_figures[(number, category)].replace(",", "")
         assert figure == shown, (number, category)
 
