@@ -11,15 +11,24 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime
 
 import pandas as pd
 from sqlalchemy import Connection, Select, and_, select
+from sqlalchemy.orm import Session
 
 from etl.load import chunks
 from etl.transform.periods import contract_days
 from monitor.audit import AuditEvent
 from monitor.auth.models import Organisation, Partnership, partnership_members
+from monitor.benchmarking.models import (
+    AreaRegion,
+    BenchmarkingDecision,
+    ComparisonGroup,
+    ComparisonGroupMember,
+)
+from monitor.benchmarking.service import opted_in_areas
+from monitor.benchmarking.vocabulary import ALL_AREAS_NAME, REGIONS, GroupKind, region_group_name
 from monitor.contracts.models import (
     Amendment,
     Contract,
@@ -273,9 +282,77 @@ def changed_contracts(connection: Connection, since: datetime) -> set[int]:
     return changed
 
 
+@dataclass
+class Benchmarking:
+    """Who is compared with whom on a day: the opted-in areas with their
+    names, and each comparison group's opted-in members."""
+
+    areas: pd.DataFrame  # area_id, area_name
+    groups: pd.DataFrame  # group_name, group_kind, group_sort, area_id
+    members: pd.DataFrame  # area_id, organisation_id: the areas' member commissioners
+
+
+def benchmarking(connection: Connection, on: date) -> Benchmarking:
+    """The comparison groups in force on `on`, as monitor.benchmarking.service
+    draws them for one area (comparison_groups_for), for every area at once:
+    all areas, each region's areas and each similar-areas group, with only
+    the areas whose decision in force on `on` is to take part."""
+    with Session(bind=connection) as session:
+        taking_part = sorted(opted_in_areas(session, on))
+    names = read_frame(
+        connection,
+        select(Partnership.id, Partnership.name).order_by(Partnership.id),
+        ["area_id", "area_name"],
+    )
+    areas = names[names["area_id"].isin(taking_part)].reset_index(drop=True)
+    regions = read_frame(
+        connection, select(AreaRegion.partnership_id, AreaRegion.region), ["area_id", "region"]
+    )
+    similar = read_frame(
+        connection,
+        select(ComparisonGroup.name, ComparisonGroupMember.partnership_id)
+        .join(ComparisonGroupMember, ComparisonGroupMember.group_id == ComparisonGroup.id)
+        .order_by(ComparisonGroup.name),
+        ["group_name", "area_id"],
+    )
+    # All areas first, then the regions in the ONS's order, then the similar-areas groups by name.
+    region_order = {region: number for number, region in enumerate(REGIONS, start=1)}
+    similar_order = {
+        name: len(REGIONS) + number for number, name in enumerate(sorted(set(similar["group_name"])), 1)
+    }
+    parts = [
+        areas[["area_id"]].assign(
+            group_name=ALL_AREAS_NAME, group_kind=GroupKind.ALL_AREAS.value, group_sort=0
+        ),
+        regions.assign(
+            group_name=regions["region"].map(region_group_name),
+            group_kind=GroupKind.REGION.value,
+            group_sort=regions["region"].map(region_order),
+        )[["area_id", "group_name", "group_kind", "group_sort"]],
+        similar.assign(
+            group_kind=GroupKind.SIMILAR_AREAS.value, group_sort=similar["group_name"].map(similar_order)
+        ),
+    ]
+    groups = pd.concat(parts, ignore_index=True)
+    groups = groups[groups["area_id"].isin(taking_part)]
+    members = read_frame(
+        connection,
+        select(partnership_members.c.partnership_id, partnership_members.c.organisation_id),
+        ["area_id", "organisation_id"],
+    )
+    return Benchmarking(
+        areas=areas,
+        groups=groups[["group_name", "group_kind", "group_sort", "area_id"]].reset_index(drop=True),
+        members=members[members["area_id"].isin(taking_part)].reset_index(drop=True),
+    )
+
+
 def reference_fingerprint(connection: Connection) -> str:
     """A digest of what shapes every viewer's rows: organisations (names and
-    kinds), partnerships and their members, and the KPI library."""
+    kinds), partnerships and their members, the KPI library, and who is
+    compared with whom (benchmarking decisions, regions and similar-areas
+    groups: the comparison mart is every area's, so a change there is a
+    full run's work)."""
     digest = hashlib.sha256()
     for query in (
         select(Organisation.id, Organisation.name, Organisation.kind).order_by(Organisation.id),
@@ -285,6 +362,16 @@ def reference_fingerprint(connection: Connection) -> str:
         ),
         select(Kpi.id, Kpi.code, Kpi.name, Kpi.unit, Kpi.direction, Kpi.category, Kpi.rollup).order_by(
             Kpi.id
+        ),
+        select(
+            BenchmarkingDecision.partnership_id,
+            BenchmarkingDecision.decided_on,
+            BenchmarkingDecision.opted_in,
+        ).order_by(BenchmarkingDecision.partnership_id, BenchmarkingDecision.decided_on),
+        select(AreaRegion.partnership_id, AreaRegion.region).order_by(AreaRegion.partnership_id),
+        select(ComparisonGroup.id, ComparisonGroup.name).order_by(ComparisonGroup.id),
+        select(ComparisonGroupMember.group_id, ComparisonGroupMember.partnership_id).order_by(
+            ComparisonGroupMember.group_id, ComparisonGroupMember.partnership_id
         ),
     ):
         for row in connection.execute(query):

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Column, ColumnElement, Connection, Select, Table, func, select
+from sqlalchemy.orm import Session
 
 from etl.extract import accepted_versions
 from etl.load import chunks
@@ -23,11 +24,13 @@ from etl.schema import (
     fact_kpi_result,
     fact_outcome,
     mart_board_performance,
+    mart_comparison,
     mart_outcomes,
     mart_renewals,
     mart_value_for_money,
 )
 from etl.transform.periods import quarter_key
+from monitor.benchmarking.service import opted_in_areas
 from monitor.contracts.models import FundingLine
 from monitor.kpis.models import ReturnValue
 
@@ -210,3 +213,46 @@ def periods_reach(warehouse: Connection, as_at: date) -> Check:
 def dated_checks(warehouse: Connection, as_at: date) -> list[Check]:
     """The checks of what a roll of the as-at date rewrites."""
     return [renewals_complete(warehouse), periods_reach(warehouse, as_at)]
+
+
+def comparison_check(warehouse: Connection, app: Connection, as_at: date, threshold: int) -> Check:
+    """The comparison mart holds only areas opted in on the as-at date (as
+    members, in group statistics through them, or as viewers), and shows no
+    count from 1 to the threshold and no interval of a hidden figure."""
+    with Session(bind=app) as session:
+        taking_part = opted_in_areas(session, as_at)
+    table = mart_comparison.c
+    problems = []
+    areas = {int(a) for (a,) in warehouse.execute(select(table.area_id).distinct()) if a is not None}
+    viewing = {int(a) for (a,) in warehouse.execute(select(table.viewer_area_id).distinct())}
+    outside = sorted((areas | viewing) - taking_part)
+    if outside:
+        problems.append(f"areas not opted in on {as_at.isoformat()}: {', '.join(map(str, outside))}")
+    small = int(
+        warehouse.scalar(
+            select(func.count())
+            .select_from(mart_comparison)
+            .where(
+                table.measure == "count",
+                table.value.between(1, threshold),
+            )
+        )
+        or 0
+    )
+    if small:
+        problems.append(f"{small} rows show a count from 1 to {threshold}")
+    leaking = int(
+        warehouse.scalar(
+            select(func.count())
+            .select_from(mart_comparison)
+            .where(table.value.is_(None), table.row_kind == "area", table.lower_95.is_not(None))
+        )
+        or 0
+    )
+    if leaking:
+        problems.append(f"{leaking} hidden figures show an interval")
+    return Check(
+        "comparison shows opted-in areas only and no small count",
+        not problems,
+        "; ".join(problems) or "only opted-in areas, no count from 1 to the threshold",
+    )

@@ -8,7 +8,17 @@ moved since the last run, the run also rolls the date (etl/roll.py): it
 rewrites only the rows that depend on the date (periods, snapshots, renewals
 and provision), after any incremental rebuild, and is logged as a "roll". A
 full run rebuilds everything; it happens when asked, on the first run, or
-when organisations, partnerships or KPIs changed.
+when organisations, partnerships, KPIs or benchmarking (decisions, regions,
+similar-areas groups) changed.
+
+The comparison mart (etl/transform/comparison.py) is rebuilt whole by every
+full or incremental run that writes anything: each area's figures are set
+against every other area's, so any changed figure can move every group's
+statistics. A roll changes no figure; it rebuilds the comparison only when
+the dates it passes bring a decision to take part (or to stop) into force. It
+is worked out from the warehouse's own facts after they are loaded, so an
+incremental run, which extracts only the changed contracts, compares every
+area all the same.
 """
 
 from __future__ import annotations
@@ -22,11 +32,20 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, desc, func, inspect, select, text
+from sqlalchemy.orm import Session
 
 from etl import load, reader, roll
 from etl.engine import create_warehouse, is_postgresql, warehouse_engine
-from etl.extract import Extract, changed_contracts, extract, reference_fingerprint
-from etl.quality import Check, dated_checks, run_checks
+from etl.extract import (
+    Benchmarking,
+    Extract,
+    benchmarking,
+    changed_contracts,
+    extract,
+    read_frame,
+    reference_fingerprint,
+)
+from etl.quality import Check, comparison_check, dated_checks, run_checks
 from etl.schema import (
     DIMENSIONS,
     FACTS,
@@ -42,16 +61,22 @@ from etl.schema import (
     fact_funding,
     fact_kpi_result,
     fact_outcome,
+    mart_board_performance,
+    mart_comparison,
 )
+from etl.transform import comparison as comparison_transforms
 from etl.transform import contracts as contract_transforms
 from etl.transform.marts import Facts, build_marts
 from etl.transform.outcomes import outcome_facts
 from etl.transform.performance import kpi_results, with_outcome_parts
 from etl.transform.periods import dim_period as build_dim_period
 from monitor import clock
-from monitor.access.viewers import organisation_key, parse_viewer_key, partnership_key
+from monitor.access.viewers import PARTNERSHIP_PREFIX, organisation_key, parse_viewer_key, partnership_key
+from monitor.auth.models import Organisation
+from monitor.benchmarking.service import opted_in_areas
 from monitor.contracts.models import Contract, contract_partners
 from monitor.contracts.renewal import Leads
+from monitor.disclosure.suppression import CONFIDENTIAL
 from monitor.kpis.models import Return
 
 log = logging.getLogger(__name__)
@@ -69,6 +94,7 @@ STEPS = (
     "marts",
     "loading",
     "checks",
+    "comparing areas",
 )
 # A roll's own steps (etl.roll.STEPS), then its checks.
 ROLL_CHECKS = "rolling the date: checks"
@@ -205,6 +231,10 @@ def run_etl(
                     counts = {**counts, **{name: counts.get(name, 0) + n for name, n in written.items()}}
                     say(ROLL_CHECKS)
                     checks += dated_checks(target, today)
+                if full or changed or _taking_part_moved(app, rolled_from, today):
+                    say(STEPS[8])
+                    counts[mart_comparison.name] = rebuild_comparison(target, app, today, settings.threshold)
+                    checks.append(comparison_check(target, app, today, settings.threshold))
                 failed = [c for c in checks if not c.passed]
                 if failed:
                     raise EtlFailed(
@@ -395,7 +425,8 @@ REFERENCE_TABLES = (dim_period, dim_organisation, dim_kpi)
 
 
 def _load(target: Connection, frames: dict[str, pd.DataFrame], scope: Scope | None) -> dict[str, int]:
-    tables = [*DIMENSIONS, *FACTS, *MARTS]
+    # The comparison mart is rebuilt whole afterwards, from what is loaded here.
+    tables = [*DIMENSIONS, *FACTS, *(mart for mart in MARTS if mart is not mart_comparison)]
     for table in tables:
         if scope is None or table in REFERENCE_TABLES:
             load.clear(target, table)
@@ -410,6 +441,98 @@ def _load(target: Connection, frames: dict[str, pd.DataFrame], scope: Scope | No
         for table in tables:
             target.execute(text(f'ANALYZE "{WAREHOUSE_SCHEMA}"."{table.name}"'))
     return counts
+
+
+def _taking_part_moved(app: Connection, since: date | None, today: date) -> bool:
+    """Did a roll from `since` to `today` pass a decision to take part (or to stop)?
+    A roll changes no figure, so the comparison changes only then."""
+    if since is None:
+        return False
+    with Session(bind=app) as session:
+        return opted_in_areas(session, since) != opted_in_areas(session, today)
+
+
+def rebuild_comparison(target: Connection, app: Connection, today: date, threshold: int) -> int:
+    """Replace mart_comparison with every opted-in area's comparison as at
+    `today`, from the accepted figures now in the warehouse; returns its rows."""
+    groups = benchmarking(app, today)
+    kpis = read_frame(
+        target,
+        select(dim_kpi.c.kpi_id, dim_kpi.c.code, dim_kpi.c.name, dim_kpi.c.unit, dim_kpi.c.direction),
+        ["kpi_id", "code", "name", "unit", "direction"],
+    )
+    compared = kpis[
+        kpis["code"].isin(comparison_transforms.COMPARED_COUNTS + comparison_transforms.COMPARED_PROPORTIONS)
+    ]
+    facts = fact_kpi_result.c
+    results = read_frame(
+        target,
+        select(
+            facts.contract_id,
+            facts.kpi_id,
+            facts.period_key,
+            facts.breakdown,
+            facts.actual,
+            facts.numerator,
+            facts.denominator,
+        ).where(facts.breakdown == "", facts.kpi_id.in_([int(k) for k in compared["kpi_id"]])),
+        ["contract_id", "kpi_id", "period_key", "breakdown", "actual", "numerator", "denominator"],
+    )
+    bridge = bridge_contract_viewer.c
+    services = read_frame(
+        target,
+        select(bridge.contract_id, bridge.viewer).where(bridge.viewer.like(f"{PARTNERSHIP_PREFIX}%")),
+        ["contract_id", "viewer"],
+    )
+    services["area_id"] = services["viewer"].map(lambda key: parse_viewer_key(key)[1])
+    board = mart_board_performance.c
+    hidden = read_frame(
+        target,
+        select(board.viewer, board.kpi_code, board.period_key).where(
+            board.viewer.like(f"{PARTNERSHIP_PREFIX}%"),
+            board.scope == "all services",
+            board.breakdown == "",
+            board.marker == CONFIDENTIAL,
+            board.kpi_code.in_(list(compared["code"])),
+        ),
+        ["viewer", "kpi_code", "period_key"],
+    )
+    hidden["area_id"] = hidden["viewer"].map(lambda key: parse_viewer_key(key)[1])
+    figures = comparison_transforms.area_figures(
+        results, services[["contract_id", "area_id"]], kpis, hidden, threshold
+    )
+    per_group = comparison_transforms.group_rows(figures, groups.areas, groups.groups, threshold)
+    load.clear(target, mart_comparison)
+    if per_group.empty:
+        return 0
+    return sum(
+        load.insert(target, mart_comparison, part)
+        for part in comparison_transforms.viewer_rows(
+            per_group, groups.areas, groups.groups, _comparison_viewers(app, groups)
+        )
+    )
+
+
+def _comparison_viewers(app: Connection, groups: Benchmarking) -> pd.DataFrame:
+    """Each opted-in area's board, with every row of its comparison, and each
+    of its member commissioners with their area's own rows (its figures
+    against each group's, after disclosure control as the board sees them).
+    The other areas' funnel points are the board's alone: a copy for every
+    commissioner too would double a mart that grows with the square of the
+    areas (bench/comparison.py)."""
+    boards = groups.areas.assign(
+        viewer=groups.areas["area_id"].map(lambda area: partnership_key(int(area))),
+        viewer_kind="board",
+        viewer_name=groups.areas["area_name"],
+        sees_others=True,
+    )
+    names = read_frame(app, select(Organisation.id, Organisation.name), ["organisation_id", "viewer_name"])
+    commissioners = groups.members.merge(names, on="organisation_id").assign(
+        viewer_kind="commissioner", sees_others=False
+    )
+    commissioners["viewer"] = commissioners["organisation_id"].map(lambda o: organisation_key(int(o)))
+    columns = ["viewer", "viewer_kind", "viewer_name", "area_id", "sees_others"]
+    return pd.concat([boards[columns], commissioners[columns]], ignore_index=True)
 
 
 def _insert_run(
