@@ -100,6 +100,12 @@ def test_a_boards_pack_shows_its_mart_rows(board_warehouse: Warehouse, packs: di
     assert {key: shown[key] for key in expected if key in shown} == expected
     assert {v for key, v in shown.items() if key not in expected} <= {NOT_AVAILABLE}
     assert CONFIDENTIAL in shown.values(), "the demo's board has a cohort figure hidden"
+    small = board_warehouse.rows(
+        "SELECT viewer, cohort, period_key, measure, part, value FROM mart_unmet_need "
+        "WHERE viewer_kind = 'board' AND unit = 'count' AND value BETWEEN 1 AND :threshold",
+        threshold=THRESHOLD,
+    )
+    assert small == [], "no board's cohort count from 1 to the threshold, in any quarter"
     assert_no_small_counts(packs["board"], THRESHOLD)
 
 
