@@ -20,6 +20,11 @@ opted out or never decided) and two similar-areas groups are defined. These
 are drawn from each area's number, not the random stream, so adding them
 left every other generated row as it was.
 
+The refuges also report unmet need and the statutory safe-accommodation
+return's figures from 2012/13 (MONITORED in bench/national_figures.py, drawn
+from a stream of each contract's own), and each council counts its refuges
+as safe accommodation in every financial year they are live.
+
 Rows go straight into the real app tables with COPY (the upload pipeline
 would take hours at this size). Every timestamp is fixed before the bench's
 first ETL run, so an incremental run sees only what the bench changes.
@@ -39,7 +44,17 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, Table, select, text
 
-from bench.national_figures import AREA_SERVICES, COHORTS, FRAMEWORKS, RARE_COHORTS, figures
+from bench.national_figures import (
+    AREA_SERVICES,
+    COHORTS,
+    FRAMEWORKS,
+    MONITORED,
+    MONITORED_FROM,
+    RARE_COHORTS,
+    SAFE_ACCOMMODATION_SERVICES,
+    figures,
+    monitored_figures,
+)
 from monitor.audit import AuditEvent
 from monitor.auth.models import Organisation, Partnership, User, partnership_members
 from monitor.benchmarking.models import (
@@ -72,6 +87,7 @@ from monitor.kpis.models import (
     ReturnVersion,
 )
 from monitor.kpis.periods import Quarter, due_date
+from monitor.statutory.models import SafeAccommodationContract
 
 AS_AT = date(2014, 5, 6)
 FIRST_QUARTER = Quarter(2010, 1)
@@ -476,6 +492,8 @@ class _Generator:
             self.amendment(contract_id, ending[0], ending[1], None, None, None)
         self.funding(contract_id, lead, start, final_end, annual_value)
         items = self.framework(contract_id, service, start, size, annual_value)
+        if service in SAFE_ACCOMMODATION_SERVICES and not pipeline:
+            self.safe_accommodation(contract_id, start, final_end)
         # Candidates for the incremental runs: a council's own service, in a
         # force with its full three areas, so the rows a run must rebuild
         # (that council, its board and its force's board) are alike in
@@ -536,6 +554,21 @@ class _Generator:
                     amount=round(annual_value * share / weight),
                 )
 
+    def safe_accommodation(self, contract_id: int, start: date, end: date) -> None:
+        """Count the contract as safe accommodation in each financial year it is
+        live, up to the as-at date's year (its lead council compiles the return)."""
+        for year in range(Quarter.containing(start).fy_start, Quarter.containing(AS_AT).fy_start + 1):
+            first_day, last_day = date(year, 4, 1), date(year + 1, 3, 31)
+            if start <= last_day and end >= first_day:
+                self.t.add(
+                    SafeAccommodationContract.__table__,  # type: ignore[arg-type]
+                    id=self.ids.next("safe_accommodation_contracts"),
+                    contract_id=contract_id,
+                    financial_year=f"{year}/{(year + 1) % 100:02d}",
+                    flagged_by_id=None,
+                    flagged_at=STAMP,
+                )
+
     # --- framework and returns ---------------------------------------------------
 
     def framework(
@@ -594,6 +627,21 @@ class _Generator:
                     effective_to=effective_to,
                 )
                 spans.setdefault(code, []).append((effective_from, effective_to))
+        # Monitored without a target since the council started collecting them.
+        for code in MONITORED.get(service, ()):
+            self.t.add(
+                FrameworkItem.__table__,  # type: ignore[arg-type]
+                id=self.ids.next("framework_items"),
+                contract_id=contract_id,
+                kpi_id=self.kpis[code],
+                target=None,
+                target_basis="quarter",
+                amber_tolerance_pct=10,
+                direction=None,
+                effective_from=max(first, MONITORED_FROM),
+                effective_to=None,
+            )
+            spans.setdefault(code, []).append((max(first, MONITORED_FROM), None))
         return spans
 
     def returns(
@@ -611,6 +659,13 @@ class _Generator:
         if not quarters:
             return
         drawn, outcomes = figures(self.rng, FRAMEWORKS[service], size, annual_value, len(quarters))
+        if service in MONITORED:
+            # A stream of the contract's own, so the main stream's draws are as before.
+            stream = np.random.default_rng([self.shape.seed, contract_id])
+            extra = monitored_figures(
+                stream, MONITORED[service], size, drawn, [q.number == 1 for q in quarters]
+            )
+            drawn = [[*mine, *more] for mine, more in zip(drawn, extra, strict=True)]
         for index, quarter in enumerate(quarters):
             last = quarter == LAST_QUARTER
             draw = self.rng.random()

@@ -8,12 +8,19 @@ denominators, which disclosure control must hide from boards.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
 from monitor.contracts.models import Cohort, ServiceType
-from monitor.kpis.library.definitions import REFERRAL_SOURCES
+from monitor.kpis.library.definitions import (
+    PEOPLE_SUPPORTED,
+    REASONS_NOT_TAKEN,
+    REASONS_SUPPORT_ENDED,
+    REFERRAL_SOURCES,
+    SAFE_ACCOMMODATION_TYPES,
+)
 
 # Fifteen services per area; the second IDVA is health-based (led by the CCG)
 # and the ISVA is led by the police and crime commissioner.
@@ -139,6 +146,45 @@ BREAKDOWNS = {
 
 Figure = tuple[str, str, float, float | None, float | None]
 
+# Unmet need and the statutory safe-accommodation return's figures: the
+# refuges have monitored them, without targets, since MONITORED_FROM (as a
+# council adds KPIs when it starts collecting them), and every area's
+# refuges count as safe accommodation. They are drawn from a stream of
+# their own per contract (`monitored_figures`), so the figures drawn for
+# the other KPIs stay as they were.
+MONITORED_FROM = "2012-13-Q1"
+MONITORED: dict[ServiceType, tuple[str, ...]] = {
+    ServiceType.REFUGE: (
+        "REF-NOT-TAKEN",
+        "WAITING-END",
+        "CHILD-SUPPORT-WANTED",
+        "CHILD-SUPPORT-RECEIVED",
+        "SA-SUPPORTED",
+        "SA-BLACK-MINORITISED",
+        "SA-MENTAL-HEALTH",
+        "SA-DISABLED",
+        "SA-LGBT",
+        "SA-ENDED",
+        "SA-BEDSPACES",
+    ),
+}
+SAFE_ACCOMMODATION_SERVICES = (ServiceType.REFUGE,)
+# Shares of referrals not taken by reason (REASONS_NOT_TAKEN order): a
+# refuge most often has no space.
+NOT_TAKEN_SHARES = (0.55, 0.12, 0.1, 0.1, 0.08, 0.05)
+# Individuals starting support in a quarter per unit of size (PEOPLE_SUPPORTED
+# order), and those already supported on 1 April, counted in Q1.
+STARTS = (6.0, 0.3, 0.15, 6.5)
+ALREADY_SUPPORTED = (5.0, 0.2, 0.1, 5.5)
+# Of the individuals supported, the share with each characteristic.
+CHARACTERISTICS = (
+    ("SA-BLACK-MINORITISED", 0.3),
+    ("SA-MENTAL-HEALTH", 0.4),
+    ("SA-DISABLED", 0.15),
+    ("SA-LGBT", 0.05),
+)
+ENDED_SHARES = (0.45, 0.2, 0.05, 0.12, 0.13, 0.05)  # REASONS_SUPPORT_ENDED order
+
 
 def figures(
     rng: np.random.Generator, codes: Sequence[str], size: float, annual_value: float, n: int
@@ -193,6 +239,8 @@ def figures(
             per_quarter[q].append((code, "", round(100 * better / pairs[q], 1), None, None))
 
     for code in codes:
+        if code in MONITORED_CODES:
+            continue  # drawn by monitored_figures, from a stream of their own
         if code == "REF-RECEIVED":
             count(code, received, sources)
         elif code == "REF-ACCEPTED":
@@ -234,3 +282,70 @@ def figures(
         else:
             raise ValueError(f"no figures for {code}")
     return per_quarter, outcomes
+
+
+MONITORED_CODES = frozenset(code for codes in MONITORED.values() for code in codes)
+
+
+def monitored_figures(
+    rng: np.random.Generator,
+    codes: Sequence[str],
+    size: float,
+    drawn: Sequence[Sequence[Figure]],
+    year_starts: Sequence[bool],
+) -> list[list[Figure]]:
+    """Each quarter's unmet need and safe accommodation figures, consistent
+    with the quarter's other figures (`drawn`, in the same order) and by the
+    library's rules: breakdowns add up to their totals, referrals not taken
+    are among those received but not accepted, characteristics and children
+    who got support are among those counted. A quarter that starts a
+    financial year (`year_starts`) also counts the individuals already
+    supported on 1 April, so a year's quarters add up to everyone supported."""
+    n = len(drawn)
+    totals = [{(code, breakdown): value for code, breakdown, value, _, _ in quarter} for quarter in drawn]
+    received = np.array([t.get(("REF-RECEIVED", ""), 0.0) for t in totals], dtype=np.int64)
+    accepted = np.array([t.get(("REF-ACCEPTED", ""), 0.0) for t in totals], dtype=np.int64)
+    not_taken = rng.binomial(np.maximum(received - accepted, 0), 0.8)
+    not_taken_parts = np.stack([rng.multinomial(total, NOT_TAKEN_SHARES) for total in not_taken], axis=1)
+    waiting = rng.poisson(2 * size, n)
+    wanted = rng.poisson(5 * size, n)
+    got = rng.binomial(wanted, 0.3)
+    starts = np.stack([rng.poisson(rate * size, n) for rate in STARTS])
+    already = np.stack([rng.poisson(rate * size, n) for rate in ALREADY_SUPPORTED])
+    ended = rng.poisson(9 * size, n)
+    ended_parts = np.stack([rng.multinomial(total, ENDED_SHARES) for total in ended], axis=1)
+    refuge_beds = max(4, round(10 * size))
+    second_stage = int(rng.integers(0, 5))
+    per_quarter: list[list[Figure]] = [[] for _ in range(n)]
+
+    def count(q: int, code: str, total: float, labels: Sequence[str] = (), parts: Iterable[Any] = ()) -> None:
+        per_quarter[q].append((code, "", float(total), None, None))
+        for label, part in zip(labels, parts, strict=True):
+            per_quarter[q].append((code, label, float(part), None, None))
+
+    for q in range(n):
+        for code in codes:
+            if code == "REF-NOT-TAKEN":
+                count(q, code, not_taken[q], REASONS_NOT_TAKEN, not_taken_parts[:, q])
+            elif code == "WAITING-END":
+                count(q, code, waiting[q])
+            elif code == "CHILD-SUPPORT-WANTED":
+                count(q, code, wanted[q])
+            elif code == "CHILD-SUPPORT-RECEIVED":
+                count(q, code, got[q])
+            elif code == "SA-SUPPORTED":
+                supported = starts[:, q] + (already[:, q] if year_starts[q] else 0)
+                count(q, code, supported.sum(), PEOPLE_SUPPORTED, supported)
+            elif code == "SA-ENDED":
+                count(q, code, ended[q], REASONS_SUPPORT_ENDED, ended_parts[:, q])
+            elif code == "SA-BEDSPACES":
+                beds = {"Refuge": refuge_beds, "Second stage accommodation": second_stage}
+                parts = [beds.get(kind, 0) for kind in SAFE_ACCOMMODATION_TYPES]
+                count(q, code, sum(parts), SAFE_ACCOMMODATION_TYPES, parts)
+            elif code not in dict(CHARACTERISTICS):
+                raise ValueError(f"no monitored figures for {code}")
+        supported_total = sum(starts[:, q]) + (sum(already[:, q]) if year_starts[q] else 0)
+        for code, share in CHARACTERISTICS:
+            if code in codes:
+                count(q, code, rng.binomial(int(supported_total), share))
+    return per_quarter

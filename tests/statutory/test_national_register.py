@@ -8,8 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from bench.national import AS_AT, Generated, Shape, generate
+from bench.national_figures import MONITORED
 from etl.app import ENGINE_KEY, run_for_app, warehouse_url
 from monitor.audit import Actor, acting_as
 from monitor.auth.models import Partnership
@@ -17,10 +19,17 @@ from monitor.auth.passwords import hash_password
 from monitor.benchmarking.models import AreaRegion, BenchmarkingDecision, ComparisonGroup
 from monitor.benchmarking.service import comparison_groups_for, opted_in_areas
 from monitor.benchmarking.vocabulary import REGIONS, GroupKind
+from monitor.contracts.models import Contract, ServiceType
+from monitor.contracts.periods import financial_year_bounds
 from monitor.db import db
 from monitor.demo import DEMO_PASSWORD
 from monitor.kpis.library.definitions import load_library
+from monitor.kpis.library.relations import broken_rules
+from monitor.kpis.library.rules import declared_rules
+from monitor.kpis.models import ReturnValue, ReturnVersion
+from monitor.statutory.models import SafeAccommodationContract
 from tests.conftest import Warehouse, _drop_warehouse, _fresh_app
+from tests.kpis.test_demo_performance import stored_figures
 
 AREAS = 3
 
@@ -82,3 +91,50 @@ def test_the_sample_viewers_area_is_compared_within_its_region_and_similar_areas
         # The area that opted out is in no group, even its similar-areas group.
         for group in groups:
             assert not set(generated.not_compared) & group.member_ids
+
+
+def test_every_generated_return_keeps_the_librarys_rules(register: tuple[Warehouse, Generated]) -> None:
+    """The unmet need and safe accommodation figures added to the refuges add
+    up to their totals and keep every PART_OF rule, as a provider's must."""
+    warehouse, _generated = register
+    with warehouse.app.app_context():
+        rules = declared_rules(db.session())
+        versions = db.session.scalars(
+            select(ReturnVersion).options(selectinload(ReturnVersion.values).selectinload(ReturnValue.kpi))
+        ).all()
+        # A queried first version had a wrong referral total on purpose; the
+        # version that stands for each return is its latest.
+        latest: dict[int, ReturnVersion] = {}
+        for version in versions:
+            if version.return_id not in latest or version.number > latest[version.return_id].number:
+                latest[version.return_id] = version
+        versions = list(latest.values())
+        codes = {value.kpi.code for version in versions for value in version.values}
+        assert set(MONITORED[ServiceType.REFUGE]) <= codes
+        broken = {
+            version.id: [(b.rule.kind.value, b.rule.kpi, b.rule.related) for b in found]
+            for version in versions
+            if (found := broken_rules(rules, stored_figures(version)))
+        }
+        assert broken == {}
+
+
+def test_each_councils_refuges_count_as_safe_accommodation_in_the_years_they_are_live(
+    register: tuple[Warehouse, Generated],
+) -> None:
+    warehouse, _generated = register
+    with warehouse.app.app_context():
+        session = db.session()
+        flags = session.execute(
+            select(
+                Contract.service_type, Contract.start_date, Contract.end_date, SafeAccommodationContract
+            ).join(SafeAccommodationContract, SafeAccommodationContract.contract_id == Contract.id)
+        ).all()
+        refuges = session.scalars(
+            select(Contract).where(Contract.service_type == ServiceType.REFUGE.value)
+        ).all()
+        assert {service for service, *_ in flags} == {ServiceType.REFUGE.value}
+        assert {flag.contract_id for *_, flag in flags} == {refuge.id for refuge in refuges}
+        for _service, start, end, flag in flags:
+            first_day, last_day = financial_year_bounds(flag.financial_year)
+            assert start <= last_day and end >= first_day, flag.label
