@@ -229,14 +229,15 @@ def pack_unmet_need(
 ) -> pd.DataFrame:
     """The quarter's unmet need by cohort: a board's mart rows as they are;
     for a commissioner, the ETL's function over their performance after
-    `suppress_for_board`, with the board's rule (`as_board`). With no
-    cohorts given, a commissioner's pack has none to show."""
+    `suppress_for_board`, with the board's rule (`as_board`). Without the
+    cohorts (`read_cohorts`) a commissioner's figures can't be added up by
+    cohort, and the sheet has none to show."""
     if audience.kind == "commissioner":
         if cohorts is None:
             return pd.DataFrame(columns=UNMET_NEED_COLUMNS)
         rows = unmet_need(frames["mart_board_performance"], cohorts, threshold, as_board=True)
     else:
-        rows = frames.get("mart_unmet_need", pd.DataFrame(columns=UNMET_NEED_COLUMNS))
+        rows = frames["mart_unmet_need"]
     return rows[rows["period_key"].eq(period_key)].reset_index(drop=True)
 
 
