@@ -303,6 +303,36 @@ mart_provision = Table(
     Column("as_at_label", String(30), nullable=False),
 )
 
+# Unmet need by cohort and quarter (etl/transform/unmet_need.py): referrals
+# not taken (a row per reason, and "Not shown" for what the reasons shown
+# leave out), people waiting at the quarter's end, children whose support
+# was asked for and who got it, and the share who got it. A service for
+# several cohorts counts in each. A board's figures are sums of its
+# suppressed service figures, shown only when every one is shown.
+mart_unmet_need = Table(
+    "mart_unmet_need",
+    metadata,
+    *_viewer_columns(),
+    Column("cohort", String(40), nullable=False),
+    Column("period_key", String(10), nullable=False),
+    Column("period_label", String(20), nullable=False),
+    Column("financial_year", String(7), nullable=False),
+    Column("period_sort", Integer, nullable=False),
+    # not_taken, waiting, children_wanted, children_received, children_share
+    Column("measure", String(30), nullable=False),
+    Column("unit", String(20), nullable=False),  # "count", or "percentage" for the share
+    Column("part", String(100), nullable=False),  # "" for the total; a reason, or "Not shown"
+    Column("part_sort", Integer, nullable=False),  # the total 0, the library's reasons, "Not shown" last
+    Column("value", Float),  # NULL when hidden or not available
+    Column("value_display", String(30), nullable=False),  # "12", "33.3%", or [c] / [x] / [z]
+    Column("services_reporting", Integer, nullable=False),  # services whose figure it adds up
+    Column("latest_quarter", Boolean, nullable=False),  # the viewer's latest quarter with figures
+    Column("cohort_label", String(40), nullable=False),  # "Children and young people"
+    Column("measure_label", String(60), nullable=False),  # "Referrals not taken"
+    Column("measure_sort", Integer, nullable=False),
+    Column("part_label", String(100), nullable=False),  # "No space", "Total", "Not shown"
+)
+
 mart_outcomes = Table(
     "mart_outcomes",
     metadata,
@@ -345,6 +375,60 @@ mart_board_parts = Table(
     Column("total_display", String(30), nullable=False),
 )
 
+# "How we compare" (etl/transform/comparison.py): for each opted-in area's
+# board (and its member commissioners), each compared KPI's year figure of
+# every area in each comparison group it is in (all areas, its region, each
+# similar-areas group), with 95% and 99.8% intervals, the group's comparator
+# (pooled proportion or median), quartiles, the label and its method; and
+# "limit" rows, the funnel plot's control limits. Areas not opted in on the
+# as-at date are in no row. Other areas' rows and the limits are for the
+# latest year only; the viewer's own area has every year. Figures are after
+# disclosure control for every viewer ([c]: NULL value, no interval or label).
+mart_comparison = Table(
+    "mart_comparison",
+    metadata,
+    *_viewer_columns(),
+    Column("viewer_area_id", Integer, nullable=False),  # the partnership whose comparison this is
+    Column("viewer_area_name", String(200), nullable=False),
+    Column("row_kind", String(10), nullable=False),  # "area" or "limit" (a funnel point)
+    Column("group_name", String(100), nullable=False),  # "All areas", "London areas", a similar-areas group
+    Column("group_kind", String(20), nullable=False),  # "all areas", "region", "similar areas"
+    Column("group_sort", Integer, nullable=False),
+    Column("group_members", Integer, nullable=False),  # areas in the group with a figure
+    Column("kpi_code", String(30), nullable=False),
+    Column("kpi_name", String(200), nullable=False),
+    Column("unit", String(20), nullable=False),
+    Column("direction", String(20), nullable=False),
+    Column("measure", String(10), nullable=False),  # "proportion" or "count"
+    Column("financial_year", String(7), nullable=False),
+    Column("is_latest_year", Boolean, nullable=False),
+    Column("area_id", Integer),  # NULL on limit rows
+    Column("area_name", String(200), nullable=False),  # "" on limit rows
+    Column("is_viewer_area", Boolean, nullable=False),
+    Column("value", Float),  # a percentage 0 to 100, or a count; NULL when hidden
+    Column("value_display", String(30), nullable=False),
+    Column("trials", Integer),  # a proportion's denominator (the funnel's x); NULL when hidden
+    Column("lower_95", Float),
+    Column("upper_95", Float),
+    Column("lower_99_8", Float),
+    Column("upper_99_8", Float),
+    Column("interval_display", String(40), nullable=False),  # "52.1% to 68.0%" (95%), or [c] / [z]
+    Column("comparator", Float),  # the group's pooled proportion or median; NULL when hidden
+    Column("comparator_display", String(30), nullable=False),
+    Column("lower_quartile", Float),
+    Column("median", Float),
+    Column("upper_quartile", Float),
+    Column("lower_quartile_display", String(30), nullable=False),
+    Column("median_display", String(30), nullable=False),
+    Column("upper_quartile_display", String(30), nullable=False),
+    Column("label", String(30), nullable=False),  # "Significantly better", "Similar", ..., or [c]
+    Column("note", String(300), nullable=False),  # the method, or why not compared
+    Column("limit_95_lower", Float),  # limit rows only
+    Column("limit_95_upper", Float),
+    Column("limit_99_8_lower", Float),
+    Column("limit_99_8_upper", Float),
+)
+
 # --- bookkeeping ---------------------------------------------------------------
 
 etl_run = Table(
@@ -378,6 +462,8 @@ MARTS = (
     mart_renewals,
     mart_funding,
     mart_provision,
+    mart_unmet_need,
     mart_outcomes,
     mart_board_parts,
+    mart_comparison,
 )

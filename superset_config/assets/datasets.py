@@ -214,6 +214,34 @@ PROVISION = Dataset(
     },
 )
 
+UNMET_NEED = Dataset(
+    "mart_unmet_need",
+    "Unmet need by cohort and quarter: referrals not taken by reason, people waiting at the "
+    "quarter's end, and children whose support was asked for and who got it. A service for several "
+    "cohorts counts in each. On board rows a cohort's figure is [c] when any service figure in it is.",
+    metrics=(Metric("total_value", "SUM(value)", "Number", ",.0f"),),
+    labels={
+        **VIEWER_LABELS,
+        "cohort": "Cohort (key)",
+        "cohort_label": "Cohort",
+        "period_key": "Quarter (key)",
+        "period_label": "Quarter",
+        "period_sort": "Quarter (order)",
+        "financial_year": "Financial year",
+        "measure": "Measure (key)",
+        "measure_label": "Measure",
+        "measure_sort": "Measure (order)",
+        "unit": "Unit",
+        "part": "Reason (key)",
+        "part_label": "Reason",
+        "part_sort": "Reason (order)",
+        "value": "Figure (number)",
+        "value_display": "Figure",
+        "services_reporting": "Services reporting",
+        "latest_quarter": "Latest quarter",
+    },
+)
+
 PARTS = Dataset(
     "mart_board_parts",
     "The parts of each all-services figure that is broken down (referrals by source), with a "
@@ -232,5 +260,50 @@ PARTS = Dataset(
         "actual_display": "Count",
         "total": "Total (number)",
         "total_display": "Total",
+    },
+)
+
+# "How we compare": each opted-in area's KPIs against its
+# comparison groups, and the funnel plot's limits (row_kind "limit").
+COMPARISON = Dataset(
+    "mart_comparison",
+    "Each area's yearly KPI figures against its comparison groups (all areas, its region, "
+    "similar areas): 95% and 99.8% intervals, the group's pooled proportion or median, quartiles "
+    "and a label only where the interval supports one, with the method beside it. Areas that have "
+    "not opted in are in no row. Small counts are [c] for every viewer, as on board rows.",
+    metrics=(
+        Metric("this_area", "AVG(CASE WHEN is_viewer_area THEN value END)", "This area", ",.1f"),
+        Metric(
+            "other_areas",
+            "AVG(CASE WHEN row_kind = 'area' AND NOT is_viewer_area THEN value END)",
+            "Other areas",
+            ",.1f",
+        ),
+        Metric("group_value", "AVG(comparator)", "Group's proportion", ",.1f"),
+        Metric("limit_95_lower", "AVG(limit_95_lower)", "95% lower limit", ",.1f"),
+        Metric("limit_95_upper", "AVG(limit_95_upper)", "95% upper limit", ",.1f"),
+        Metric("limit_99_8_lower", "AVG(limit_99_8_lower)", "99.8% lower limit", ",.1f"),
+        Metric("limit_99_8_upper", "AVG(limit_99_8_upper)", "99.8% upper limit", ",.1f"),
+    ),
+    labels={
+        **VIEWER_LABELS,
+        "viewer_area_name": "Area",
+        "group_name": "Compared with",
+        "group_kind": "Group kind",
+        "group_sort": "Group (order)",
+        "group_members": "Areas in the group",
+        "kpi_code": "KPI code",
+        "kpi_name": "KPI",
+        "financial_year": "Financial year",
+        "area_name": "Area compared",
+        "value_display": "Figure",
+        "trials": "Cases (denominator)",
+        "interval_display": "95% interval",
+        "comparator_display": "Group's figure",
+        "lower_quartile_display": "Lower quartile",
+        "median_display": "Median",
+        "upper_quartile_display": "Upper quartile",
+        "label": "Compared with the group",
+        "note": "Method",
     },
 )
