@@ -24,6 +24,7 @@ from monitor import secret_box
 from monitor.audit import Actor, acting_as
 from monitor.auth import services as auth_services
 from monitor.auth.models import Organisation, Partnership, User
+from monitor.benchmarking.demo import load_demo_benchmarking
 from monitor.contracts import services
 from monitor.contracts.models import Contract, Milestone
 from monitor.db import Database
@@ -591,5 +592,7 @@ def load_demo(database: Database, progress: Callable[[str], None] = lambda _step
             added += _load_contract(session, spec)
         progress("safe accommodation contracts")
         load_demo_safe_accommodation(session)
+        progress("benchmarking")
+        load_demo_benchmarking(session)
     current_app.extensions["demo_logins"] = logins
     return f"{organisations} organisations and partnerships, {added} contracts added"
