@@ -19,6 +19,7 @@ from monitor.reports.pack_data import (
     build_pack_data,
     last_loaded,
     parse_period,
+    read_cohorts,
     read_marts,
 )
 from monitor.reports.targets import known_targets
@@ -56,6 +57,14 @@ def make_board_pack(
         int(c) for c in marts["mart_board_performance"]["contract_id"].dropna()
     }
     commentary = accepted_commentary(session, contract_ids, period_key.strip())
-    data = build_pack_data(marts, audience, period_key.strip(), threshold, commentary, last_loaded(warehouse))
+    data = build_pack_data(
+        marts,
+        audience,
+        period_key.strip(),
+        threshold,
+        commentary,
+        last_loaded(warehouse),
+        cohorts=read_cohorts(session, contract_ids),
+    )
     data.known_targets = known_targets(session, contract_ids, data.quarters)
     return BoardPack(filename(data), write_board_pack(data, produced_on), data)
