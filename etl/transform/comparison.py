@@ -42,7 +42,7 @@ views hide.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -526,6 +526,27 @@ def comparison_mart(
     if not parts:
         return pd.DataFrame(columns=COLUMNS)
     return pd.concat(parts, ignore_index=True)
+
+
+def own_latest_rows(marts: Mapping[str, pd.DataFrame], financial_year: str) -> pd.DataFrame:
+    """The board pack's rows: one viewer's own area rows in mart_comparison
+    (`marts` as monitor.reports.pack_data.read_marts gives them) for the
+    latest financial year with figures up to the pack's `financial_year`, by
+    area, KPI and group. Empty when the viewer's board has not opted in."""
+    rows = marts.get("mart_comparison", pd.DataFrame(columns=COLUMNS))
+    own = rows[
+        rows["is_viewer_area"].astype(bool)
+        & rows["row_kind"].eq(AREA_ROW)
+        & rows["financial_year"].le(financial_year)
+    ]
+    if own.empty:
+        return own.reset_index(drop=True)
+    latest = own["financial_year"].max()
+    return (
+        own[own["financial_year"].eq(latest)]
+        .sort_values(["viewer_area_name", "kpi_name", "group_sort", "group_name"])
+        .reset_index(drop=True)
+    )
 
 
 def label_texts() -> tuple[str, ...]:

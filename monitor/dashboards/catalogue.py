@@ -1,4 +1,4 @@
-"""The five dashboards the app embeds, by their Superset slugs.
+"""The dashboards the app embeds, by their Superset slugs.
 
 The slugs are the ones `flask superset provision` gives the dashboards in
 superset_config/; the titles and summaries are what the Dashboards page shows.
@@ -45,6 +45,13 @@ DASHBOARDS: tuple[Dashboard, ...] = (
         "Provision map and gaps",
         "Live services and spend by cohort, category and service type, and the cohorts with no "
         "live service at all.",
+    ),
+    Dashboard(
+        "how-we-compare",
+        "How we compare",
+        "Each KPI for your area against the other areas that agreed to be compared (all areas, your "
+        "region and similar areas), with intervals, funnel plots and the method beside each label. "
+        "Boards see every area's point on the funnel plots; commissioners see their area's figures.",
     ),
 )
 

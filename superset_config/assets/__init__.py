@@ -6,9 +6,10 @@ key, so keep keys when you change titles. See superset_config/README.md.
 """
 
 from .board_performance import DASHBOARD as BOARD_PERFORMANCE
+from .comparison import DASHBOARD as COMPARISON
 from .funding import DASHBOARD as FUNDING
 from .outcomes import DASHBOARD as OUTCOMES
 from .provision import DASHBOARD as PROVISION
 from .renewals import DASHBOARD as RENEWALS
 
-DASHBOARDS = (BOARD_PERFORMANCE, RENEWALS, FUNDING, OUTCOMES, PROVISION)
+DASHBOARDS = (BOARD_PERFORMANCE, RENEWALS, FUNDING, OUTCOMES, PROVISION, COMPARISON)
