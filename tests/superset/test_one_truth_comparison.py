@@ -30,6 +30,7 @@ from monitor.reports.sheets.chart_data import ChartData
 from monitor.reports.sheets.comparison import SHEET_NAME, TABLE_NAME, write_comparison
 from monitor.reports.sheets.context import Context
 from monitor.reports.sheets.styles import Styles
+from superset_config.assets.comparison import FUNNEL_KPIS
 from tests.reports.xlsx import open_pack, tables
 from tests.superset.conftest import ProvisionedSuperset
 
@@ -146,7 +147,8 @@ def test_a_boards_comparison_is_its_mart_and_its_pack_sheet(
     # The funnel plots: this area's point is its figure, the others are opted-in areas only.
     opted_in = {r["area_id"] for r in superset.warehouse.rows("SELECT DISTINCT area_id FROM mart_comparison")}
     assert ids[TRI_BOROUGH] not in opted_in
-    for code in COMPARED_PROPORTIONS:
+    assert set(FUNNEL_KPIS) <= set(COMPARED_PROPORTIONS)
+    for code in FUNNEL_KPIS:
         points = _rows(superset, f"comparison/funnel/{code.lower()}", token)
         mine = [p for p in points if p["this_area"] is not None]
         expected_mine = [
