@@ -18,7 +18,7 @@ from monitor.db import db
 from monitor.disclosure.suppression import CONFIDENTIAL, NOT_AVAILABLE
 from monitor.reports.audience import Audience, find_commissioner, find_partnership
 from monitor.reports.pack_data import build_pack_data, read_cohorts, read_marts
-from monitor.reports.service import pack_warehouse
+from monitor.reports.service import make_board_pack, pack_warehouse
 from monitor.reports.writer import write_board_pack
 from tests.conftest import Warehouse
 from tests.reports.xlsx import assert_no_small_counts, open_pack, tables
@@ -126,3 +126,19 @@ def test_a_commissioners_pack_shows_its_own_figures_where_the_boards_rule_allows
     assert all(isinstance(own[key], float) for key in hidden), hidden
     assert hidden, "the demo's commissioner has a cohort figure a board would not see"
     assert_no_small_counts(packs["lbbd"], THRESHOLD)
+
+
+def test_the_apps_commissioner_pack_adds_up_by_cohort_too(packs: dict[str, bytes]) -> None:
+    """The command and the download page (make_board_pack) give the
+    commissioner's pack its contracts' cohorts, so its sheet is this one."""
+    session = db.session()
+    made = make_board_pack(
+        session,
+        pack_warehouse(),
+        find_commissioner(session, LBBD),
+        PERIOD,
+        threshold=THRESHOLD,
+        produced_on=date(2014, 5, 6),
+    )
+    figures = sheet_figures(made.content)
+    assert figures and figures == sheet_figures(packs["lbbd"])
