@@ -71,6 +71,14 @@ def notes(ctx: Context) -> list[tuple[str, str]]:
             "of them.",
         ),
         (
+            "Unmet need",
+            "Referrals not taken, people waiting and children's support are the services' figures added up "
+            "by the cohort each service is for; a service for several cohorts counts in each. A cohort's "
+            "figure is hidden [c] when any service figure in it is hidden, and the share of children who "
+            "received support is hidden when either count is, or when it would reveal a small number. "
+            "Not shown: referrals whose reason is hidden or was not reported.",
+        ),
+        (
             "Outcome measures",
             "SDQ (Strengths and Difficulties Questionnaire, total difficulties 0 to 40, a fall is better), "
             "WEMWBS (14 to 70, a rise is better) and SWEMWBS (converted to its metric score before any "
@@ -80,7 +88,7 @@ def notes(ctx: Context) -> list[tuple[str, str]]:
         (
             "Data sources",
             "Figures: the monitoring warehouse (the marts for board performance, value for money, outcomes, "
-            "funding and renewals), built from the contract register and accepted quarterly returns. "
+            "funding, renewals and unmet need), built from the contract register and accepted quarterly returns. "
             "Providers' commentary: the accepted version of each return, as the commissioner accepted it.",
         ),
         (
