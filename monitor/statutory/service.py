@@ -316,6 +316,15 @@ def _reported(session: Session, contract_ids: Sequence[int], financial_year: str
     if not contract_ids:
         return _Reported(accepted, reporters)
     periods = {str(Quarter(int(financial_year[:4]), number)): number for number in QUARTER_NUMBERS}
+    return_ids = list(
+        session.scalars(
+            select(Return.id).where(
+                Return.contract_id.in_(list(contract_ids)), Return.period.in_(list(periods))
+            )
+        )
+    )
+    if not return_ids:
+        return _Reported(accepted, reporters)
     latest = latest_submitted()
     query = (
         select(
@@ -332,7 +341,10 @@ def _reported(session: Session, contract_ids: Sequence[int], financial_year: str
         )
         .join(ReturnValue, ReturnValue.version_id == ReturnVersion.id)
         .join(Kpi, Kpi.id == ReturnValue.kpi_id)
-        .where(Return.contract_id.in_(list(contract_ids)), Return.period.in_(list(periods)))
+        # The ids named on the grouped subquery too, so the database picks out
+        # these returns' versions before grouping rather than finding every
+        # return's latest version (at national scale, 40 ms of a 50 ms compile).
+        .where(Return.id.in_(return_ids), latest.c.return_id.in_(return_ids))
     )
     for contract_id, period, state, code, breakdown, value in session.execute(query):
         reporters.setdefault((code, breakdown), set()).add(contract_id)
