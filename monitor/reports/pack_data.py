@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from etl import schema
+from etl.transform.comparison import COUNT, own_latest_rows
 from etl.transform.unmet_need import unmet_need
 from monitor.contracts.models import ContractCohort
 from monitor.disclosure.suppression import is_small, suppress_marts
@@ -82,6 +83,10 @@ class PackData:
     # Unmet need by cohort in the pack's quarter (rows shaped like
     # mart_unmet_need), under the board's disclosure control.
     unmet_need: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=UNMET_NEED_COLUMNS))
+    # The audience's own area against its comparison groups (mart_comparison
+    # rows) in the latest year with figures up to the pack's; empty when its
+    # board has not opted in.
+    comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
     commentary: Mapping[tuple[int, str], str] = field(default_factory=dict)
     # (contract id, KPI code, period key) -> the framework's target, for quarters
     # whose figures are not in the warehouse (no accepted return yet).
@@ -247,12 +252,17 @@ def check_disclosure(
     outcomes: pd.DataFrame,
     threshold: int,
     unmet: pd.DataFrame | None = None,
+    comparison: pd.DataFrame | None = None,
 ) -> None:
     """Refuse a pack holding a count a board must not see."""
     counts = performance[performance["unit"].eq("count")]["actual"]
     leaks = int(is_small(counts, threshold).sum())
     if unmet is not None:
         leaks += int(is_small(unmet[unmet["unit"].eq("count")]["value"], threshold).sum())
+    if comparison is not None and len(comparison):
+        compared_counts = comparison[comparison["measure"].eq(COUNT)]
+        for column in ("value", "median", "lower_quartile", "upper_quartile"):
+            leaks += int(is_small(compared_counts[column], threshold).sum())
     for measure in VFM_COUNTS:
         leaks += int(is_small(value_for_money[measure], threshold).sum())
     leaks += int(is_small(outcomes["paired_cases"], threshold).sum())
@@ -297,7 +307,8 @@ def build_pack_data(
     value_for_money = frames["mart_value_for_money"]
     outcomes = frames["mart_outcomes"]
     unmet = pack_unmet_need(frames, audience, period.key, threshold, cohorts)
-    check_disclosure(performance, value_for_money, outcomes, threshold, unmet)
+    comparison = own_latest_rows(frames, period.financial_year)
+    check_disclosure(performance, value_for_money, outcomes, threshold, unmet, comparison)
 
     keys = {p.key for p in window}
     shown = performance[
@@ -326,5 +337,6 @@ def build_pack_data(
         funding=frames["mart_funding"].reset_index(drop=True),
         renewals=frames["mart_renewals"].reset_index(drop=True),
         unmet_need=unmet,
+        comparison=comparison,
         commentary=dict(commentary or {}),
     )

@@ -10,6 +10,8 @@ import xlsxwriter
 from monitor.reports.pack_data import PackData
 from monitor.reports.sheets.chart_data import SHEET_NAME as CHART_DATA
 from monitor.reports.sheets.chart_data import ChartData
+from monitor.reports.sheets.comparison import SHEET_NAME as COMPARISON
+from monitor.reports.sheets.comparison import write_comparison
 from monitor.reports.sheets.context import Context
 from monitor.reports.sheets.notes import write_notes
 from monitor.reports.sheets.renewals import write_renewals
@@ -45,7 +47,7 @@ def write_board_pack(pack: PackData, produced_on: date) -> bytes:
     # Sheets appear in the order they are added, so add them all first.
     sheets = {
         name: workbook.add_worksheet(name)
-        for name in (SUMMARY, *(t.sheet for t in THEMES), UNMET_NEED, RENEWALS, NOTES, CHART_DATA)
+        for name in (SUMMARY, *(t.sheet for t in THEMES), UNMET_NEED, COMPARISON, RENEWALS, NOTES, CHART_DATA)
     }
     styles = Styles(workbook)
     ctx = Context(workbook, styles, ChartData(sheets[CHART_DATA], styles), pack, produced_on)
@@ -53,6 +55,7 @@ def write_board_pack(pack: PackData, produced_on: date) -> bytes:
     for theme in THEMES:
         write_theme(ctx, sheets[theme.sheet], theme)
     write_unmet_need(ctx, sheets[UNMET_NEED])
+    write_comparison(ctx, sheets[COMPARISON], pack.comparison)
     write_renewals(ctx, sheets[RENEWALS])
     write_notes(ctx, sheets[NOTES])
     for sheet in sheets.values():

@@ -25,6 +25,7 @@ SHEETS = [
     "Outcomes",
     "Finance and value for money",
     "Unmet need",
+    "How we compare",
     "Renewals due",
     "Notes",
     "Chart data",

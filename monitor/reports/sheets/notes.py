@@ -79,6 +79,16 @@ def notes(ctx: Context) -> list[tuple[str, str]]:
             "Not shown: referrals whose reason is hidden or was not reported.",
         ),
         (
+            "How we compare",
+            "The area's figures for its latest financial year against every area that has agreed to be "
+            "compared, its region and its similar-areas groups; areas that have not agreed are never shown "
+            "or counted. Percentages have 95% Wilson score intervals and are compared with the group's "
+            "pooled percentage; counts have 95% Byar's intervals and are compared with the group's median. "
+            "'Significantly' better or worse means only that the interval does not include the group's "
+            "figure; it is not a judgement of the service. Small counts, and group figures that would give "
+            "one away, are hidden [c] and not labelled.",
+        ),
+        (
             "Outcome measures",
             "SDQ (Strengths and Difficulties Questionnaire, total difficulties 0 to 40, a fall is better), "
             "WEMWBS (14 to 70, a rise is better) and SWEMWBS (converted to its metric score before any "
@@ -88,7 +98,7 @@ def notes(ctx: Context) -> list[tuple[str, str]]:
         (
             "Data sources",
             "Figures: the monitoring warehouse (the marts for board performance, value for money, outcomes, "
-            "funding, renewals and unmet need), built from the contract register and accepted quarterly returns. "
+            "funding, renewals, unmet need and comparisons), built from the contract register and accepted quarterly returns. "
             "Providers' commentary: the accepted version of each return, as the commissioner accepted it.",
         ),
         (
