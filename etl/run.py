@@ -505,12 +505,16 @@ def rebuild_comparison(target: Connection, app: Connection, today: date, thresho
     load.clear(target, mart_comparison)
     if per_group.empty:
         return 0
-    return sum(
+    written = sum(
         load.insert(target, mart_comparison, part)
         for part in comparison_transforms.viewer_rows(
             per_group, groups.areas, groups.groups, _comparison_viewers(app, groups)
         )
     )
+    if load.is_postgresql(target):
+        # Fresh statistics for the dashboard's first queries, as _load gives the other marts.
+        target.execute(text(f'ANALYZE "{WAREHOUSE_SCHEMA}"."{mart_comparison.name}"'))
+    return written
 
 
 def _comparison_viewers(app: Connection, groups: Benchmarking) -> pd.DataFrame:
