@@ -54,7 +54,6 @@ from monitor.benchmarking.statistics import (
     Comparison,
     ConfidenceLevel,
     Interval,
-    Significance,
     _median_text,
     byar_interval,
     compare_count,
@@ -547,8 +546,3 @@ def own_latest_rows(marts: Mapping[str, pd.DataFrame], financial_year: str) -> p
         .sort_values(["viewer_area_name", "kpi_name", "group_sort", "group_name"])
         .reset_index(drop=True)
     )
-
-
-def label_texts() -> tuple[str, ...]:
-    """Every label a row can carry, as written: for dashboards' colours and the tests."""
-    return (*(formatting.sentence_case(s.value) for s in Significance), CONFIDENTIAL)
