@@ -6,13 +6,14 @@ from monitor.dashboards.catalogue import DASHBOARDS
 from monitor.superset.assets import load_dashboards
 
 
-def test_the_five_dashboards() -> None:
+def test_the_six_dashboards() -> None:
     assert [d.title for d in DASHBOARDS] == [
         "Board performance overview",
         "Contracts and renewals",
         "Funding and value for money",
         "Outcomes",
         "Provision map and gaps",
+        "How we compare",
     ]
 
 

@@ -62,7 +62,13 @@ def test_a_run_logs_row_counts_and_passing_checks(shared_warehouse: Warehouse) -
     counts = json.loads(run["row_counts"])
     assert counts["fact_kpi_result"] == len(shared_warehouse.rows("SELECT * FROM fact_kpi_result")) > 200
     checks = {c["name"]: c for c in json.loads(run["checks"])}
-    assert set(checks) == {"keys resolve", "funding reconciles", "results reconcile", "disclosure control"}
+    assert set(checks) == {
+        "keys resolve",
+        "funding reconciles",
+        "results reconcile",
+        "disclosure control",
+        "comparison shows opted-in areas only and no small count",
+    }
     assert all(c["passed"] for c in checks.values())
 
 

@@ -7,12 +7,20 @@ import dataclasses
 import json
 
 from etl.reader import marts_path
+from etl.schema import MARTS
 from monitor.superset.bundle import DATABASE_UUID
 from monitor.superset.provision import provision
 from monitor.superset.spec import Chart, Dashboard, Dataset, Metric
 from tests.superset.conftest import ProvisionedSuperset
 
-SLUGS = {"board-performance", "contracts-renewals", "funding-value-for-money", "outcomes", "provision-gaps"}
+SLUGS = {
+    "board-performance",
+    "contracts-renewals",
+    "funding-value-for-money",
+    "outcomes",
+    "provision-gaps",
+    "how-we-compare",
+}
 
 
 def _counts(superset: ProvisionedSuperset) -> dict[str, int]:
@@ -38,7 +46,7 @@ def test_every_dashboard_is_published_embeddable_and_complete(
         assert dashboard.embedded_uuid in superset.provision_output
     charts = {c.uuid for d in superset.specs for c in d.charts}
     # A dataset per mart.
-    assert _counts(superset) == {"dashboard": 5, "chart": len(charts), "dataset": 7, "database": 1}
+    assert _counts(superset) == {"dashboard": 6, "chart": len(charts), "dataset": len(MARTS), "database": 1}
 
 
 def test_the_warehouse_database_points_at_this_warehouse(provisioned_superset: ProvisionedSuperset) -> None:

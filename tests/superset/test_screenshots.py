@@ -26,7 +26,14 @@ from monitor.superset.client import SupersetError
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.superset.conftest import ProvisionedSuperset
 
-SLUGS = ["board-performance", "contracts-renewals", "funding-value-for-money", "outcomes", "provision-gaps"]
+SLUGS = [
+    "board-performance",
+    "contracts-renewals",
+    "funding-value-for-money",
+    "outcomes",
+    "provision-gaps",
+    "how-we-compare",
+]
 RENDER_TIMEOUT_S = 60
 # Halton Borough Council: no Barking and Dagenham contract is its.
 OTHER_VIEWER = "organisation:3"
