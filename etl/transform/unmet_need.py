@@ -21,7 +21,7 @@ sees on the performance dashboard, so it is built from the board's rows
 - the share of children who received support is hidden when either count
   it is made from is hidden, and by the project's percentage rule (a
   numerator, denominator, or the difference between them that is a small
-  count: `_percentage_disclosive`, as for the KPIs' percentages).
+  count: `percentage_disclosive`, as for the KPIs' percentages).
 
 Because every figure shown is a sum of figures already shown, the
 protection audit (`monitor.disclosure.audit`) has nothing new to attack.
@@ -45,8 +45,8 @@ from monitor.disclosure.suppression import (
     CONFIDENTIAL,
     NOT_APPLICABLE,
     NOT_AVAILABLE,
-    _percentage_disclosive,
     is_small,
+    percentage_disclosive,
 )
 from monitor.kpis.library.definitions import REASONS_NOT_TAKEN
 
@@ -185,7 +185,7 @@ def _shares(sums: pd.DataFrame, threshold: int) -> pd.DataFrame:
     percentage = pd.DataFrame(
         {"numerator": numerator, "denominator": denominator, "actual": numerator / denominator}
     )
-    confidential |= board & _percentage_disclosive(percentage, threshold)
+    confidential |= board & percentage_disclosive(percentage, threshold)
     missing = (
         numerator.isna()
         | denominator.isna()

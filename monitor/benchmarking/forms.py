@@ -57,7 +57,7 @@ class DecisionForm(FlaskForm):
     approver_name = StringField(
         "Approved by",
         widget=GovTextInput(),
-        description="The person who approved the decision for the partnership, for example Cllr Maureen Worby",
+        description="The person who approved the decision for the partnership, for example Cllr Alex Morgan",
     )
     approver_role = StringField(
         "Their role (optional)",

@@ -40,7 +40,7 @@ class BenchmarkingDecision(Base):
     opted_in: Mapped[bool]
     decided_on: Mapped[date]
     # The person who approved the decision for the partnership, such as
-    # "Cllr Maureen Worby" with the role "chair": named, not a user account,
+    # "Cllr Alex Morgan" with the role "chair": named, not a user account,
     # as boards' chairs rarely sign in.
     approver_name: Mapped[str] = mapped_column(String(200))
     approver_role: Mapped[str] = mapped_column(String(200), default="")

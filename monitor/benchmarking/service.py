@@ -98,7 +98,7 @@ def record_decision(
         )
     if not name:
         errors["approver_name"] = (
-            "Enter the name of the person who approved the decision, like Cllr Maureen Worby"
+            "Enter the name of the person who approved the decision, like Cllr Alex Morgan"
         )
     elif len(name) > NAME_LENGTH:
         errors["approver_name"] = f"Shorten the approver's name to {NAME_LENGTH} characters or fewer"

@@ -394,7 +394,7 @@ def compare_proportion(
     return compare(interval, group_proportion, direction, method=method)
 
 
-def _median_text(median: float) -> str:
+def median_text(median: float) -> str:
     # The median of an even number of counts can fall halfway between two;
     # it is written to one place then, so the text shows the value compared.
     unit = Unit.COUNT if float(median).is_integer() else Unit.SCORE
@@ -422,7 +422,8 @@ def compare_count(
     if len(counts) < 2:
         return not_compared("The group has only this area in it, so there is nothing to compare it with.")
     median = statistics.median(counts)
-    method = (
-        f"Compared with the group's median, {_median_text(median)}, using a {level.value} Byar's interval"
-    )
+    method = f"Compared with the group's median, {median_text(median)}, using a {level.value} Byar's interval"
     return compare(interval, median, direction, method=method)
+
+
+_median_text = median_text  # until etl/transform/comparison.py imports the public name

@@ -268,7 +268,7 @@ def display_column(values: pd.Series, units: pd.Series | str, hidden: pd.Series)
     return shown.where(~hidden, CONFIDENTIAL)
 
 
-def _percentage_disclosive(frame: pd.DataFrame, threshold: int) -> np.ndarray:
+def percentage_disclosive(frame: pd.DataFrame, threshold: int) -> np.ndarray:
     """A percentage is hidden when a part, or what the part leaves out, is a
     small count; and when its parts are unknown, since nothing shows it safe."""
     numerator = frame["numerator"].to_numpy(dtype=float)
@@ -317,7 +317,7 @@ def suppress_marts(
     share_hidden = _share_disclosive(outcomes, improved, threshold)
     numerators = feel_safer["numerator"].astype(float).to_numpy()
     # A numerator is known only where its percentage shows 0.
-    numerator_shown = ~_percentage_disclosive(feel_safer, threshold) & (numerators == 0)
+    numerator_shown = ~percentage_disclosive(feel_safer, threshold) & (numerators == 0)
     values = pd.concat(
         [
             pd.Series(np.where(perf_counts, performance["actual"].astype(float), np.nan), index=perf_cells),
@@ -522,7 +522,7 @@ def _dependent_performance(performance: pd.DataFrame, hidden: pd.Series, thresho
     extra = pd.Series(False, index=performance.index)
     is_percentage = performance["unit"].eq("percentage")
     if is_percentage.any():
-        extra |= is_percentage & _percentage_disclosive(performance, threshold)
+        extra |= is_percentage & percentage_disclosive(performance, threshold)
     for derived, base in DERIVED_FROM.items():
         keys = ["viewer", "scope", "contract_reference", "period_key"]
         base_rows = performance[performance["kpi_code"].eq(base) & performance["breakdown"].eq("")]
@@ -634,3 +634,6 @@ def suppress_value_for_money(value_for_money: pd.DataFrame, threshold: int) -> p
 
 def _empty_outcomes() -> pd.DataFrame:
     return pd.DataFrame(columns=["paired_cases", "improved_cases", "improved_pct", "mean_change"])
+
+
+_percentage_disclosive = percentage_disclosive  # until etl/transform/comparison.py imports the public name

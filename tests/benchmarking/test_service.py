@@ -67,7 +67,7 @@ def _board_member(partnership_id: int) -> User:
 
 def _decide(user: User, partnership_id: int, opted_in: bool, on: date) -> None:
     with db.transaction() as session:
-        record_decision(session, user, partnership_id, opted_in, on, "Cllr Maureen Worby", "chair")
+        record_decision(session, user, partnership_id, opted_in, on, "Cllr Alex Morgan", "chair")
 
 
 def _refused(action: Any) -> dict[str, str]:
@@ -134,10 +134,12 @@ def test_a_decision_needs_a_past_day_an_approver_and_a_day_of_its_own(app: Flask
     assert errors == {
         "decided_on": "The decision date, 3 December 2013, is in the future. Enter the day "
         "Barking and Dagenham Health and Wellbeing Board decided, today (2 December 2013) or earlier",
-        "approver_name": "Enter the name of the person who approved the decision, like Cllr Maureen Worby",
+        "approver_name": "Enter the name of the person who approved the decision, like Cllr Alex Morgan",
     }
     _decide(admin, barking, True, APRIL)
-    again = _refused(lambda session: record_decision(session, admin, barking, False, APRIL, "Cllr Worby", ""))
+    again = _refused(
+        lambda session: record_decision(session, admin, barking, False, APRIL, "Cllr Morgan", "")
+    )
     assert again == {
         "decided_on": "Barking and Dagenham Health and Wellbeing Board already has a decision recorded for "
         "1 April 2013. A partnership makes one decision a day: check the date, or record the later "
@@ -151,7 +153,7 @@ def test_a_decision_needs_a_past_day_an_approver_and_a_day_of_its_own(app: Flask
 def test_the_database_keeps_one_decision_a_day_too(app: Flask) -> None:
     barking = _partnership("Barking and Dagenham Health and Wellbeing Board")
     with pytest.raises(IntegrityError), db.transaction() as session:
-        for approver in ("Cllr Maureen Worby", "Someone Else"):
+        for approver in ("Cllr Alex Morgan", "Someone Else"):
             session.add(
                 BenchmarkingDecision(
                     partnership_id=barking, opted_in=True, decided_on=APRIL, approver_name=approver
@@ -167,7 +169,7 @@ def test_only_administrators_change_benchmarking(app: Flask) -> None:
     havering = _partnership("Havering Domestic Abuse Partnership")
     board = _board_member(barking)
     attempts = [
-        lambda session: record_decision(session, board, barking, True, APRIL, "Cllr Maureen Worby", "chair"),
+        lambda session: record_decision(session, board, barking, True, APRIL, "Cllr Alex Morgan", "chair"),
         lambda session: set_region(session, board, barking, "London"),
         lambda session: create_group(session, board, "Outer London", "", [barking, havering]),
     ]
@@ -304,7 +306,7 @@ def test_every_change_is_audited(app: Flask) -> None:
     decision = _audit("benchmarking decision")
     assert len(decision) == 1 and decision[0].action == "create"
     assert decision[0].changes["opted_in"] == [None, True]
-    assert decision[0].changes["approver_name"] == [None, "Cllr Maureen Worby"]
+    assert decision[0].changes["approver_name"] == [None, "Cllr Alex Morgan"]
     assert decision[0].changes["decided_on"] == [None, "2013-04-01"]
 
     with db.transaction() as session:
