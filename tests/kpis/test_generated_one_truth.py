@@ -7,42 +7,18 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import select
 
-from bench.national import AS_AT, Generated, Shape, generate
-from etl.app import ENGINE_KEY, run_for_app, warehouse_url
+from bench.national import Generated
 from monitor.access.viewers import organisation_key, partnership_key
-from monitor.audit import Actor, acting_as
 from monitor.auth.models import User
-from monitor.auth.passwords import hash_password
 from monitor.db import db
-from monitor.demo import DEMO_PASSWORD
-from monitor.kpis.library.definitions import load_library
-from tests.conftest import Warehouse, _drop_warehouse, _fresh_app
+from tests.conftest import Warehouse
 from tests.kpis.test_board_performance import compare_surfaces
+from tests.national_register import AREAS, generated_register
 
-AREAS = 3
-
-
-@pytest.fixture(scope="module")
-def register(database_url: str) -> Iterator[tuple[Warehouse, Generated]]:
-    for app in _fresh_app(database_url, TODAY=AS_AT.isoformat()):
-        _drop_warehouse(warehouse_url(app))
-        with acting_as(Actor(None, "tests")), db.transaction() as session:
-            load_library(session)
-        # Signed in as the demo's users are, with the demo's password.
-        generated = generate(db.engine, Shape(AREAS), hash_password(DEMO_PASSWORD))
-        db.session.remove()
-        run_for_app(full=True)
-        warehouse = Warehouse(app, warehouse_url(app))
-        yield warehouse, generated
-        engine = app.extensions.pop(ENGINE_KEY, None)
-        if engine is not None:
-            engine.dispose()
-        warehouse.engine.dispose()
+register = pytest.fixture(scope="module")(generated_register)
 
 
 def _users(role: str) -> list[User]:

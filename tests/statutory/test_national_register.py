@@ -4,51 +4,28 @@ force, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from bench.national import AS_AT, Generated, Shape, generate
+from bench.national import AS_AT, Generated
 from bench.national_figures import MONITORED
-from etl.app import ENGINE_KEY, run_for_app, warehouse_url
-from monitor.audit import Actor, acting_as
 from monitor.auth.models import Partnership
-from monitor.auth.passwords import hash_password
 from monitor.benchmarking.models import AreaRegion, BenchmarkingDecision, ComparisonGroup
 from monitor.benchmarking.service import comparison_groups_for, opted_in_areas
 from monitor.benchmarking.vocabulary import REGIONS, GroupKind
 from monitor.contracts.models import Contract, ServiceType
 from monitor.contracts.periods import financial_year_bounds
 from monitor.db import db
-from monitor.demo import DEMO_PASSWORD
-from monitor.kpis.library.definitions import load_library
 from monitor.kpis.library.relations import broken_rules
 from monitor.kpis.library.rules import declared_rules
 from monitor.kpis.models import ReturnValue, ReturnVersion
 from monitor.statutory.models import SafeAccommodationContract
-from tests.conftest import Warehouse, _drop_warehouse, _fresh_app
+from tests.conftest import Warehouse
 from tests.kpis.test_demo_performance import stored_figures
+from tests.national_register import generated_register
 
-AREAS = 3
-
-
-@pytest.fixture(scope="module")
-def register(database_url: str) -> Iterator[tuple[Warehouse, Generated]]:
-    for app in _fresh_app(database_url, TODAY=AS_AT.isoformat()):
-        _drop_warehouse(warehouse_url(app))
-        with acting_as(Actor(None, "tests")), db.transaction() as session:
-            load_library(session)
-        generated = generate(db.engine, Shape(AREAS), hash_password(DEMO_PASSWORD))
-        db.session.remove()
-        run_for_app(full=True)
-        warehouse = Warehouse(app, warehouse_url(app))
-        yield warehouse, generated
-        engine = app.extensions.pop(ENGINE_KEY, None)
-        if engine is not None:
-            engine.dispose()
-        warehouse.engine.dispose()
+register = pytest.fixture(scope="module")(generated_register)
 
 
 def test_every_partnership_has_a_region_and_most_take_part(register: tuple[Warehouse, Generated]) -> None:
