@@ -428,6 +428,11 @@ mart_comparison = Table(
     Column("limit_95_upper", Float),
     Column("limit_99_8_lower", Float),
     Column("limit_99_8_upper", Float),
+    # The day the comparison was worked out for: full runs rebuild this mart,
+    # incremental runs do not (etl/run.py), so the dashboard and the board
+    # pack say which day it is.
+    Column("as_at", Date, nullable=False),
+    Column("as_at_label", String(30), nullable=False),  # "6 May 2014", as the dashboard shows it
     # What the dashboard's charts ask of one viewer's rows, so a query reads
     # those rows only (bench/comparison.py): its own area's, the "Viewing as"
     # names, and one KPI of one group for a funnel plot.

@@ -37,6 +37,10 @@ views hide.
   points), with the funnel's limits; a count's group figures (median and
   quartiles) are on the viewer's own row, and the viewer's own area has
   every year. Measured at national scale in bench/comparison.py.
+- **When.** Full runs work it out, and a roll that passes a decision to
+  take part or to stop; incremental runs leave it as it was (etl/run.py
+  says why). Every row carries the day it was worked out for (`as_at`), so
+  the dashboard and the board pack can say which day their figures are from.
 """
 
 from __future__ import annotations
@@ -44,11 +48,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from etl.transform import labels
 from monitor import formatting
 from monitor.benchmarking.statistics import (
     Comparison,
@@ -136,6 +142,8 @@ COLUMNS = [
     "limit_95_upper",
     "limit_99_8_lower",
     "limit_99_8_upper",
+    "as_at",
+    "as_at_label",
 ]
 
 LEVELS = (ConfidenceLevel.NINETY_FIVE, ConfidenceLevel.NINETY_NINE_POINT_EIGHT)
@@ -450,6 +458,7 @@ def viewer_rows(
     areas: pd.DataFrame,
     groups: pd.DataFrame,
     viewers: pd.DataFrame,
+    as_at: date,
     viewers_at_once: int = 50,
 ) -> Iterator[pd.DataFrame]:
     """mart_comparison's rows, a few viewers at a time (at national scale the
@@ -461,6 +470,7 @@ def viewer_rows(
     a count's group figures (median and quartiles) are on the area's own row.
     `viewers`: (viewer, viewer_kind, viewer_name, area_id, sees_others):
     a viewer without `sees_others` gets its own area's rows alone.
+    `as_at`: the day the comparison is worked out for, on every row.
     """
     opted_in = set(areas["area_id"].astype(int))
     who = viewers[viewers["area_id"].isin(opted_in)].rename(columns={"area_id": "viewer_area_id"})
@@ -486,11 +496,13 @@ def viewer_rows(
         ]
         if mart.empty:
             continue
-        yield _finished(mart, names)
+        yield _finished(mart, names, as_at)
 
 
-def _finished(mart: pd.DataFrame, names: pd.Series) -> pd.DataFrame:
+def _finished(mart: pd.DataFrame, names: pd.Series, as_at: date) -> pd.DataFrame:
     mart = mart.assign(
+        as_at=as_at,
+        as_at_label=labels.days(pd.Series([as_at])).iloc[0],
         viewer_area_name=mart["viewer_area_id"].map(names),
         is_viewer_area=mart["area_id"].eq(mart["viewer_area_id"]).fillna(False).astype(bool),
     )
@@ -518,10 +530,11 @@ def comparison_mart(
     groups: pd.DataFrame,
     viewers: pd.DataFrame,
     threshold: int,
+    as_at: date,
 ) -> pd.DataFrame:
     """mart_comparison's rows all at once (group_rows, then viewer_rows)."""
     per_group = group_rows(figures, areas, groups, threshold)
-    parts = list(viewer_rows(per_group, areas, groups, viewers)) if len(per_group) else []
+    parts = list(viewer_rows(per_group, areas, groups, viewers, as_at)) if len(per_group) else []
     if not parts:
         return pd.DataFrame(columns=COLUMNS)
     return pd.concat(parts, ignore_index=True)

@@ -27,6 +27,7 @@ FIGURES = table(
         "upper_quartile_display",
         "label",
         "note",
+        "as_at_label",
     ],
     filters=[is_true("is_viewer_area"), eq("row_kind", "area")],
     order_by=[
@@ -116,7 +117,10 @@ INTRO = (
     "judgement of a service: areas differ in need and in how they record, and about 1 in 20 areas "
     "just like their group is still labelled at 95%.\n\n"
     "Counts from 1 to 4 are shown as **[c]** for every area, yours included, and so is any group "
-    "figure that would give one away. **[z]** means not applicable. The figures are illustrative demo data."
+    "figure that would give one away. **[z]** means not applicable.\n\n"
+    "The comparison is worked out by the warehouse's full run each night, not as returns come in, "
+    "so figures accepted today are compared tomorrow. The table's **As at** column says which day "
+    "its figures were worked out for. The figures are illustrative demo data."
 )
 
 DASHBOARD = Dashboard(

@@ -5,6 +5,7 @@ disclosure control hides."""
 from __future__ import annotations
 
 import statistics
+from datetime import date
 
 import pandas as pd
 import pytest
@@ -22,6 +23,7 @@ from monitor.benchmarking.statistics import (
 from monitor.disclosure.suppression import CONFIDENTIAL
 
 THRESHOLD = 4
+AS_AT = date(2014, 5, 6)
 KPIS = pd.DataFrame(
     [
         (1, "REF-RECEIVED", "Referrals received", "count", "higher is better"),
@@ -85,7 +87,7 @@ NO_HIDDEN_QUARTERS = pd.DataFrame(columns=["area_id", "kpi_code", "period_key"])
 
 def _mart(hidden_quarters: pd.DataFrame = NO_HIDDEN_QUARTERS) -> pd.DataFrame:
     figures = area_figures(RESULTS, SERVICES, KPIS, hidden_quarters, THRESHOLD)
-    return comparison_mart(figures, AREAS, GROUPS, VIEWERS, THRESHOLD)
+    return comparison_mart(figures, AREAS, GROUPS, VIEWERS, THRESHOLD, AS_AT)
 
 
 def _row(
@@ -234,3 +236,9 @@ def test_other_areas_and_limits_are_for_the_latest_year_own_area_every_year() ->
     assert limits["trials"].max() == 40  # the largest shown denominator
     assert (limits["limit_99_8_lower"] <= limits["limit_95_lower"]).all()
     assert (limits["limit_95_upper"] <= limits["limit_99_8_upper"]).all()
+
+
+def test_every_row_says_which_day_it_was_worked_out_for() -> None:
+    mart = _mart()
+    assert set(mart["as_at"]) == {AS_AT}
+    assert set(mart["as_at_label"]) == {"6 May 2014"}

@@ -65,8 +65,9 @@ def _rows(superset: ProvisionedSuperset, key: str, token: str) -> list[dict[str,
     return superset.chart_data(chart, guest_token=token, query_context=context)
 
 
-def _sheet_records(app: Flask, period: str) -> list[dict[str, Any]]:
-    """The board pack's How we compare table, as written into a workbook."""
+def _sheet_records(app: Flask, period: str) -> tuple[str, list[dict[str, Any]]]:
+    """The board pack's How we compare sheet, as written into a workbook:
+    the sentence under its heading, and its table."""
     audience = find_partnership(db.session(), BD_BOARD)
     marts = read_marts(pack_warehouse(app), audience.viewer)
     pack = build_pack_data(marts, audience, period, THRESHOLD)
@@ -79,7 +80,8 @@ def _sheet_records(app: Flask, period: str) -> list[dict[str, Any]]:
     )
     write_comparison(ctx, sheet, own_latest_rows(marts, pack.period.financial_year))
     workbook.close()
-    return tables(open_pack(buffer.getvalue()))[TABLE_NAME].records()
+    book = open_pack(buffer.getvalue())
+    return str(book[SHEET_NAME]["A3"].value), tables(book)[TABLE_NAME].records()
 
 
 def _shown(value: Any, unit: str) -> str:
@@ -115,6 +117,7 @@ def test_a_boards_comparison_is_its_mart_and_its_pack_sheet(
         "upper_quartile_display",
         "label",
         "note",
+        "as_at_label",
     ]
     by_key = {(r["financial_year"], r["kpi_name"], r["group_name"]): r for r in mart}
     assert len(shown) == len(by_key)
@@ -124,7 +127,11 @@ def test_a_boards_comparison_is_its_mart_and_its_pack_sheet(
 
     # The pack's sheet: the latest year's rows, as the dashboard writes them.
     latest = max(r["financial_year"] for r in mart)
-    records = _sheet_records(in_app, f"{latest.replace('/', '-')}-Q4")
+    intro, records = _sheet_records(in_app, f"{latest.replace('/', '-')}-Q4")
+    # Both say which day the comparison was worked out for: full runs alone rebuild it.
+    (as_at,) = {r["as_at_label"] for r in mart}
+    assert {r["as_at_label"] for r in shown} == {as_at}
+    assert f"Worked out by the warehouse's full run each night; these figures are as at {as_at}." in intro
     in_year = [r for r in shown if r["financial_year"] == latest]
     assert len(records) == len(in_year)
     for record in records:

@@ -68,6 +68,15 @@ def _figure(value: Any, display: Any, unit: str) -> Figure:
     return Figure(figure, unit)
 
 
+def _as_at(frame: pd.DataFrame) -> str:
+    """Which day the comparison is from: the warehouse's full run works it
+    out each night, not as returns come in (etl/run.py), so it can be a day
+    behind the pack's other sheets."""
+    if frame.empty:
+        return ""
+    return f" Worked out by the warehouse's full run each night; these figures are as at {frame['as_at_label'].iloc[0]}."
+
+
 def table_rows(frame: pd.DataFrame) -> list[list[Cell]]:
     rows: list[list[Cell]] = []
     for row in frame.to_dict("records"):
@@ -100,7 +109,7 @@ def write_comparison(ctx: Context, sheet: Worksheet, frame: pd.DataFrame) -> Non
         sheet,
         SHEET_NAME,
         f"Each KPI for {year} against the other areas that agreed to be compared: all areas, the "
-        "region's and any similar-areas group.",
+        "region's and any similar-areas group." + _as_at(frame),
     )
     sheet.write_string(top, 0, METHOD.format(threshold=pack.threshold), ctx.styles.note)
     header = top + 2
