@@ -96,7 +96,7 @@ def test_an_area_that_opts_out_leaves_every_row_on_the_next_run(warehouse: Wareh
                 partnership_id=forum,
                 opted_in=False,
                 decided_on=date(2014, 4, 30),
-                approver_name="Cllr Marie Wright",
+                approver_name="Cllr Sam Hughes",
             )
         )
         db.session.commit()
