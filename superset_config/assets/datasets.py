@@ -305,5 +305,7 @@ COMPARISON = Dataset(
         "upper_quartile_display": "Upper quartile",
         "label": "Compared with the group",
         "note": "Method",
+        "as_at": "As at (date)",
+        "as_at_label": "As at",
     },
 )
