@@ -60,18 +60,18 @@ from monitor.benchmarking.statistics import (
     Comparison,
     ConfidenceLevel,
     Interval,
-    _median_text,
     byar_interval,
     compare_count,
     compare_proportion,
     funnel_limits,
     funnel_lines,
+    median_text,
     not_compared,
     pooled_proportion,
     quartiles,
     wilson_interval,
 )
-from monitor.disclosure.suppression import CONFIDENTIAL, NOT_APPLICABLE, _percentage_disclosive, is_small
+from monitor.disclosure.suppression import CONFIDENTIAL, NOT_APPLICABLE, is_small, percentage_disclosive
 
 COMPARED_COUNTS: tuple[str, ...] = (
     "REF-RECEIVED",
@@ -202,7 +202,7 @@ def area_figures(
     )
     small = np.where(
         proportions,
-        _percentage_disclosive(figures.assign(actual=figures["value"]), threshold),
+        percentage_disclosive(figures.assign(actual=figures["value"]), threshold),
         is_small(figures["count"], threshold),
     )
     secondary = [tuple(row) in hidden_years for row in figures[keys].to_numpy().tolist()]
@@ -257,7 +257,7 @@ def _pool_hidden(group: pd.DataFrame, threshold: int) -> bool:
         }
     )
     pooled["actual"] = pooled["numerator"]
-    disclosive = _percentage_disclosive(pooled, threshold)
+    disclosive = percentage_disclosive(pooled, threshold)
     return bool(disclosive[0] or (len(hidden) and (disclosive[1] or disclosive[2])))
 
 
@@ -269,7 +269,7 @@ def _display(value: float | None, unit: str, hidden: bool = False) -> str:
     if unit == COUNT:
         # A median or quartile of counts can fall between two; it is written
         # as the method sentence writes it, so the two read the same.
-        return _median_text(value)
+        return median_text(value)
     return formatting.format_figure(value, unit)
 
 

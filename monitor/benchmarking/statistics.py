@@ -424,6 +424,3 @@ def compare_count(
     median = statistics.median(counts)
     method = f"Compared with the group's median, {median_text(median)}, using a {level.value} Byar's interval"
     return compare(interval, median, direction, method=method)
-
-
-_median_text = median_text  # until etl/transform/comparison.py imports the public name

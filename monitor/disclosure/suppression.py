@@ -634,6 +634,3 @@ def suppress_value_for_money(value_for_money: pd.DataFrame, threshold: int) -> p
 
 def _empty_outcomes() -> pd.DataFrame:
     return pd.DataFrame(columns=["paired_cases", "improved_cases", "improved_pct", "mean_change"])
-
-
-_percentage_disclosive = percentage_disclosive  # until etl/transform/comparison.py imports the public name
