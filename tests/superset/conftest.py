@@ -130,6 +130,15 @@ class ProvisionedSuperset:
         context["form_data"].update({"slice_id": chart.id, "dashboardId": chart.dashboard_id})
         return context
 
+    def grouped_query_context(self, chart: ChartInfo) -> dict[str, Any]:
+        """The stored query context without its reshaping (pivot, flatten):
+        its rows come back as grouped, one per group, to compare with the
+        warehouse and the other surfaces."""
+        context = self.stored_query_context(chart)
+        for query in context["queries"]:
+            query["post_processing"] = []
+        return context
+
     def chart_data(
         self,
         chart: ChartInfo,

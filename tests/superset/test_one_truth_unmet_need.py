@@ -42,10 +42,7 @@ def in_app(provisioned_superset: ProvisionedSuperset) -> Iterator[Flask]:
 def _rows(superset: ProvisionedSuperset, key: str, token: str) -> list[dict[str, Any]]:
     """A chart's rows as grouped, before Superset reshapes them for drawing."""
     chart = superset.dashboards[SLUG].chart(key)
-    context = superset.stored_query_context(chart)
-    for query in context["queries"]:
-        query["post_processing"] = []
-    return superset.chart_data(chart, guest_token=token, query_context=context)
+    return superset.chart_data(chart, guest_token=token, query_context=superset.grouped_query_context(chart))
 
 
 def _pack_tables(app: Flask, period: str) -> dict[str, list[dict[str, Any]]]:
