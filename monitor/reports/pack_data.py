@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from etl import schema
+from etl.engine import WarehouseUnavailable as NoWarehouse
 from etl.transform.comparison import COUNT, own_latest_rows
 from etl.transform.unmet_need import unmet_need
 from monitor.contracts.models import ContractCohort
@@ -46,8 +47,10 @@ class PackError(Exception):
     """The pack cannot be made; the message says why and what to do."""
 
 
-class WarehouseUnavailable(PackError):
-    """The warehouse has not been built, or cannot be reached."""
+class WarehouseUnavailable(PackError, NoWarehouse):
+    """The warehouse has not been built, or cannot be reached: a pack error
+    with what to do, and the ETL's own "no warehouse", so code that reads
+    the warehouse through the pack's functions needs to catch only that."""
 
 
 WAREHOUSE_MISSING = (

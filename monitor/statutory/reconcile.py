@@ -32,7 +32,6 @@ from monitor.formatting import count_text, format_figure, time_text
 from monitor.kpis.models import Return, ReturnEvent
 from monitor.kpis.periods import Quarter
 from monitor.kpis.vocabulary import EventKind, Unit
-from monitor.reports.pack_data import WarehouseUnavailable as PackWarehouseUnavailable
 from monitor.reports.pack_data import last_loaded, require_warehouse
 from monitor.statutory.definition import EvaluatedReturn
 from monitor.statutory.service import (
@@ -220,7 +219,7 @@ def reconcile(session: Session, compiled: CompiledReturn, warehouse: Engine | No
         if loaded_at is None or last_run is None:
             return Reconciliation(None, unavailable=NOT_BUILT)
         accepted, rollups = warehouse_figures(warehouse, contract_ids, compiled.financial_year)
-    except (WarehouseUnavailable, PackWarehouseUnavailable, SQLAlchemyError):
+    except (WarehouseUnavailable, SQLAlchemyError):
         return Reconciliation(None, unavailable=NOT_BUILT)
     evaluated = evaluate_figures(compiled.definition, rollups, accepted, contract_ids)
     changed = _last_change(session, contract_ids, compiled.financial_year)
